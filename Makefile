@@ -6,12 +6,12 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.chatrec-installed
 DATA   := $(VENV)/.chatrec-data
 
-.PHONY: run test setup data lint format bench clean
+.PHONY: run test setup data browser lint format bench clean
 
 run: data
 	$(BIN)/chatrec serve
 
-test: data
+test: data browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -37,6 +37,13 @@ data: $(STAMP)
 	$(BIN)/chatrec data fetch
 	$(BIN)/chatrec build --catalog store
 	$(BIN)/chatrec build --catalog movies
+
+# The browser test drives Debian's Chromium (a browser download fails on this network).
+browser:
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -61,6 +61,18 @@ class Constraints:
         return ", ".join(parts)
 
 
+def _singular(phrase: str) -> str:
+    """'smart watches' -> 'smart watch', 'batteries' -> 'battery' (last word only)."""
+    head, _, last = phrase.rpartition(" ")
+    if last.endswith("ies") and len(last) > 4:
+        last = last[:-3] + "y"
+    elif last.endswith(("ches", "shes", "xes", "sses")):
+        last = last[:-2]
+    elif last.endswith("s") and not last.endswith("ss") and len(last) > 3:
+        last = last[:-1]
+    return f"{head} {last}".strip()
+
+
 class Lexicon:
     """Phrases people use for a catalog's categories, matched longest first on word bounds."""
 
@@ -70,6 +82,10 @@ class Lexicon:
         addon_words: Iterable[str] = (),
     ):
         self.aliases = {k.lower(): tuple(v) for k, v in aliases.items()}
+        # Singular and plural forms of every phrase, unless the lexicon names them itself.
+        for phrase, cats in list(self.aliases.items()):
+            for form in (_singular(phrase), phrase + "s"):
+                self.aliases.setdefault(form, cats)
         self.addon_words = tuple(w.lower() for w in addon_words)
         phrases = sorted(self.aliases, key=len, reverse=True)
         self._pattern = (
@@ -85,9 +101,7 @@ class Lexicon:
         for cat in categories:
             pieces = {cat.lower()}
             pieces.update(p.strip().lower() for p in re.split(r"[&,/]| and ", cat) if p.strip())
-            for p in list(pieces):
-                if p.endswith("s") and len(p) > 3:
-                    pieces.add(p[:-1])
+            pieces.update(_singular(p) for p in list(pieces))
             for p in pieces:
                 aliases.setdefault(p, []).append(cat)
         return cls(aliases)

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chatrec.catalog import Catalog, CatalogError, Item, load_catalog_file
+
+from .conftest import FIXTURES
+
+
+def test_tiny_fixture_loads_with_types_and_free_attributes() -> None:
+    cat = load_catalog_file(FIXTURES / "tiny_catalog.jsonl")
+    assert len(cat) == 20
+    hp = cat.get("hp1")
+    assert hp.price == 349.0 and hp.rating == 4.7 and hp.review_count == 1500
+    assert hp.attributes == {"color": "black"}  # unknown columns are kept, not dropped
+    assert cat.get("mnt1").addon is True
+    assert cat.get("lap2").categories == ("Laptops", "Gaming Laptops")
+
+
+def test_csv_catalog_with_multiline_cell_and_extra_columns(tmp_path: Path) -> None:
+    p = tmp_path / "shop.csv"
+    p.write_text(
+        'id,title,price,categories,brand\n1,Kettle,19.5,Kitchen,Acme\n2,"Toaster\nDeluxe",,Kitchen|Home,\n'
+    )
+    cat = load_catalog_file(p)
+    assert [it.id for it in cat] == ["1", "2"]
+    assert cat.get("1").price == 19.5 and cat.get("1").attributes == {"brand": "Acme"}
+    assert cat.get("2").price is None  # empty cell = unknown, not zero
+    assert cat.get("2").categories == ("Kitchen", "Home")
+
+
+def test_every_bad_jsonl_row_is_named_by_file_and_line(tmp_path: Path) -> None:
+    p = tmp_path / "bad.jsonl"
+    rows = [
+        json.dumps({"id": "a", "title": "Fine"}),
+        json.dumps({"id": "b"}),  # no title
+        "{not json",
+        json.dumps({"id": "c", "title": "X", "price": "cheap"}),
+        json.dumps({"id": "a", "title": "Again"}),  # duplicate id
+        "",
+        json.dumps({"id": "d", "title": "Y", "rating": 9}),
+        json.dumps(["a", "list"]),
+    ]
+    p.write_text("\n".join(rows) + "\n")
+    with pytest.raises(CatalogError) as info:
+        load_catalog_file(p)
+    errors = info.value.errors
+    assert [e.split(":")[1] for e in errors] == ["2", "3", "4", "5", "7", "8"]
+    assert all(e.startswith(f"{p}:") for e in errors)
+    assert "title" in errors[0]
+    assert "not valid JSON" in errors[1]
+    assert "price" in errors[2]
+    assert "duplicate id 'a' (first on line 1)" in errors[3]
+    assert "rating" in errors[4]
+    assert "JSON object" in errors[5]
+
+
+def test_bad_csv_rows_report_their_physical_line(tmp_path: Path) -> None:
+    p = tmp_path / "bad.csv"
+    p.write_text('id,title,year\n1,"Two\nlines",1999\n2,,2001\n3,Ok,12345\n')
+    with pytest.raises(CatalogError) as info:
+        load_catalog_file(p)
+    assert [e.split(":")[1] for e in info.value.errors] == ["4", "5"]
+
+
+def test_csv_without_id_column_and_non_utf8_and_unknown_format(tmp_path: Path) -> None:
+    (tmp_path / "noid.csv").write_text("name,title\nx,y\n")
+    with pytest.raises(CatalogError, match="'id' and 'title'"):
+        load_catalog_file(tmp_path / "noid.csv")
+    (tmp_path / "latin.jsonl").write_bytes(b'{"id": "1", "title": "Caf\xe9"}\n')
+    with pytest.raises(CatalogError, match="not UTF-8"):
+        load_catalog_file(tmp_path / "latin.jsonl")
+    (tmp_path / "x.xml").write_text("<x/>")
+    with pytest.raises(CatalogError, match="unsupported format"):
+        load_catalog_file(tmp_path / "x.xml")
+    with pytest.raises(FileNotFoundError):
+        load_catalog_file(tmp_path / "missing.jsonl")
+
+
+def test_content_hash_changes_with_any_field() -> None:
+    a = Catalog("x", [Item(id="1", title="A", price=1.0)])
+    b = Catalog("x", [Item(id="1", title="A", price=1.5)])
+    assert a.content_hash() != b.content_hash()
+    assert a.content_hash() == Catalog("x", [Item(id="1", title="A", price=1.0)]).content_hash()

@@ -50,7 +50,9 @@ def render(reply: Reply) -> str:
 class Recommenders:
     """Loads each catalog's recommender once, on first use, sharing the embedder."""
 
-    def __init__(self, runtime: RuntimeConfig, factory: Callable[..., ChatRecommender] | None = None):
+    def __init__(
+        self, runtime: RuntimeConfig, factory: Callable[..., ChatRecommender] | None = None
+    ):
         self.runtime = runtime
         self.factory = factory or ChatRecommender.from_pretrained
         self._loaded: dict[str, ChatRecommender] = {}

@@ -47,8 +47,13 @@ class IndexConfig(_Stage):
 
 
 class RetrieveConfig(_Stage):
-    n_candidates: int = Field(200, ge=1, description="Vectors fetched before filtering.")
+    n_candidates: int = Field(
+        100, ge=1, description="Rows fetched (after filters) before the bonus/prior reorder them."
+    )
     top_k: int = Field(5, ge=1, le=50, description="Items shown per reply.")
+    prior_weight: float = Field(
+        0.2, ge=0, le=1, description="Weight of the rating/popularity prior added to similarity."
+    )
 
 
 class GeneratorConfig(_Stage):

@@ -31,6 +31,9 @@ class Constraints:
     exclude_categories: tuple[str, ...] = ()
     allow_addons: bool = False
     mentions: tuple[str, ...] = field(default=(), compare=False)  # phrases matched, for replies
+    # The message without its negated phrases: "90s sci-fi, no horror" must not be embedded
+    # as a query that is close to horror films.
+    positive_text: str = field(default="", compare=False)
 
     def is_empty(self) -> bool:
         return self == Constraints()
@@ -112,7 +115,9 @@ class Lexicon:
         return [(m.start(), m.end(), m.group(1)) for m in self._pattern.finditer(text)]
 
 
-_NEGATION = re.compile(r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate)\s+$")
+_NEGATION = re.compile(
+    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate)\s+((a|an|any|the)\s+)?$"
+)
 
 
 def _price(text: str) -> tuple[float | None, float | None]:
@@ -192,12 +197,14 @@ def parse(
     wanted: dict[str, None] = {}
     unwanted: dict[str, None] = {}
     mentions: list[str] = []
+    cut: list[tuple[int, int]] = []
     for start, _end, phrase in lexicon.find(t):
         cats = lexicon.aliases[phrase]
         before = t[max(0, start - 24) : start]
-        negated = bool(_NEGATION.search(before)) or bool(
-            re.search(r"\b(no|not|without|except)\s+(a|an|any|the)\s+$", before)
-        )
+        neg = _NEGATION.search(before)
+        negated = neg is not None
+        if neg is not None:
+            cut.append((start - len(before) + neg.start(), _end))
         target = unwanted if negated else wanted
         for c in cats:
             target.setdefault(c, None)
@@ -212,4 +219,11 @@ def parse(
         exclude_categories=tuple(unwanted),
         allow_addons=allow_addons,
         mentions=tuple(mentions),
+        positive_text=_without(t, cut),
     )
+
+
+def _without(text: str, spans: list[tuple[int, int]]) -> str:
+    for start, end in sorted(spans, reverse=True):
+        text = text[:start] + text[end:]
+    return " ".join(text.replace(" ,", ",").split()).strip(" ,.;")

@@ -90,13 +90,13 @@ def update(
     new_topic = bool(said.categories) and set(said.categories) != set(state.constraints.categories)
     if new_topic or not state.topic:
         constraints = said
-        state.topic = text[:QUERY_CHARS]
+        state.topic = said.positive_text or text[:QUERY_CHARS]
         intent: Intent = "recommend"
         query = state.topic
     else:
         constraints = _merge(state.constraints, said)
         intent = "refine"
-        query = f"{state.topic} {text[:QUERY_CHARS]}"
+        query = f"{state.topic} {said.positive_text}".strip()
     state.constraints = constraints
     wants_more = intent == "refine" and bool(_MORE.search(text))
     exclude = tuple(state.shown) if wants_more else ()

@@ -97,7 +97,8 @@ class ChatRecommender:
         self.bundle = bundle
         self.catalog = bundle.catalog
         self.lexicon = lexicon
-        self.retriever = Retriever(bundle, embedder)
+        r = self.config.retrieve
+        self.retriever = Retriever(bundle, embedder, r.prior_weight, r.n_candidates)
         years = [it.year for it in self.catalog if it.year is not None]
         self.newest_year = max(years) if years else None
         self.has_prices = any(it.price is not None for it in self.catalog)

@@ -21,20 +21,44 @@ from chatrec.embed import Embedder
 CATEGORY_BONUS = 0.05  # per requested category an item has (an animated film for kids > either)
 
 
+def quality_prior(items: list[Item], shrink: float = 10.0) -> np.ndarray:
+    """(n,) float in [0, 1]: half Bayesian-average rating, half log popularity.
+
+    Among items that fit a request about equally well (the text scores of "90s sci-fi" films
+    differ by noise), people expect the well-known, well-liked ones first. The Bayesian
+    average pulls an item with 2 ratings toward the catalog mean; unrated items get the mean.
+    """
+    ratings = np.array([np.nan if i.rating is None else i.rating for i in items], dtype=float)
+    counts = np.array([i.review_count or 0 for i in items], dtype=float)
+    counts[np.isnan(ratings)] = 0
+    if not counts.any():
+        return np.zeros(len(items))
+    mean = float(np.nansum(ratings * counts) / counts.sum())
+    bayes = (np.nan_to_num(ratings) * counts + mean * shrink) / (counts + shrink)
+    lo, hi = bayes.min(), bayes.max()
+    rating_part = (bayes - lo) / (hi - lo) if hi > lo else np.zeros(len(items))
+    pop_part = np.log1p(counts) / np.log1p(counts.max())
+    return 0.5 * rating_part + 0.5 * pop_part
+
+
 @dataclass(frozen=True)
 class Candidate:
     item: Item
-    score: float  # cosine similarity to the query, plus category bonus
+    score: float  # cosine similarity to the query + category bonus + quality prior
     row: int  # row in the bundle
 
 
 class Retriever:
     """Searches one bundle; attribute arrays are computed once for vectorised filtering."""
 
-    def __init__(self, bundle: Bundle, embedder: Embedder):
+    def __init__(
+        self, bundle: Bundle, embedder: Embedder, prior_weight: float = 0.2, pool: int = 100
+    ):
         self.bundle = bundle
+        self.pool = pool
         self.embedder = embedder
         items = bundle.catalog.items
+        self.prior = prior_weight * quality_prior(items)  # (n,)
         nan = np.nan
         self.price_lo = np.array([nan if i.price is None else i.price for i in items])
         self.price_hi = np.array(
@@ -92,8 +116,8 @@ class Retriever:
         vec = self.embedder.encode_query([query])  # (1, d)
         mask = self.mask(constraints, exclude_ids)
         allowed = None if mask is None else np.flatnonzero(mask).astype(np.int64)
-        # Fetch extra rows so the category bonus can reorder within a wider pool.
-        scores, rows = self.bundle.index.search(vec, k * 3, allowed=allowed)
+        # Fetch a wider pool so the category bonus and the prior can reorder within it.
+        scores, rows = self.bundle.index.search(vec, max(k, self.pool), allowed=allowed)
         wanted = self._cat_mask(constraints.categories) if constraints.categories else None
         items = self.bundle.catalog.items
         out = []
@@ -104,6 +128,6 @@ class Retriever:
             if wanted is not None:
                 have = set(items[r].categories)
                 bonus = CATEGORY_BONUS * sum(1 for cat in constraints.categories if cat in have)
-            out.append(Candidate(items[r], float(s) + bonus, int(r)))
+            out.append(Candidate(items[r], float(s) + bonus + float(self.prior[r]), int(r)))
         out.sort(key=lambda c: -c.score)
         return out[:k]

@@ -79,3 +79,9 @@ def test_describe() -> None:
     c = Constraints(price_max=500, categories=("TVs",))
     assert c.describe() == "TVs, under $500"
     assert Constraints().is_empty()
+
+
+def test_negated_phrases_are_left_out_of_the_query_text() -> None:
+    c = parse("90s sci-fi, no horror", MOVIES, newest_year=1998)
+    assert c.positive_text == "90s sci-fi"
+    assert parse("Not a laptop, a tablet please", STORE).positive_text == "a tablet please"

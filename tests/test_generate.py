@@ -1,0 +1,120 @@
+"""Both generator backends: the HTTP one against a small fake server on 127.0.0.1, the
+in-process one on the real packaged SmolLM2."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from typing import ClassVar
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+from chatrec.generate import OpenAIGenerator, TransformersGenerator
+
+
+class _FakeCompletions(BaseHTTPRequestHandler):
+    """Answers /v1/completions like vLLM: text = 'ok:' + the prompt's last word."""
+
+    seen: ClassVar[list[dict]] = []
+
+    def log_message(self, *args: object) -> None:
+        return
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.seen.append(body)
+        if self.path != "/v1/completions":
+            self.send_error(404)
+            return
+        prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+        if body.get("stream"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for piece in ["ok", ":", prompts[0].split()[-1]]:
+                chunk = {"choices": [{"index": 0, "text": piece}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            return
+        if body.get("logprobs"):
+            top = {" A": -0.2, " B": -1.9, " C": -3.0}
+            choices = [{"index": 0, "text": " A", "logprobs": {"top_logprobs": [top]}}]
+        else:
+            choices = [
+                {"index": i, "text": f" ok:{p.split()[-1]} "}
+                for i, p in reversed(list(enumerate(prompts)))
+            ]
+        data = json.dumps({"choices": choices}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def fake_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeCompletions)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_http_backend_generate_stream_and_choice_logprobs(fake_server: str) -> None:
+    gen = OpenAIGenerator(fake_server, model="smollm2-lora", api_key="k")
+    assert gen.generate(["pick one apple", "pick one pear"], max_new_tokens=5) == [
+        "ok:apple",
+        "ok:pear",
+    ]  # choices come back by index, not in arrival order
+    assert "".join(gen.stream("say banana")) == "ok:banana"
+    lp = gen.choice_logprobs("which?", [" A", " B", " Z"])
+    assert lp[0] == -0.2 and lp[1] == -1.9 and lp[2] == -np.inf
+    body = _FakeCompletions.seen[-1]
+    assert body["model"] == "smollm2-lora" and body["max_tokens"] == 1 and body["logprobs"] >= 3
+    assert gen.chat_prompt([{"role": "user", "content": "hi"}]).endswith("assistant:")
+
+
+def test_http_backend_reports_server_errors(fake_server: str) -> None:
+    import httpx
+
+    gen = OpenAIGenerator(fake_server + "/wrong", model="m")
+    with pytest.raises(httpx.HTTPStatusError):
+        gen.generate(["x"])
+
+
+@pytest.fixture(scope="module")
+def smollm() -> TransformersGenerator:
+    from chatrec.config import GeneratorConfig, RuntimeConfig
+
+    return TransformersGenerator.from_config(GeneratorConfig(), RuntimeConfig(device="cpu"))
+
+
+@pytest.mark.integration
+def test_batched_generation_equals_one_by_one(smollm: TransformersGenerator) -> None:
+    prompts = [
+        smollm.chat_prompt([{"role": "user", "content": "Name a fruit."}]),
+        smollm.chat_prompt([{"role": "user", "content": "What is 2 plus 2? Answer briefly."}]),
+    ]
+    batch = smollm.generate(prompts, max_new_tokens=10)
+    assert batch == [smollm.generate([p], max_new_tokens=10)[0] for p in prompts]
+    assert all(batch)
+    assert "".join(smollm.stream(prompts[1], max_new_tokens=10)).strip() == batch[1]
+
+
+@pytest.mark.integration
+def test_choice_logprobs_agree_with_greedy_decoding(smollm: TransformersGenerator) -> None:
+    prompt = smollm.chat_prompt(
+        [{"role": "user", "content": "Reply with one letter, A or B: which letter comes first?"}]
+    )
+    enc = smollm._encode([prompt])
+    first = smollm.model.generate(**enc, max_new_tokens=1, do_sample=False)[0, -1].item()
+    greedy = smollm.tokenizer.decode([first])
+    choices = [greedy, *[c for c in ["A", "B", " A", " B"] if c != greedy]]
+    lp = smollm.choice_logprobs(prompt, choices)
+    assert int(np.argmax(lp)) == 0 and (lp <= 0).all() and np.exp(lp).sum() <= 1 + 1e-5
+    with pytest.raises(ValueError, match="one token"):
+        smollm.choice_logprobs(prompt, ["two words"])

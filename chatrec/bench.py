@@ -274,6 +274,7 @@ def run_retrieval(
     """
     from chatrec.embed import SentenceEmbedder
 
+    load_before = os.getloadavg()  # other work on the machine skews latencies; record it
     embedder = SentenceEmbedder.from_config(ChatRecConfig().embed, runtime)  # loaded once
     catalogs = {c: bench_catalog(c, runtime, embedder, n_queries) for c in ("store", "movies")}
     synthetic = {str(n): bench_synthetic(n, n_queries) for n in sizes}
@@ -290,7 +291,8 @@ def run_retrieval(
         summary[c].update({f"retrieve_{k}": res["retrieve"][k] for k in ("p50_ms", "p99_ms")})
     machine = {"cpu_count": os.cpu_count(), "platform": platform.platform(),
                "faiss": faiss.__version__, "numpy": np.__version__,
-               "omp_threads": faiss.omp_get_max_threads()}  # fmt: skip
+               "omp_threads": faiss.omp_get_max_threads(),
+               "loadavg_1_5_15": {"before": load_before, "after": os.getloadavg()}}  # fmt: skip
     return {
         "timestamp": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine,

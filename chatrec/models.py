@@ -98,11 +98,16 @@ def resolve_embedder(spec: str) -> str:
     _set_offline_if_local(spec)
     if spec.startswith("package:"):
         return str(packaged_path(spec.removeprefix("package:")))
+    return _local_or_hub(spec, "embedder")
+
+
+def _local_or_hub(spec: str, role: str) -> str:
+    """An existing local folder, else the spec as an HF id; a path-like spec must exist."""
     path = Path(spec).expanduser()
     if path.exists():
         return str(path)
     if spec.startswith((".", "/", "~")):
-        raise MissingWeightsError(f"embedder folder {spec!r} does not exist")
+        raise MissingWeightsError(f"{role} folder {spec!r} does not exist")
     return spec
 
 
@@ -155,12 +160,7 @@ def generator_folder(spec: str, cache_dir: Path) -> str:
     """
     _set_offline_if_local(spec)
     if not spec.startswith("package:"):
-        path = Path(spec).expanduser()
-        if path.exists():
-            return str(path)
-        if spec.startswith((".", "/", "~")):
-            raise MissingWeightsError(f"generator folder {spec!r} does not exist")
-        return spec
+        return _local_or_hub(spec, "generator")
     gguf = packaged_path(spec.removeprefix("package:"))
     target = cache_dir / "models" / f"{gguf.stem}-{fingerprint_folder(gguf)}"
     if (target / "config.json").exists() and (target / "model.safetensors").exists():

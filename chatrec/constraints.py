@@ -198,13 +198,14 @@ def parse(
     unwanted: dict[str, None] = {}
     mentions: list[str] = []
     cut: list[tuple[int, int]] = []
-    for start, _end, phrase in lexicon.find(t):
+    for start, end, phrase in lexicon.find(t):
         cats = lexicon.aliases[phrase]
-        before = t[max(0, start - 24) : start]
+        window = max(0, start - 24)
+        before = t[window:start]
         neg = _NEGATION.search(before)
         negated = neg is not None
         if neg is not None:
-            cut.append((start - len(before) + neg.start(), _end))
+            cut.append((window + neg.start(), end))
         target = unwanted if negated else wanted
         for c in cats:
             target.setdefault(c, None)

@@ -67,6 +67,43 @@ class GeneratorConfig(_Stage):
     adapter: str | None = Field(None, description="A LoRA adapter folder, or None.")
 
 
+class RerankConfig(_Stage):
+    kind: Literal["verbalizer", "cross_encoder", "none"] = Field(
+        "verbalizer",
+        description="'verbalizer': the generator reads candidate letters in one forward pass; "
+        "'cross_encoder': a BERT-style (MiniLM) cross-encoder; 'none': retriever order.",
+    )
+    max_candidates: int = Field(
+        20, ge=1, le=26, description="Candidates the reranker scores (one letter each)."
+    )
+    history_titles: int = Field(20, ge=0, description="Most recent history titles in the prompt.")
+    permutations: int = Field(
+        1,
+        ge=1,
+        le=8,
+        description="Orders the candidates are shown in; scores are averaged over them to "
+        "cancel position bias (1 = no debiasing; each extra order costs one forward pass).",
+    )
+    weight: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Weight of the reranker in the fused score (z-scored within the list); "
+        "1 = reranker only, 0 = retriever only.",
+    )
+    cross_encoder: str | None = Field(
+        None, description="A trained cross-encoder folder (kind='cross_encoder')."
+    )
+
+
+class ExplainConfig(_Stage):
+    use_llm: bool = Field(
+        True, description="Generate explanations with the generator (else faithful templates)."
+    )
+    n_llm: int = Field(3, ge=0, le=10, description="Top picks that get a generated explanation.")
+    max_new_tokens: int = Field(48, ge=8, le=256, description="Tokens per explanation.")
+
+
 class ChatRecConfig(_Stage):
     """The root config: what a bundle and a recommender are built from."""
 
@@ -75,6 +112,8 @@ class ChatRecConfig(_Stage):
     index: IndexConfig = IndexConfig()
     retrieve: RetrieveConfig = RetrieveConfig()
     generator: GeneratorConfig = GeneratorConfig()
+    rerank: RerankConfig = RerankConfig()
+    explain: ExplainConfig = ExplainConfig()
 
 
 class RuntimeConfig(BaseModel):

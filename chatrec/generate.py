@@ -16,23 +16,122 @@ optional LoRA adapter) in this process. ``OpenAIGenerator`` talks to an OpenAI-c
 from __future__ import annotations
 
 import json
+import queue
+import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
 from chatrec.config import GeneratorConfig, RuntimeConfig
 
+Numbers = Sequence[Collection[str]] | None  # per prompt: the numbers its text may contain
+
 
 class Generator(Protocol):
     def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str: ...
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int = 96) -> list[str]: ...
+    def generate(
+        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+    ) -> list[str]: ...
 
     def stream(self, prompt: str, max_new_tokens: int = 96) -> Iterator[str]: ...
 
+    def stream_batch(
+        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+    ) -> Iterator[tuple[int, str]]: ...
+
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray: ...
+
+
+def number_key(text: str) -> str:
+    """A number as written ('2,499.99', '3.80') -> its canonical digits ('2499.99', '3.8')."""
+    t = text.replace(",", "")
+    if "." in t:
+        t = t.rstrip("0").rstrip(".")
+    return t or "0"
+
+
+class NumberGuard:
+    """A logits processor: digits may only spell numbers from each row's allowed set.
+
+    SmolLM2's tokenizer splits numbers into single-digit tokens, so a number is built one
+    digit at a time and can be kept, step by step, a prefix of an allowed number; a number
+    may only end where it is complete. The model then cannot write a number that is not in
+    the item's facts. (Words for numbers are not guarded; the explanation check reads text.)
+    """
+
+    _RUN = re.compile(r"\d[\d,]*(?:\.\d*)?$")
+
+    def __init__(self, tokenizer: Any, allowed: Sequence[Collection[str]], prompt_len: int):
+        import torch
+
+        self.tokenizer = tokenizer
+        self.prompt_len = prompt_len
+        vocab = tokenizer.get_vocab()
+        self.digit_ids = {d: vocab[d] for d in "0123456789" if d in vocab}
+        if len(self.digit_ids) != 10 or any(
+            re.search(r"\d", tok) and tok not in self.digit_ids for tok in vocab
+        ):
+            raise ValueError("NumberGuard needs a tokenizer that splits numbers into digits")
+        self.comma, self.dot = vocab.get(","), vocab.get(".")
+        self.complete = [{number_key(a) for a in row} for row in allowed]
+        self.prefixes = [
+            {k[:i] for k in row for i in range(1, len(k) + 1)} for row in self.complete
+        ]
+        self.all_digits = torch.tensor(list(self.digit_ids.values()))
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        for b in range(scores.shape[0]):
+            tail = self.tokenizer.decode(input_ids[b, self.prompt_len :][-16:])
+            m = self._RUN.search(tail)
+            run = m.group().replace(",", "") if m else ""
+            banned = [i for d, i in self.digit_ids.items() if run + d not in self.prefixes[b]]
+            if run and run.rstrip(".") not in self.complete[b]:
+                # Unfinished number: only a digit (or a separator that can lead to one) may follow.
+                keep = torch.full_like(scores[b], float("-inf"))
+                for d, i in self.digit_ids.items():
+                    if run + d in self.prefixes[b]:
+                        keep[i] = scores[b, i]
+                if self.comma is not None:
+                    keep[self.comma] = scores[b, self.comma]
+                if self.dot is not None and run + "." in self.prefixes[b]:
+                    keep[self.dot] = scores[b, self.dot]
+                scores[b] = keep
+            elif banned:
+                scores[b, banned] = float("-inf")
+        return scores
+
+
+class _RowStreamer:
+    """Receives a batch's new tokens step by step and queues (row, new text) pieces."""
+
+    def __init__(self, tokenizer: Any, rows: int):
+        self.tokenizer = tokenizer
+        self.tokens: list[list[int]] = [[] for _ in range(rows)]
+        self.sent = [""] * rows
+        self.queue: queue.Queue[tuple[int, str] | None] = queue.Queue()
+        self.started = False
+
+    def put(self, value: Any) -> None:
+        if not self.started:  # the first call carries the prompts
+            self.started = True
+            return
+        for b, tok in enumerate(value.reshape(len(self.tokens), -1).tolist()):
+            self.tokens[b].extend(tok)
+            text = self.tokenizer.decode(self.tokens[b], skip_special_tokens=True)
+            # Hold back a trailing partial character (an incomplete UTF-8 sequence).
+            if text.endswith("\ufffd"):
+                continue
+            if len(text) > len(self.sent[b]) and text.startswith(self.sent[b]):
+                self.queue.put((b, text[len(self.sent[b]) :]))
+                self.sent[b] = text
+
+    def end(self) -> None:
+        self.queue.put(None)
 
 
 class TransformersGenerator:
@@ -75,21 +174,64 @@ class TransformersGenerator:
         )
         return {k: v.to(self.device) for k, v in enc.items()}
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int = 96) -> list[str]:
+    def _generate_kwargs(
+        self, enc: dict[str, Any], max_new_tokens: int, allowed_numbers: Numbers
+    ) -> dict[str, Any]:
+        from transformers import LogitsProcessorList
+
+        kwargs: dict[str, Any] = dict(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=self.tokenizer.pad_token_id,
+        )
+        if allowed_numbers is not None:
+            guard = NumberGuard(self.tokenizer, allowed_numbers, enc["input_ids"].shape[1])
+            kwargs["logits_processor"] = LogitsProcessorList([guard])
+        return kwargs
+
+    def generate(
+        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+    ) -> list[str]:
+        """Greedy completions; with ``allowed_numbers``, row i only writes numbers from set i."""
         import torch
 
         if not prompts:
             return []
         enc = self._encode(prompts)
         with torch.inference_mode():
-            out = self.model.generate(
-                **enc,
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                pad_token_id=self.tokenizer.pad_token_id,
-            )
+            out = self.model.generate(**self._generate_kwargs(enc, max_new_tokens, allowed_numbers))
         new = out[:, enc["input_ids"].shape[1] :]  # (B, T_new)
         return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
+
+    def stream_batch(
+        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+    ) -> Iterator[tuple[int, str]]:
+        """Like ``generate``, as (row, new text) pieces while the batch decodes together."""
+        import torch
+
+        if not prompts:
+            return
+        enc = self._encode(prompts)
+        streamer = _RowStreamer(self.tokenizer, len(prompts))
+        kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers)
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with torch.inference_mode():
+                    self.model.generate(**kwargs, streamer=streamer)
+            except BaseException as e:  # surfaced in the caller's thread below
+                errors.append(e)
+                streamer.end()
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        while (piece := streamer.queue.get()) is not None:
+            yield piece
+        worker.join()
+        if errors:
+            raise errors[0]
 
     def stream(self, prompt: str, max_new_tokens: int = 96) -> Iterator[str]:
         from transformers import TextIteratorStreamer
@@ -159,7 +301,10 @@ class OpenAIGenerator:
         r.raise_for_status()
         return r.json()
 
-    def generate(self, prompts: Sequence[str], max_new_tokens: int = 96) -> list[str]:
+    def generate(
+        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+    ) -> list[str]:
+        """``allowed_numbers`` cannot be enforced by the server; callers check numbers after."""
         if not prompts:
             return []
         data = self._post({"prompt": list(prompts), "max_tokens": max_new_tokens, "temperature": 0})
@@ -185,6 +330,14 @@ class OpenAIGenerator:
                 text = json.loads(payload)["choices"][0].get("text", "")
                 if text:
                     yield text
+
+    def stream_batch(
+        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+    ) -> Iterator[tuple[int, str]]:
+        """One request per prompt, streamed one after another (the server batches for us)."""
+        for i, prompt in enumerate(prompts):
+            for piece in self.stream(prompt, max_new_tokens):
+                yield i, piece
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray:
         """From the server's top log-probabilities of the first token; absent choices get -inf."""

@@ -118,3 +118,25 @@ def test_choice_logprobs_agree_with_greedy_decoding(smollm: TransformersGenerato
     assert int(np.argmax(lp)) == 0 and (lp <= 0).all() and np.exp(lp).sum() <= 1 + 1e-5
     with pytest.raises(ValueError, match="one token"):
         smollm.choice_logprobs(prompt, ["two words"])
+
+
+@pytest.mark.integration
+def test_number_guard_keeps_digits_to_the_allowed_numbers(smollm: TransformersGenerator) -> None:
+    import re
+
+    prompts = [
+        smollm.chat_prompt(
+            [{"role": "user", "content": "What is 12 times 12? Reply with digits."}]
+        ),
+        smollm.chat_prompt([{"role": "user", "content": "List three years from the 1990s."}]),
+    ]
+    free = smollm.generate(prompts, max_new_tokens=16)
+    assert any(re.search(r"\d", t) for t in free)  # unguarded, the model writes numbers
+    allowed = [{"7"}, {"1994", "3.5"}]
+    guarded = smollm.generate(prompts, max_new_tokens=16, allowed_numbers=allowed)
+    for text, ok in zip(guarded, allowed, strict=True):
+        written = re.findall(r"\d(?:[\d,]*\d)?(?:\.\d+)?", text)
+        assert set(written) <= ok, (text, ok)
+    pieces = list(smollm.stream_batch(prompts, max_new_tokens=16, allowed_numbers=allowed))
+    joined = ["".join(p for r, p in pieces if r == row).strip() for row in range(2)]
+    assert joined == guarded  # streaming a batch gives the same texts as generating it

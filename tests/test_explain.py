@@ -1,0 +1,169 @@
+"""Explanations: generated ones are checked (numbers, titles, content); templates are faithful."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import pytest
+
+from chatrec.catalog import Catalog, Item
+from chatrec.config import ExplainConfig
+from chatrec.constraints import Constraints
+from chatrec.explain import (
+    Explainer,
+    check,
+    fact_numbers,
+    facts_text,
+    finish,
+    invented_numbers,
+    numbers_in,
+    template,
+)
+from chatrec.prompts import render_messages
+
+
+class ScriptedGenerator:
+    """Answers each prompt with the scripted text of the first title found in it."""
+
+    def __init__(self, script: dict[str, str]):
+        self.script = script
+        self.batches: list[int] = []
+        self.allowed: list[set[str]] = []
+
+    def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
+        return "\n".join(f"<{m['role']}>{m['content']}" for m in messages) + "\n<assistant>"
+
+    def _answer(self, prompt: str) -> str:
+        return next(text for title, text in self.script.items() if title in prompt)
+
+    def stream_batch(
+        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers=None
+    ) -> Iterator[tuple[int, str]]:
+        self.batches.append(len(prompts))
+        self.allowed = [set(a) for a in allowed_numbers or []]
+        answers = [self._answer(p) for p in prompts]
+        for step in range(max(len(a.split()) for a in answers)):
+            for row, a in enumerate(answers):
+                words = a.split()
+                if step < len(words):
+                    yield row, (" " if step else "") + words[step]
+
+
+class TitleLookup:
+    """Exact title matching over a catalog, standing in for the real TitleMatcher."""
+
+    def __init__(self, catalog: Catalog):
+        self.titles = {it.title: it.id for it in catalog}
+
+    def mentioned_ids(self, text: str) -> set[str]:
+        return {i for t, i in self.titles.items() if t in text}
+
+
+@pytest.fixture
+def tvs(tiny_catalog: Catalog) -> list[Item]:
+    return [tiny_catalog.get(i) for i in ("tv1", "tv3", "tv4")]
+
+
+def test_facts_text_holds_the_numbers_a_card_shows(tvs: list[Item]) -> None:
+    text = facts_text(tvs[2])
+    assert "$449.99–$549.99" in text and "4.4 out of 5" in text and "300 ratings" in text
+    assert {"449.99", "549.99", "4.4", "300", "55"} <= fact_numbers(tvs[2])
+
+
+def test_numbers_are_compared_as_written_values() -> None:
+    assert numbers_in("costs $2,499.99, rated 3.80, 1,200 reviews") == ["2499.99", "3.8", "1200"]
+    item = Item(id="x", title="Box 2", price=10.5, rating=4.0, review_count=1200)
+    assert invented_numbers("It costs $10.50 and 1,200 people rated it 4.", item) == []
+    assert invented_numbers("It costs $9 with 2 year warranty", item) == ["9"]
+
+
+def test_finish_keeps_whole_sentences_only() -> None:
+    assert finish("A fine TV. It is cheap. And more. Cut") == "A fine TV. It is cheap."
+    assert finish("no sentence ends here") == ""
+    assert finish("Costs $3.50 today.") == "Costs $3.50 today."
+
+
+def test_check_rejects_invented_numbers_other_titles_and_empty_talk(
+    tiny_catalog: Catalog, tvs: list[Item]
+) -> None:
+    lookup = TitleLookup(tiny_catalog)
+    tv = tvs[0]
+    assert check("A 4K LED TV with smart apps at $299.99, rated 4.3.", tv, lookup) == []
+    cheap = check("It costs just $199 for a 4K TV.", tv, lookup)
+    assert cheap == ["numbers not in the facts: 199"]
+    other = tiny_catalog.get("tv2").title  # its numbers differ too; both problems are named
+    problems = check(f"Better than the {other} for your room.", tv, lookup)
+    assert any(p == "names other catalog items: tv2" for p in problems)
+    assert check("This item meets the criteria for the request.", tv, lookup) == [
+        "says nothing about the item"
+    ]
+    rules = "Use only the facts given and never name any other title please."
+    said = "I must use only the facts given and never name any other title, 4K TV."
+    assert "repeats the instructions" in check(said, tv, lookup, rules)
+
+
+def test_template_quotes_only_the_items_own_numbers(tiny_catalog: Catalog) -> None:
+    asked = Constraints(price_max=500, categories=("TVs",), year_min=1990, year_max=1999)
+    for item in tiny_catalog:
+        text = template(item, asked)
+        assert invented_numbers(text, item) == [], (item.id, text)
+        assert text.endswith(".")
+    assert "within your budget" in template(tiny_catalog.get("tv1"), asked)
+
+
+def test_generated_explanations_are_batched_checked_and_replaced(
+    tiny_catalog: Catalog, tvs: list[Item]
+) -> None:
+    gen = ScriptedGenerator(
+        {
+            tvs[0].title: "A 4K LED TV with smart apps, rated 4.3 by 120 people. Extra words",
+            tvs[1].title: "An HD LED TV for only $99 that fits your room.",
+            tvs[2].title: "A QLED TV with smart apps and an average rating of 4.4.",
+        }
+    )
+    ex = Explainer(gen, ExplainConfig(n_llm=2), TitleLookup(tiny_catalog), kind="product")
+    out = ex.explain("a tv under $500", ["Acme Noise Cancelling Headphones"], tvs, Constraints())
+    assert gen.batches == [2]  # the two generated texts came from ONE batch
+    assert gen.allowed[0] == fact_numbers(tvs[0])  # decoding was told the allowed numbers
+    assert out[0].source == "llm"
+    assert out[0].text == "A 4K LED TV with smart apps, rated 4.3 by 120 people."
+    assert out[1].source == "template" and "99" in out[1].problems[0]
+    assert out[1].text == template(tvs[1], Constraints())
+    assert out[2].source == "template" and out[2].problems == ()  # beyond n_llm
+
+
+def test_stream_yields_pieces_then_final_texts_in_item_order(
+    tiny_catalog: Catalog, tvs: list[Item]
+) -> None:
+    gen = ScriptedGenerator({it.title: f"A fine {it.categories[0]} choice." for it in tvs})
+    ex = Explainer(gen, ExplainConfig(n_llm=3), TitleLookup(tiny_catalog))
+    events = list(ex.stream("a tv", [], tvs, Constraints()))
+    pieces = [e for e in events if not e.final]
+    finals = [e for e in events if e.final]
+    assert pieces and events.index(finals[0]) > events.index(pieces[-1])
+    assert [e.index for e in finals] == [0, 1, 2]
+    assert "".join(p.text for p in pieces if p.index == 1) == "A fine TVs choice."
+
+
+def test_without_a_generator_every_item_gets_its_template(tvs: list[Item]) -> None:
+    out = Explainer(None).explain("a tv", [], tvs, Constraints(price_max=500))
+    assert [e.source for e in out] == ["template"] * 3
+    assert out[0].text == template(tvs[0], Constraints(price_max=500))
+
+
+def test_explain_prompt_renders_with_and_without_history(tvs: list[Item]) -> None:
+    msgs = render_messages(
+        "explain",
+        kind="product",
+        wishes="a tv under $500",
+        history=["Acme Headphones"],
+        title=tvs[0].title,
+        facts=facts_text(tvs[0]),
+    )
+    assert [m["role"] for m in msgs] == ["system", "user"]
+    assert "a tv under $500" in msgs[1]["content"] and tvs[0].title in msgs[1]["content"]
+    assert "They liked: Acme Headphones" in msgs[1]["content"]
+    bare = render_messages(
+        "explain", kind="film", wishes="x", history=[], title="T", facts="released 1999"
+    )
+    assert "They liked" not in bare[1]["content"] and "film" in bare[0]["content"]

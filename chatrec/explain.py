@@ -30,6 +30,7 @@ from chatrec.prompts import render_messages
 
 _NUMBER = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?")  # commas only between digits
 _WORD = re.compile(r"[a-z][a-z'-]+")
+_QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 # Words that carry no information about an item: an explanation made only of these says nothing.
 _STOP_WORDS = """
@@ -158,6 +159,10 @@ def finish(text: str, max_sentences: int = 2) -> str:
     return text[: ends[min(max_sentences, len(ends)) - 1]].strip()
 
 
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
 def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
@@ -179,6 +184,10 @@ def check(
         others = mentions.mentioned_ids(text) - {item.id}
         if others:
             problems.append(f"names other catalog items: {', '.join(sorted(others))}")
+    own = _plain(item.title)
+    for quoted in _QUOTED.findall(text):
+        if _plain(quoted) not in own:
+            problems.append(f"quotes something that is not this item: {quoted!r}")
     if not _words(text) & _words(f"{item.title} {facts_text(item)}"):
         problems.append("says nothing about the item")
     if instructions:

@@ -97,6 +97,10 @@ def test_check_rejects_invented_numbers_other_titles_and_empty_talk(
     assert check("This item meets the criteria for the request.", tv, lookup) == [
         "says nothing about the item"
     ]
+    assert check('Like "Blade Runner", this 4K LED TV has smart apps.', tv, lookup) == [
+        "quotes something that is not this item: 'Blade Runner'"
+    ]
+    assert check('The "Acme 50" 4K LED TV has smart apps.', tv, lookup) == []
     rules = "Use only the facts given and never name any other title please."
     said = "I must use only the facts given and never name any other title, 4K TV."
     assert "repeats the instructions" in check(said, tv, lookup, rules)

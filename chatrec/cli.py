@@ -51,6 +51,14 @@ def _runtime(artifacts: Path | None) -> RuntimeConfig:
 ArtifactsOpt = Annotated[
     Path | None, typer.Option("--artifacts", help="Bundle folder (default ./artifacts).")
 ]
+LlmOpt = Annotated[
+    bool,
+    typer.Option(
+        "--llm/--no-llm",
+        help="Rerank and explain with the language model (--no-llm: retriever order and "
+        "fact templates, no model load).",
+    ),
+]
 
 
 @app.callback()
@@ -76,6 +84,7 @@ def ask(
         typer.Option(min=0.0, max=1.0, help="Relevance vs diversity: 1 = pure relevance."),
     ] = None,
     artifacts: ArtifactsOpt = None,
+    llm: LlmOpt = True,
 ) -> None:
     """Ask one message (or a --batch of them) and print the reply."""
     if message is None and batch is None:
@@ -85,7 +94,7 @@ def ask(
     from chatrec.recommender import ChatRecommender, Reply
 
     try:
-        rec = ChatRecommender.from_pretrained(catalog, runtime=_runtime(artifacts))
+        rec = ChatRecommender.from_pretrained(catalog, runtime=_runtime(artifacts), llm=llm)
     except USER_ERRORS as err:
         _fail(err)
 
@@ -222,6 +231,64 @@ def bench_retrieval(
     out.write_text(json.dumps(result, indent=2))
     typer.echo(json.dumps(result["summary"], indent=2))
     typer.echo(f"wrote {out}")
+
+
+@bench_app.command("turn")
+def bench_turn(
+    out: Annotated[Path, typer.Option(help="Where to write the JSON.")] = Path("bench/turn.json"),
+    runs: Annotated[int, typer.Option(min=2, help="Timed reranks / messages per catalog.")] = 6,
+    artifacts: ArtifactsOpt = None,
+) -> None:
+    """Rerank latency vs its compute floor, time to first token, full turn, peak memory."""
+    from chatrec.bench_turn import run_turn
+
+    try:
+        result = run_turn(_runtime(artifacts), runs)
+    except USER_ERRORS as err:
+        _fail(err)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    typer.echo(json.dumps({k: result[k] for k in ("rerank", "memory", "targets")}, indent=2))
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def audit(
+    catalogs: Annotated[str, typer.Option("--catalogs", help="Comma-separated.")] = "store,movies",
+    out: Annotated[Path | None, typer.Option(help="Also write the JSON here.")] = None,
+    llm: LlmOpt = True,
+    artifacts: ArtifactsOpt = None,
+    verbose: Annotated[bool, typer.Option("--progress", help="Print each message.")] = False,
+) -> None:
+    """Grounding audit: many varied chats; counts items outside the catalog and invented numbers.
+
+    Exits 1 when any count is not zero.
+    """
+    from chatrec.audit import audit as run_audit
+    from chatrec.recommender import ChatRecommender
+
+    rt = _runtime(artifacts)
+    results, embedder, generator = [], None, None
+    for name in [c for c in catalogs.split(",") if c]:
+        try:
+            rec = ChatRecommender.from_pretrained(
+                name, runtime=rt, llm=llm, embedder=embedder, generator=generator
+            )
+        except USER_ERRORS as err:
+            _fail(err)
+        embedder, generator = rec.retriever.embedder, rec.generator
+        echo = (lambda line: typer.echo(line, err=True)) if verbose else None
+        results.append(run_audit(rec, name, echo).to_dict())
+    keys = ("invalid_items", "other_items_named", "unknown_titles", "invented_numbers")
+    counted = ("messages", "items_shown", "explanations", "llm_explanations", "template_fallbacks")
+    total = {k: sum(r[k] for r in results) for k in counted + keys}
+    report = {"llm": llm, "total": total, "catalogs": results}
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2))
+    typer.echo(json.dumps(total, indent=2))
+    if any(total[k] for k in keys):
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,35 @@
-"""Constraints read from a message: price, years, wanted and unwanted categories, add-ons.
+"""Constraints read from a message: price, years, categories, add-ons and product specs.
 
 Input: the message text and the catalog's ``Lexicon`` (phrases -> categories). Output: a
-``Constraints`` value that ``retrieve`` turns into a filter. Pure functions, no models.
-The dialogue carries constraints from turn to turn; this module reads one message.
+``Constraints`` value that ``retrieve`` turns into a filter, plus the problems of that
+message (contradictions, specs the catalog cannot check) for the dialogue to ask about.
+Pure functions, no models. The dialogue carries constraints from turn to turn; this module
+reads one message. ``SpecTable`` reads the specs that a catalog's titles and feature bullets
+state (screen size, RAM, storage, refresh rate, rating, panel/resolution words) once, so a
+spec constraint is a vectorised check.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-_NUM = r"\$?\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?"
+import numpy as np
+
+from chatrec.catalog import Item
+
+# Units after a number that make it anything but a price ("16GB", "65 inch", "2 hours").
+_UNIT = (
+    r"(?!\s?(?:\"|”|''|-?inch|-?in\b|gb\b|tb\b|mb\b|hz\b|khz|ghz|mah|wh\b|w\b|watts?|v\b|volts?"
+    r"|mp\b|megapixels?|lbs?\b|pounds?\b|kg\b|kilos?|g\b|grams?|oz\b|ounces?|mm\b|cm\b|ft\b|feet"
+    r"|hours?|hrs?\b|h\b|min\b|mins|minutes?|stars?|%|x\b|cores?|fps|nits|db\b|years?|yrs|people"
+    r"|players?|pack|count|ch\b|channel|s\b|'s))"
+)
+# Possessive: a number is read whole or not at all (backtracking into a digit run would read
+# "16GB" as "1" and cost O(n^3) on a 1,000-digit message).
+_NUM = r"\$?\s?(\d[\d,]*+(?:\.\d+)?+)(?!\.\d)\s?(k\b)?" + _UNIT
 
 
 def _amount(num: str, k: str | None) -> float:
@@ -30,10 +48,15 @@ class Constraints:
     categories: tuple[str, ...] = ()  # any of these
     exclude_categories: tuple[str, ...] = ()
     allow_addons: bool = False
+    specs: tuple[Spec, ...] = ()  # product specs, each a range on one stated attribute
     mentions: tuple[str, ...] = field(default=(), compare=False)  # phrases matched, for replies
     # The message without its negated phrases: "90s sci-fi, no horror" must not be embedded
     # as a query that is close to horror films.
     positive_text: str = field(default="", compare=False)
+    # This message only (never carried to the next turn): what contradicts itself ("under $200
+    # but over $500") and what the catalog cannot check ("5000 mAh battery"), in short words.
+    problems: tuple[str, ...] = field(default=(), compare=False)
+    unsupported: tuple[str, ...] = field(default=(), compare=False)
 
     def is_empty(self) -> bool:
         return self == Constraints()
@@ -61,7 +84,40 @@ class Constraints:
             parts.append(f"up to {self.year_max}")
         elif self.year_min is not None:
             parts.append(f"from {self.year_min}")
+        parts.extend(spec.text for spec in self.specs)
         return ", ".join(parts)
+
+
+class Spec(NamedTuple):
+    """One product spec wanted: ``lo <= value <= hi`` (either may be None) for a numeric
+    spec, or the presence of a feature word (``lo`` and ``hi`` None) for a keyword spec."""
+
+    name: str  # "screen", "ram", "storage", "refresh", "rating" or a KEYWORDS name
+    lo: float | None = None
+    hi: float | None = None
+    text: str = ""  # how a reply names it: '65" screen', '16GB+ RAM', '4K'
+
+
+SPEC_LABELS = {
+    "screen": "screen size",
+    "ram": "RAM",
+    "storage": "storage",
+    "refresh": "refresh rate",
+    "rating": "star rating",
+}
+# Feature words a listing states or not: name -> pattern (lower-case text).
+KEYWORDS: dict[str, str] = {
+    "4K": r"\b(?:4k|uhd|ultra hd|2160p)\b",
+    "8K": r"\b8k\b",
+    "1080p": r"\b(?:1080p|full hd|fhd\+?)(?!\w)",
+    "QHD": r"\b(?:w?qhd\+?|1440p)(?!\w)",
+    "OLED": r"\boled\b",
+    "QLED": r"\bqled\b",
+    "Mini LED": r"\bmini[- ]?led\b",
+    "touchscreen": r"\btouch ?screen\b",
+    "2-in-1": r"\b2[- ]in[- ]1\b",
+}
+_PRICE_WORD = re.compile(r"(under|below|over|above|than|around|about|to|max|budget|\$)\s*$")
 
 
 def _singular(phrase: str) -> str:
@@ -116,30 +172,44 @@ class Lexicon:
 
 
 _NEGATION = re.compile(
-    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate)\s+((a|an|any|the)\s+)?$"
+    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|"
+    r"(?:don'?t|do not) (?:like|want))\s+((a|an|any|the)\s+)?$"
 )
 
 
-def _price(text: str) -> tuple[float | None, float | None]:
+def _money(v: float) -> str:
+    return f"${v:,.0f}" if float(v).is_integer() else f"${v:,.2f}"
+
+
+_UNDER = (
+    r"(?:under|below|less than|cheaper than|lower than|up to|at most|max(?:imum)?|"
+    r"no more than|within|<=?)"
+)
+_OVER = r"(?:over|above|more than|at least|min(?:imum)?|>=?)"
+
+
+def _price(text: str) -> tuple[float | None, float | None, list[str]]:
+    """(min, max, problems). Both an upper and a lower bound may be said ("over $100 but
+    under $300"); when they contradict each other neither is used and the problem is named."""
     t = text
     m = re.search(rf"\b(?:between|from)\s+{_NUM}\s*(?:and|to|-|–)\s*{_NUM}", t) or re.search(
         rf"\$\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?\s*(?:-|–|to)\s*{_NUM}", t
     )
     if m:
         lo, hi = _amount(m[1], m[2]), _amount(m[3], m[4])
-        return min(lo, hi), max(lo, hi)
-    m = re.search(
-        rf"(?:under|below|less than|cheaper than|lower than|up to|at most|max(?:imum)?|"
-        rf"no more than|within|<=?)\s*{_NUM}",
-        t,
-    ) or re.search(rf"{_NUM}\s*(?:or less|or under|max(?:imum)?|tops)\b", t)
-    if m:
-        return None, _amount(m[1], m[2])
-    m = re.search(rf"(?:over|above|more than|at least|min(?:imum)?|>=?)\s*{_NUM}", t) or re.search(
+        return min(lo, hi), max(lo, hi), []
+    m_hi = re.search(rf"{_UNDER}\s*{_NUM}", t) or re.search(
+        rf"{_NUM}\s*(?:or less|or under|max(?:imum)?|tops)\b", t
+    )
+    m_lo = re.search(rf"{_OVER}\s*{_NUM}", t) or re.search(
         rf"{_NUM}\s*(?:or more|and up|plus)\b", t
     )
-    if m:
-        return _amount(m[1], m[2]), None
+    hi = _amount(m_hi[1], m_hi[2]) if m_hi else None
+    lo = _amount(m_lo[1], m_lo[2]) if m_lo else None
+    if lo is not None and hi is not None and lo > hi:
+        return None, None, [f"a price under {_money(hi)} and over {_money(lo)} can't both hold"]
+    if lo is not None or hi is not None:
+        return lo, hi, []
     m = (
         re.search(r"(?:around|about|roughly|approximately)\s*\$\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?", t)
         or re.search(rf"budget(?: of| is| around| about)?\s*{_NUM}", t)
@@ -147,8 +217,8 @@ def _price(text: str) -> tuple[float | None, float | None]:
     )
     if m:
         v = _amount(m[1], m[2])
-        return round(v * 0.8, 2), round(v * 1.2, 2)
-    return None, None
+        return round(v * 0.8, 2), round(v * 1.2, 2), []
+    return None, None, []
 
 
 def _decade(two_or_four: str) -> int:
@@ -158,30 +228,194 @@ def _decade(two_or_four: str) -> int:
     return y
 
 
-def _years(text: str, newest_year: int | None) -> tuple[int | None, int | None]:
+def _years(text: str, newest_year: int | None) -> tuple[int | None, int | None, list[str]]:
+    """(min, max, problems): every year statement of the message, intersected.
+
+    "a 90s film from after 2005" states two ranges that do not overlap: that is a problem to
+    ask about, and neither bound is used.
+    """
+    said: list[tuple[int | None, int | None, str]] = []
     m = re.search(r"\b(?:from the |in the |the )?'?(\d{2}|\d{4})'?s\b", text)
     if m and (len(m[1]) == 2 or m[1].endswith("0")):
         start = _decade(m[1])
         if 1880 <= start <= 2100:
-            return start, start + 9
+            said.append((start, start + 9, f"the {start}s"))
+    m = re.search(r"\bbetween (1[89]\d{2}|20\d{2}) and (1[89]\d{2}|20\d{2})\b", text)
+    if m:
+        a, b = sorted((int(m[1]), int(m[2])))
+        said.append((a, b, f"{a}–{b}"))
     m = re.search(r"\b(?:before|earlier than|older than|prior to|pre)[ -](\d{4})\b", text)
     if m:
-        return None, int(m[1]) - 1
+        said.append((None, int(m[1]) - 1, f"before {m[1]}"))
     m = re.search(r"\b(?:after|since|newer than|later than|post)[ -](\d{4})\b", text)
     if m:
-        return int(m[1]) + (0 if "since" in m[0] else 1), None
-    m = re.search(r"\b(?:from|in|of)\s+(1[89]\d{2}|20\d{2})\b", text)
-    if m:
-        return int(m[1]), int(m[1])
-    if newest_year and re.search(r"\b(recent|new|newer|latest|modern)\b", text):
-        return newest_year - 3, None
-    if re.search(r"\b(old|classic|vintage|older)\b", text) and newest_year:
-        return None, min(newest_year - 25, 1975)
-    return None, None
+        since = "since" in m[0]
+        said.append(
+            (int(m[1]) + (0 if since else 1), None, f"{'since' if since else 'after'} {m[1]}")
+        )
+    m = re.search(r"\b(?:from|in|of)\s+(1[89]\d{2}|20\d{2})\b(?!\s*(?:and|to|-|–)\s*\d)", text)
+    if m and not said:
+        said.append((int(m[1]), int(m[1]), m[1]))
+    if newest_year and not said and re.search(r"\b(recent|new|newer|latest|modern)\b", text):
+        said.append((newest_year - 3, None, "recent"))
+    if newest_year and not said and re.search(r"\b(old|classic|vintage|older)\b", text):
+        said.append((None, min(newest_year - 25, 1975), "older"))
+    los = [lo for lo, _, _ in said if lo is not None]
+    his = [hi for _, hi, _ in said if hi is not None]
+    lo, hi = (max(los) if los else None), (min(his) if his else None)
+    if lo is not None and hi is not None and lo > hi:
+        names = " and ".join(name for _, _, name in said)
+        return None, None, [f"{names} don't overlap"]
+    return lo, hi, []
+
+
+_SIZE_UNIT = r"\s?(?:\"|”|''|-?\s?inch(?:es)?\b|-?in\.?(?=\s|$))"
+_MIN_WORDS = r"at least|min(?:imum)?|over|above|bigger than|larger than|more than|greater than|>=?"
+_MAX_WORDS = r"under|below|smaller than|less than|at most|max(?:imum)?|up to|no more than|<=?"
+_MIN_AFTER = r"or (?:bigger|larger|more|above|over|higher|better)|\+|and (?:up|above|bigger|larger)"
+_MAX_AFTER = r"or (?:smaller|less|under|below|lower)"
+
+
+def _spec_range(pre: str | None, post: str | None) -> str:
+    """'min', 'max' or '' from the words around a spec amount."""
+    if (pre and re.fullmatch(_MAX_WORDS, pre)) or (post and re.fullmatch(_MAX_AFTER, post)):
+        return "max"
+    if (pre and re.fullmatch(_MIN_WORDS, pre)) or (post and re.fullmatch(_MIN_AFTER, post)):
+        return "min"
+    return ""
+
+
+def _amount_spec(unit_pattern: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"(?:(?P<pre>{_MIN_WORDS}|{_MAX_WORDS})\s*)?(?P<n>\d{{1,4}}(?:\.\d)?)(?![\d.])"
+        rf"{unit_pattern}(?:\s*(?P<post>{_MIN_AFTER}|{_MAX_AFTER}))?"
+    )
+
+
+_SPEC_PATTERNS = {
+    "screen": _amount_spec(_SIZE_UNIT),
+    "ram": _amount_spec(r"\s?gb\s*(?:of\s+)?(?:unified\s+)?(?:ram|memory)\b"),
+    "storage": _amount_spec(
+        r"\s?(?P<u>gb|tb)\b(?!\s*(?:of\s+)?(?:unified\s+)?(?:ram|memory))"
+        r"(?:\s*(?:of\s+)?(?:ssd|storage|hdd|hard drive|drive|flash))?"
+    ),
+    "refresh": _amount_spec(r"\s?hz\b"),
+    "rating": _amount_spec(r"\s*\+?\s*stars?\b|\s*/\s*5\b"),
+}
+_RATED = re.compile(
+    r"\brated\s+(?:(?P<pre>at least|over|above)\s+)?(?P<n>[0-5](?:\.\d)?)\+?(?![\d.])"
+)
+
+# What no catalog here can check: a number with these units, or these words.
+_UNKNOWN_SPECS: tuple[tuple[str, str], ...] = (
+    (
+        r"\b\d[\d,]*\s?mah\b|\bbattery life\b|\b\d+\s?(?:hours?|hrs?) (?:of )?battery",
+        "battery life",
+    ),
+    (
+        r"\b\d+(?:\.\d+)?\s?(?:lbs?|pounds?|kg|kilos?|grams?|oz|ounces?)\b|\bweigh(?:s|t|ing)?\b",
+        "weight",
+    ),
+    (r"\b\d+\s?(?:mp|megapixels?)\b", "camera megapixels"),
+    (r"\b\d+(?:\.\d+)?\s?ghz\b", "processor speed (GHz)"),
+    (r"\b\d+\s?(?:w|watts?)\b(?!/)", "power in watts"),
+    (r"\b\d+\s?nits\b", "brightness (nits)"),
+    (r"\b\d+(?:\.\d+)?\s?(?:mm|cm)\b", "dimensions"),
+    (r"\b\d+\s?fps\b", "frame rate"),
+    (r"\b\d+\s?db\b", "loudness (dB)"),
+    (r"\b(?:directed by|director|starring|actors?|actress(?:es)?|cast)\b", "cast or director"),
+    (
+        r"\b(?:runtime|running time|minutes long|hours? long|\d+\s?(?:minutes|mins)\b"
+        r"|(?:under|less than|over|at least|about|around)\s+\d+(?:\.\d+)?\s?(?:hours?|hrs?)\b)",
+        "running time",
+    ),
+    (r"\b(?:rated|rating)\s+(?:pg-13|pg|nc-17|r|g)\b", "age rating"),
+    (r"\b(?:subtitles?|subtitled|dubbed)\b", "subtitles or dubbing"),
+    (r"\b(?:on netflix|on hulu|prime video|disney\+|streaming on)\b", "where it streams"),
+)
+
+
+def _specs(
+    text: str, available: Collection[str] | None
+) -> tuple[list[Spec], list[str], list[tuple[int, int]]]:
+    """(specs the catalog can check, labels of those it cannot, spans read as specs)."""
+    found: list[Spec] = []
+    unsupported: list[str] = []
+    spans: list[tuple[int, int]] = []
+
+    def add(spec: Spec, span: tuple[int, int]) -> None:
+        spans.append(span)
+        if available is None or spec.name in available:
+            if all(s.name != spec.name for s in found):
+                found.append(spec)
+        else:
+            label = SPEC_LABELS.get(spec.name, spec.name)
+            if label not in unsupported:
+                unsupported.append(label)
+
+    for name, pattern in _SPEC_PATTERNS.items():
+        for m in pattern.finditer(text):
+            if any(a <= m.start() < b for a, b in spans):
+                continue
+            n = float(m["n"])
+            if name == "storage" and m["u"] == "tb":
+                n *= 1000
+            if name == "rating" and n > 5:
+                continue
+            side = _spec_range(m["pre"], m["post"])
+            add(_numeric_spec(name, n, side), m.span())
+            break
+    m = _RATED.search(text)
+    if m and all(s.name != "rating" for s in found):
+        add(_numeric_spec("rating", float(m["n"]), "min"), m.span())
+    for name, pattern in KEYWORDS.items():
+        for m in re.finditer(pattern, text):
+            if _PRICE_WORD.search(text[max(0, m.start() - 12) : m.start()]) and name == "4K":
+                continue  # "under 4k" is a price
+            add(Spec(name, None, None, name), m.span())
+            break
+    for pattern, label in _UNKNOWN_SPECS:
+        m = re.search(pattern, text)
+        if m and not any(a <= m.start() < b for a, b in spans):
+            spans.append(m.span())
+            if label not in unsupported:
+                unsupported.append(label)
+    return found, unsupported, spans
+
+
+def _numeric_spec(name: str, n: float, side: str) -> Spec:
+    """A spec amount -> a range. A bare amount is a minimum ("16GB RAM" = at least 16GB),
+    except screen sizes, which people mean as a size class: a "15-inch" laptop has a 15.6"
+    screen and a "65-inch" TV measures 64.5", so a bare size n means [n - 0.5, n + 0.99]."""
+    num = f"{n:g}"
+    if name == "screen":
+        if side == "min":
+            return Spec(name, n - 0.5, None, f'{num}"+ screen')
+        if side == "max":
+            return Spec(name, None, n + 0.99, f'screen up to {num}"')
+        return Spec(name, n - 0.5, n + 0.99, f'{num}" screen')
+    unit, noun = {"ram": ("GB", " RAM"), "storage": ("GB", " storage"), "refresh": ("Hz", "")}.get(
+        name, ("", "")
+    )
+    if name == "storage" and n >= 1000:
+        num, unit = f"{n / 1000:g}", "TB"
+    if name == "rating":
+        return (
+            Spec(name, None, n, f"rated up to {num}")
+            if side == "max"
+            else Spec(name, n, None, f"rated {num}+")
+        )
+    if side == "max":
+        return Spec(name, None, n, f"up to {num}{unit}{noun}")
+    return Spec(name, n, None, f"{num}{unit}+{noun}")
 
 
 def parse(
-    text: str, lexicon: Lexicon, newest_year: int | None = None, has_prices: bool = True
+    text: str,
+    lexicon: Lexicon,
+    newest_year: int | None = None,
+    has_prices: bool = True,
+    specs: Collection[str] | None = None,
 ) -> Constraints:
     """Read the constraints of one message. Unknown words are simply not constraints.
 
@@ -190,15 +424,29 @@ def parse(
         lexicon: the catalog's category phrases.
         newest_year: the catalog's newest year; None when items carry no year (no year parsing).
         has_prices: whether items carry prices (no price parsing otherwise).
+        specs: the spec names the catalog can check (``SpecTable.available``); None = all.
+            A spec it cannot check is named in ``unsupported``, never silently dropped.
     """
     t = " ".join(text.lower().split())
-    price_min, price_max = _price(t) if has_prices else (None, None)
-    year_min, year_max = _years(t, newest_year) if newest_year else (None, None)
+    wanted_specs, unsupported, spans = _specs(t, specs)
+    rest = t  # "16GB RAM" or "65 inch" must not read as a price, "battery life" as batteries
+    for a, b in spans:
+        kept = re.sub(r"\b(?!(?:ssd|hdd|hard drive)\b)\S", " ", rest[a:b])  # but "1TB SSD" is one
+        rest = rest[:a] + kept + rest[b:]
+    problems: list[str] = []
+    price_min = price_max = None
+    if has_prices:
+        price_min, price_max, said = _price(rest)
+        problems += said
+    year_min = year_max = None
+    if newest_year:
+        year_min, year_max, said = _years(rest, newest_year)
+        problems += said
     wanted: dict[str, None] = {}
     unwanted: dict[str, None] = {}
     mentions: list[str] = []
     cut: list[tuple[int, int]] = []
-    for start, end, phrase in lexicon.find(t):
+    for start, end, phrase in lexicon.find(rest):
         cats = lexicon.aliases[phrase]
         window = max(0, start - 24)
         before = t[window:start]
@@ -219,8 +467,11 @@ def parse(
         categories=tuple(c for c in wanted if c not in unwanted),
         exclude_categories=tuple(unwanted),
         allow_addons=allow_addons,
+        specs=tuple(wanted_specs),
         mentions=tuple(mentions),
         positive_text=_without(t, cut),
+        problems=tuple(problems),
+        unsupported=tuple(unsupported),
     )
 
 
@@ -228,3 +479,96 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + text[end:]
     return " ".join(text.replace(" ,", ",").split()).strip(" ,.;")
+
+
+_SIZE_IN_TITLE = re.compile(r"(?<![\d.])(\d{1,3}(?:\.\d)?)\s?(?:\"|”|''|-inch\b| inch\b|-in\b)")
+_SIZE_IN_TEXT = re.compile(
+    r"(?<![\d.])(\d{1,3}(?:\.\d)?)\s?(?:\"|”|-inch)\s*(?:ips|fhd|qhd|uhd|oled|lcd|led|display|"
+    r"screen|touch|retina|pixelsense|class)",
+    re.IGNORECASE,
+)
+_RAM = re.compile(r"(\d{1,3})\s?gb\s*(?:of\s+)?(?:unified\s+)?(?:ram|memory|lpddr|ddr)", re.I)
+_STORAGE_TITLE = re.compile(
+    r"(?<![\d.])(\d{1,4})\s?(gb|tb)\b(?!\s*(?:of\s+)?(?:unified\s+)?(?:ram|memory|lpddr|ddr|gddr))",
+    re.IGNORECASE,
+)
+_STORAGE_TEXT = re.compile(
+    r"(?<![\d.])(\d{1,4})\s?(gb|tb)\s*(?:pcie\S*\s*)?(?:nvme\S*\s*)?(?:m\.2\s*)?"
+    r"(?:ssd|hdd|emmc|storage|flash|hard drive|ufs)",
+    re.IGNORECASE,
+)
+_HZ = re.compile(r"(?<![\d-])(\d{2,3})\s?hz\b(?!\s*-)", re.IGNORECASE)
+
+
+def item_specs(item: Item) -> tuple[dict[str, float], set[str]]:
+    """(numeric specs, keyword specs) that an item's title and feature bullets state.
+
+    The title wins over the bullets (bullets also compare with other products: "faster
+    than the 27-inch iMac"). Refresh rates count only for items with a screen (a speaker's
+    "29Hz-120Hz" is its frequency response).
+    """
+    title, text = item.title, item.text
+    values: dict[str, float] = {}
+    m = _SIZE_IN_TITLE.search(title) or _SIZE_IN_TEXT.search(text)
+    if m:
+        values["screen"] = float(m[1])
+    m = _RAM.search(title) or _RAM.search(text)
+    if m:
+        values["ram"] = float(m[1])
+    m = _STORAGE_TITLE.search(title) or _STORAGE_TEXT.search(text)
+    if m:
+        values["storage"] = float(m[1]) * (1000 if m[2].lower() == "tb" else 1)
+    hz = [float(h) for h in _HZ.findall(f"{title} {text}")]
+    if hz and "screen" in values:
+        values["refresh"] = max(hz)
+    if item.rating is not None:
+        values["rating"] = item.rating
+    low = f"{title} {text}".lower()
+    words = {name for name, pattern in KEYWORDS.items() if re.search(pattern, low)}
+    return values, words
+
+
+class SpecTable:
+    """The specs every item of a catalog states, as arrays for vectorised checks.
+
+    An item that does not state a spec never passes a constraint on it (like an unknown price):
+    we only promise what the listing says.
+    """
+
+    def __init__(self, items: Sequence[Item]):
+        self.ids = [it.id for it in items]
+        n = len(self.ids)
+        self.values: dict[str, np.ndarray] = {}  # name -> (n,) float64, NaN = not stated
+        self.words: dict[str, np.ndarray] = {}  # keyword -> (n,) bool
+        for r, it in enumerate(items):
+            values, words = item_specs(it)
+            for name, v in values.items():
+                self.values.setdefault(name, np.full(n, np.nan))[r] = v
+            for w in words:
+                self.words.setdefault(w, np.zeros(n, dtype=bool))[r] = True
+        self.available = frozenset(self.values) | frozenset(self.words)
+
+    def mask(self, specs: Iterable[Spec]) -> np.ndarray:
+        """(n,) bool: items that state every spec and satisfy its range."""
+        ok = np.ones(len(self.ids), dtype=bool)
+        for spec in specs:
+            if spec.name in self.words:
+                ok &= self.words[spec.name]
+                continue
+            col = self.values.get(spec.name)
+            if col is None:
+                return np.zeros(len(self.ids), dtype=bool)
+            with np.errstate(invalid="ignore"):
+                if spec.lo is not None:
+                    ok &= col >= spec.lo
+                if spec.hi is not None:
+                    ok &= col <= spec.hi
+                ok &= ~np.isnan(col)
+        return ok
+
+    def failing(self, specs: Iterable[Spec]) -> list[str]:
+        """Ids of the items that do not meet ``specs`` (empty when there are none)."""
+        specs = list(specs)
+        if not specs:
+            return []
+        return [self.ids[r] for r in np.flatnonzero(~self.mask(specs))]

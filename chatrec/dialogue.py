@@ -1,50 +1,353 @@
 """Dialogue state: what the person asked for so far, what was shown, and this turn's intent.
 
-Input: the state and one raw message. Output: the updated state and a ``Turn`` (clean text,
-intent, the constraints in force, the retrieval query). Messages are untrusted: empty,
-binary or huge input is recognised here and never reaches a model unbounded.
+Input: the state, one raw message and the catalog's ``DialogueContext``. Output: the updated
+state and a ``Turn``: clean text, intent, the constraints in force, the retrieval query, the
+ids to leave out, the items the message points at, and anything to tell or ask the person.
+Messages are untrusted: empty, binary, huge, marked-up or hostile input is recognised here
+and never reaches a model unbounded.
+
+Intents, in the order they are recognised:
+- ``out_of_scope``: binary noise, prompt injection, questions about other people's data,
+  off-topic requests ("what's the weather"), a message in another language with nothing we
+  can read. Nothing of such a turn is written to the state.
+- ``chit_chat``: greetings, thanks, "what can you do", an empty message.
+- ``clarify``: the message contradicts itself ("under $200 but over $500", "a 90s film
+  from after 2005"), asks for years the catalog does not have, or points at an item that
+  was not shown ("the seventh one" of five). We ask; nothing is committed.
+- ``recommend`` with ``like``: "more like Fargo", "similar to the second one": the query is
+  the liked items' text, and the liked items are left out.
+- ``feedback``: "not that one", "I've seen it" (ids go to ``rejected``, the turn
+  re-recommends); "I like the first one", 👍 (ids go to ``liked``).
+- ``product_question``: "how much is the second one?", "what's the rating of Fargo?".
+- ``onboarding``: a person describing their tastes ("I'm new, I love 90s sci-fi"); titles
+  they name go to ``liked`` and are left out of what we show.
+- ``recommend`` / ``refine``: a new request, or one that narrows the current one.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
-from dataclasses import dataclass, field, replace
-from typing import Literal
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
 
-from chatrec.constraints import Constraints, Lexicon, parse
+from chatrec.catalog import Catalog, Item
+from chatrec.constraints import Constraints, Lexicon, Spec, SpecTable, parse
+from chatrec.mentions import TitleMatcher
 
-Intent = Literal["recommend", "refine", "chit_chat", "out_of_scope"]
+Intent = Literal[
+    "recommend",
+    "refine",
+    "product_question",
+    "feedback",
+    "onboarding",
+    "chit_chat",
+    "clarify",
+    "out_of_scope",
+]
 
 MAX_CHARS = 10_000  # longer messages are cut (and the reply says so)
 QUERY_CHARS = 1_000  # what retrieval reads of a message
+MAX_K = 10  # most picks one reply shows: more is not readable in a chat (and says so)
 
-_MORE = re.compile(r"\b(more|other|others|another|else|different|again|next)\b", re.IGNORECASE)
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_MORE = re.compile(
+    r"\b(more|other|others|another|else|different|again|next|new ones|alternatives?)\b",
+    re.IGNORECASE,
+)
 _GREETING = re.compile(
     r"^\s*(hi|hello|hey|yo|thanks|thank you|thx|good (morning|evening|afternoon)|bye)\b[\s!.?]*$",
     re.IGNORECASE,
+)
+_SMALL_TALK = re.compile(
+    r"^\s*(how are you( doing)?|who are you|what are you|what can you do|help|ok(ay)?|cool|"
+    r"nice|lol|great|yes|no|sure|thanks?( you)?( so much| a lot)?|goodbye|see you)[\s!.?]*$",
+    re.IGNORECASE,
+)
+
+# --- hostile or odd input -----------------------------------------------------------------
+_INJECTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\s+(?:(?:all|any|the|your|my|these|those|of)\s+)*"
+    r"(?:(?:previous|prior|above|earlier|preceding|system|original|initial|safety)\s+)*"
+    r"(?:instructions?|prompts?|rules|directions|guidelines|context|messages|restrictions)"
+    r"|\bsystem\s+(?:prompt|message|instructions?)"
+    r"|\b(?:reveal|show|print|repeat|output|display|tell me|leak|dump|give me|what (?:is|are))"
+    r"\s+(?:me\s+)?(?:your|the)\s+(?:\w+\s+)?(?:prompt|instructions|rules|guidelines|configuration)"
+    r"|\byou are now\b|\bpretend (?:to be|you are)\b|\bjailbr[eo]ak|\bdeveloper mode\b"
+    r"|\bdo anything now\b|\bact as (?:an? )?(?:unrestricted|unfiltered|jailbroken|evil|different)"
+    r"|</?\s*(?:system|assistant)\s*>|\[/?inst\]|<\|im_(?:start|end)\|>|#{2,}\s*(?:system|instruction)",
+    re.IGNORECASE,
+)
+_DAN = re.compile(r"\bDAN\b")
+_DATA = (
+    r"(?:orders?|purchases?|history|account|watch ?list|ratings?|data|profile|address|e-?mails?|"
+    r"passwords?|cart|payment|credit card|phone number|reviews)"
+)
+_PRIVACY = re.compile(
+    r"\buser\s*(?:#|no\.?|id)?\s*\d+\b"
+    r"|\b(?:other|another|different|some other|all)\s+(?:users?|customers?|members?|people|"
+    r"shoppers?|accounts?)(?:'s|s')?\s+(?:\w+\s+)?"
+    + _DATA
+    + r"|\b(?:[a-z]+|my \w+)'s\s+"
+    + _DATA
+    + r"\b"
+    r"|\b(?:his|her|their|someone(?: else)?'s|somebody(?: else)?'s)\s+" + _DATA + r"\b"
+    r"|\bwhat did (?!i\b|you\b|we\b)(?:[a-z]+|user \d+|my \w+)\s+(?:watch|buy|order|rate|purchase)",
+    re.IGNORECASE,
+)
+_OFF_TOPIC = re.compile(
+    r"\b(?:weather|forecast|headlines|joke|president|prime minister|capital of|time is it|"
+    r"today'?s date|recipe|translate|homework|poem|essay|write (?:me )?(?:a|an|some) "
+    r"(?:code|program|script|story|song)|python|javascript|bitcoin|stock price|who won|"
+    r"meaning of life|lottery)\b|^\s*(?:what(?:'s| is)|calculate)?\s*\d+\s*[-+*/x]\s*\d+\s*\??\s*$",
+    re.IGNORECASE,
+)
+# Function words of other languages (none of them English words): two or more, and more of
+# them than English function words, means the message is not in English.
+_FOREIGN = _words(
+    "quiero busco necesito película películas peliculas una unos unas los las del por favor "
+    "para sin muy barato barata algo bueno buena gracias hola je cherche veux voudrais une "
+    "des pour avec sans très pas cher bonjour merci ich suche möchte brauche einen eine der "
+    "das und für mit ohne bitte billig günstig nicht danke hallo vorrei cerco voglio gli per "
+    "senza grazie ciao eu quero procuro um uma os obrigado também não"
+)
+_ENGLISH = _words(
+    "the a an i you me my want need looking for with and or show recommend something movie "
+    "film under from please some good is are what how like any of to in"
+)
+
+# --- references to earlier picks ----------------------------------------------------------
+_ORDINAL = {
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "sixth": 6,
+    "seventh": 7,
+    "eighth": 8,
+    "ninth": 9,
+    "tenth": 10,
+    "1st": 1,
+    "2nd": 2,
+    "3rd": 3,
+    "4th": 4,
+    "5th": 5,
+    "6th": 6,
+    "7th": 7,
+    "8th": 8,
+    "9th": 9,
+    "10th": 10,
+    "last": -1,
+}
+_NUMBER = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+_NUMBER.update({"nine": 9, "ten": 10, "dozen": 12, "a dozen": 12, "hundred": 100})
+_NUMBER.update({"a hundred": 100, "thousand": 1000, "a thousand": 1000, "million": 10**6})
+_ORD = "|".join(sorted(_ORDINAL, key=len, reverse=True))
+_NOT_A_PICK = r"(?!\s+(?:time|thing|place|day|week|month|year|of|half|date|impression))"
+_FIRST_N = re.compile(
+    r"\b(?:the\s+)?(?P<side>first|top|last)\s+(?P<n>two|three|four|five|[2-5])\b(?!\s*(?:\$|dollars|inch|gb))"
+)
+_ORD_REF = re.compile(
+    rf"\bthe\s+(?P<o1>{_ORD})\b{_NOT_A_PICK}"
+    rf"|\b(?P<o2>{_ORD})\s+(?:one|pick|item|option|choice|suggestion|film|movie|product)\b"
+)
+_NUM_REF = re.compile(
+    r"#\s?(?P<n1>\d{1,2})\b|\b(?:number|no\.|item|option|pick)\s*#?\s?(?P<n2>\d{1,2})\b"
+)
+_ALL_REF = re.compile(
+    r"\b(?:all of (?:them|those|these)|none of (?:them|those|these)|all (?:three|four|five)"
+    r"|those|these|them)\b(?!\s+(?:kinds?|types?|sorts?|days|guys|of)\b)"
+)
+_BOTH = re.compile(r"\bboth\b")
+_PRONOUN = re.compile(r"\b(?:(?:that|this)(?:\s+one)?|it)\b|👍|👎|\bthumbs (?:up|down)\b")
+
+# --- what a turn is about -----------------------------------------------------------------
+_LIKE_CUE = re.compile(
+    r"(?:\b(?:more|something|anything|stuff|films?|movies?|ones|others|products?|items?|"
+    r"things?|some(?:thing)?|titles?)\s+(?:just\s+|a\s+bit\s+|kind\s+of\s+)?like\b"
+    r"|\bsimilar(?:\s+ones?)?(?:\s+to)?\b|\balong the lines of\b|\bin the vein of\b"
+    r"|\bin the style of\b|\breminiscent of\b|\bcomparable to\b|^\s*like\b|\bmore of\b)"
+)
+_NEGATIVE = re.compile(
+    r"\bnot\s+(?:that|this|the|those|these|it|#|number|\w+\s+one)\b"
+    r"|\b(?:i'?ve|i have|we'?ve|we have|already)\s+(?:already\s+)?(?:seen|watched|got|bought|own|"
+    r"have|read)\b|\balready (?:have|own|seen|watched)\b|\bi own\b|\bseen (?:it|that|them)\b"
+    r"|\b(?:don'?t|do not|didn'?t) (?:like|want|need|care for)\b|\bdislike\b|\bhate\b"
+    r"|\bnot interested\b|\bno thanks\b|\bnope\b|\bnone of\b|👎|\bthumbs down\b"
+)
+_POSITIVE = re.compile(
+    r"\b(?:i\s+)?(?:really\s+)?(?:like|love|liked|loved|enjoy(?:ed)?|prefer|want|'ll take|"
+    r"will take)\b|\b(?:looks|sounds|seems|is)\s+(?:really\s+)?(?:good|great|perfect|nice|"
+    r"interesting|cool|awesome)\b|👍|❤️|\bthumbs up\b|\bperfect\b"
+)
+_QUESTION = re.compile(
+    r"\?\s*$|^\s*(?:how|what|what's|whats|which|does|do|is|are|can|could|will|would|when|who|"
+    r"tell me|any info|info on|details)\b",
+    re.IGNORECASE,
+)
+_WANTS_LIST = re.compile(
+    r"\b(?:recommend|suggest|show me|find me|looking for|search for|do you (?:have|sell|carry)|"
+    r"got any|give me|i want|i need|what are (?:some|the best|good)|any good \w+s\b)"
+)
+_FACTS = {
+    "price": r"\b(?:price|cost|costs|how much|pricey|expensive)\b",
+    "discount": r"\b(?:discount|on sale|sale|deal|off)\b",
+    "rating": r"\b(?:rating|rated|reviews?|stars?|good|any good|worth it|popular)\b",
+    "year": r"\b(?:year|released|come out|came out|how old|when was)\b",
+    "category": r"\b(?:genres?|category|kind of|type of)\b",
+}
+_FEATURE = re.compile(
+    r"\b(?:have|has|support|supports|come with|comes with|include|includes|with)\s+"
+    r"(?:an?\s+|the\s+|any\s+)?(?P<term>[a-z0-9][a-z0-9+\- ]{1,30}?)\s*(?:\?|$|,|\band\b|\bor\b)"
+)
+_NEW_PERSON = re.compile(
+    r"\b(?:i'?m new|i am new|new here|first time(?: here)?|just (?:joined|signed up)|"
+    r"never used this)\b"
+)
+_TASTES = re.compile(
+    r"\b(?:i|we)\s+(?:really\s+|usually\s+|mostly\s+|also\s+|just\s+)?(?:love|like|enjoy|adore|"
+    r"prefer|watch|am into|'m into)\b|\bi'?m (?:really |a )?(?:into|fan of|big fan of)\b"
+    r"|\bmy favou?rites?\b|\bfavou?rite (?:films?|movies?|genres?|brands?)\b|\bfan of\b"
+)
+_CHEAPER = re.compile(
+    r"\b(?:cheaper|less expensive|more affordable|lower[- ]priced|less pricey|lower price|"
+    r"more budget[- ]friendly)\b(?!\s+than\s+\$?\s?\d)"
+)
+_PRICIER = re.compile(
+    r"\b(?:more expensive|pricier|higher[- ]end|higher[- ]priced|more premium|fancier|"
+    r"more upmarket)\b(?!\s+than\s+\$?\s?\d)"
+)
+# A person's name after "with"/"by"/"starring" (films only: in a shop "with Dolby Atmos" is a
+# feature, not a person).
+_PERSON = re.compile(r"\b(?:with|by|starring|featuring)\s+[A-Z][a-z]+\s+[A-Z][a-z]+(?:\s|$|[,.!?])")
+_MONEY_WORDS = re.compile(r"\$\s?\d|\b\d+\s?(?:dollars|bucks)\b|\bcheaper\b|\bprice[sd]?\b")
+_FILLER = _words(
+    "more like similar to something anything stuff films film movies movie ones one others "
+    "other products items things some please the a an of that this it those these me show "
+    "give find recommend suggest just kind bit along lines vein style i want need would "
+    "love and or but with like"
 )
 
 
 @dataclass
 class DialogueState:
-    """One session's memory (in process; persisted by the store later)."""
+    """One session's memory: plain lists and strings, so the store can persist it as JSON."""
 
     session_id: str
     constraints: Constraints = field(default_factory=Constraints)
-    topic: str = ""  # the last message that set what we are looking for
-    shown: list[str] = field(default_factory=list)  # item ids shown, oldest first
+    topic: str = ""  # the query of the request in force (refinements add to it)
+    shown: list[str] = field(default_factory=list)  # every id shown this session, oldest first
+    last_shown: list[str] = field(default_factory=list)  # the last list, in its order
+    liked: list[str] = field(default_factory=list)  # oldest first
+    rejected: list[str] = field(default_factory=list)  # never shown again this session
+    focus: str = ""  # the item last asked about ("is it any good?" means this one)
+    request: list[str] = field(default_factory=list)  # the person's words of the request in force
     turns: list[tuple[str, str]] = field(default_factory=list)  # (user, bot)
+
+    def remember(self, user: str, bot: str, shown: list[str]) -> None:
+        """Record a finished turn: what was said and the list shown (if any)."""
+        if shown:
+            self.shown.extend(shown)
+            self.last_shown = list(shown)
+            self.focus = ""
+        self.turns.append((user, bot))
+
+    def history(self, limit: int = 20) -> list[str]:
+        """Item ids for a reranker prompt: shown-and-not-rejected first, then liked; oldest
+        first within each, so the strongest signal (what the person liked) reads last.
+
+        Liked items are kept over shown ones when trimming to ``limit``; an id appears once.
+        """
+        if limit <= 0:
+            return []
+        liked = list(dict.fromkeys(self.liked))[-limit:]
+        skip = set(self.rejected) | set(liked)
+        shown = [i for i in reversed(dict.fromkeys(reversed(self.shown))) if i not in skip]
+        room = limit - len(liked)
+        return (shown[-room:] if room > 0 else []) + liked
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["constraints"] = {
+            k: v
+            for k, v in d["constraints"].items()
+            if k not in ("mentions", "positive_text", "problems", "unsupported")
+        }
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> DialogueState:
+        c = dict(d.get("constraints") or {})
+        for key in ("categories", "exclude_categories"):
+            c[key] = tuple(c.get(key) or ())
+        c["specs"] = tuple(Spec(*s) for s in c.get("specs") or ())
+        fields = {k: v for k, v in d.items() if k != "constraints"}
+        fields["turns"] = [tuple(t) for t in fields.get("turns") or []]
+        return cls(constraints=Constraints(**c), **fields)
 
 
 @dataclass(frozen=True)
 class Turn:
-    text: str  # the cleaned message
+    """What one message means, for the recommender to act on."""
+
+    text: str  # the cleaned message (markup stripped)
     intent: Intent
     constraints: Constraints
     query: str  # what retrieval embeds
-    exclude: tuple[str, ...]  # ids not to show again
-    notice: str = ""  # something to tell the person about their message
+    exclude: tuple[str, ...]  # ids not to show: rejected, liked, the like-items, shown if "other"
+    notice: str = ""  # "long" (cut) or "binary"
+    refs: tuple[str, ...] = ()  # items the message points at ("the second one", a title)
+    like: tuple[str, ...] = ()  # "more like X": the items the query was built from
+    feedback: Literal["", "positive", "negative"] = ""
+    asked: str = ""  # product questions: "price", "rating", "feature:hdmi", ... or "" (all)
+    problems: tuple[str, ...] = ()  # contradictions: we ask instead of recommending
+    unsupported: tuple[str, ...] = ()  # what the catalog can't check: named, then ignored
+    flags: tuple[str, ...] = ()  # injection, privacy, off_topic, language, markup, capped, binary
+    k: int | None = None  # how many picks were asked for (at most MAX_K)
+
+
+@dataclass(frozen=True)
+class DialogueContext:
+    """What reading a message needs to know about the catalog; built once per recommender."""
+
+    lexicon: Lexicon
+    catalog: Catalog | None = None
+    matcher: TitleMatcher | None = None
+    specs: SpecTable | None = None
+    newest_year: int | None = None
+    oldest_year: int | None = None
+    has_prices: bool = True
+
+    @classmethod
+    def from_catalog(cls, catalog: Catalog, lexicon: Lexicon) -> DialogueContext:
+        years = [it.year for it in catalog if it.year is not None]
+        return cls(
+            lexicon=lexicon,
+            catalog=catalog,
+            matcher=TitleMatcher(catalog, reserved=lexicon.aliases),
+            specs=SpecTable(catalog.items),
+            newest_year=max(years) if years else None,
+            oldest_year=min(years) if years else None,
+            has_prices=any(it.price is not None for it in catalog),
+        )
+
+    def item(self, item_id: str) -> Item | None:
+        if self.catalog is None or item_id not in self.catalog:
+            return None
+        return self.catalog.get(item_id)
+
+    def blocked(self, constraints: Constraints) -> list[str]:
+        """Ids that fail the spec constraints (the retriever filters price/year/category)."""
+        if not constraints.specs or self.specs is None:
+            return []
+        return self.specs.failing(constraints.specs)
 
 
 def clean_message(message: object) -> tuple[str, str]:
@@ -72,49 +375,418 @@ def clean_message(message: object) -> tuple[str, str]:
     return " ".join(text.split()), notice
 
 
-def update(
-    state: DialogueState,
-    message: object,
-    lexicon: Lexicon,
-    newest_year: int | None = None,
-    has_prices: bool = True,
-) -> Turn:
-    """Read one message into the state and decide what this turn does."""
-    text, notice = clean_message(message)
-    if notice == "binary":
-        return Turn("", "out_of_scope", state.constraints, "", (), notice)
-    if not text or _GREETING.match(text):
-        return Turn(text, "chit_chat", state.constraints, "", (), notice)
+_SCRIPT = re.compile(r"<\s*(script|style|iframe|object)\b.*?(?:<\s*/\s*\1\s*>|$)", re.I | re.S)
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^<>]*>")
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+_MD_MARKS = re.compile(r"(`{1,3}|\*{1,3}|_{2,3}|~~|^#{1,6}\s|^>\s)", re.M)
 
-    said = parse(text[:QUERY_CHARS], lexicon, newest_year, has_prices)
-    new_topic = bool(said.categories) and set(said.categories) != set(state.constraints.categories)
-    if new_topic or not state.topic:
-        constraints = said
-        state.topic = said.positive_text or text[:QUERY_CHARS]
-        intent: Intent = "recommend"
-        query = state.topic
-    else:
-        constraints = _merge(state.constraints, said)
-        intent = "refine"
-        query = f"{state.topic} {said.positive_text}".strip()
+
+def strip_markup(text: str) -> tuple[str, bool]:
+    """(text, changed): HTML tags (script/style with their content), entities and markdown
+    removed, so that no markup is ever echoed or embedded."""
+    out = text
+    for _ in range(2):  # entities may hide tags: "&lt;script&gt;"
+        out = _SCRIPT.sub(" ", out)
+        out = _TAG.sub(" ", out)
+        out = html.unescape(out)
+    out = _MD_IMAGE.sub(r"\1", out)
+    out = _MD_LINK.sub(r"\1", out)
+    out = _MD_MARKS.sub(" ", out)
+    out = out.replace("<", " ").replace(">", " ")
+    out = " ".join(out.split())
+    return out, out != " ".join(text.split())
+
+
+def _hostile(raw: str, text: str) -> str:
+    if _INJECTION.search(raw) or _INJECTION.search(text) or _DAN.search(text):
+        return "injection"
+    if _PRIVACY.search(text):
+        return "privacy"
+    return ""
+
+
+def is_foreign(text: str) -> bool:
+    """Another script, or Latin-script text whose function words are not English."""
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return False
+    latin = sum(1 for ch in letters if "LATIN" in unicodedata.name(ch, ""))
+    if latin < 0.7 * len(letters):
+        return True
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    foreign = sum(w in _FOREIGN for w in words)
+    return foreign >= 2 and foreign > sum(w in _ENGLISH for w in words)
+
+
+def requested_count(text: str, lexicon: Lexicon) -> tuple[int | None, bool]:
+    """(k, capped): "recommend 3 thrillers" -> (3, False); "10000 movies" -> (MAX_K, True)."""
+    nouns = (
+        r"(?:movies|films|items|products|picks|options|recommendations|suggestions|things|"
+        r"ones|titles|choices|results|"
+        + "|".join(re.escape(p) for p in sorted(lexicon.aliases, key=len, reverse=True))
+        + r")"
+    )
+    number = r"(?P<n>\d{1,9}|" + "|".join(sorted(_NUMBER, key=len, reverse=True)) + ")"
+    unit = r"(?!\s*(?:\"|”|''|-?inch|in\b|gb|tb|hz|k\b|dollars?|bucks|%|stars?|years?|mah|-))"
+    m = (
+        re.search(
+            rf"(?<![\$\d.,])\b{number}{unit}\s+(?:more\s+|other\s+|different\s+|new\s+|"
+            rf"good\s+|great\s+|[a-z-]+\s+)?{nouns}\b",
+            text,
+        )
+        or re.search(rf"(?<!the )\btop\s+{number}\b{unit}", text)
+        or re.search(rf"(?<![\$\d.,])\b{number}\s+more\b", text)
+    )
+    if not m:
+        return None, False
+    raw = m["n"]
+    n = int(raw) if raw.isdigit() else _NUMBER[raw]
+    if raw.isdigit() and len(raw) == 4 and 1880 <= n <= 2100:
+        return None, False  # a year: "1995 films"
+    if n < 1:
+        return None, False
+    return (MAX_K, True) if n > MAX_K else (n, False)
+
+
+@dataclass
+class _Refs:
+    ids: list[str] = field(default_factory=list)  # ordinals, "#3", "both", "those"
+    pronoun: list[str] = field(default_factory=list)  # "it", "that one": focus or first item
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _references(text: str, state: DialogueState, titles: Sequence[tuple[int, int]] = ()) -> _Refs:
+    """Resolve "the second one", "the first two", "#3", "those", "it" against the last list.
+
+    ``titles``: spans of catalog titles in the text; a title wins ("The Last Emperor").
+    """
+    out = _Refs()
+    shown = state.last_shown
+    positions: list[int] = []
+
+    def want(pos: int, span: tuple[int, int]) -> None:
+        if any(a < span[1] and span[0] < b for a, b in titles):
+            return
+        out.spans.append(span)
+        if not shown:
+            msg = "I haven't shown you anything yet"
+        elif -len(shown) <= pos < len(shown):
+            positions.append(pos % len(shown))
+            return
+        else:
+            msg = f"my last list had only {len(shown)} item{'s' if len(shown) > 1 else ''}"
+        if msg not in out.problems:
+            out.problems.append(msg)
+
+    for m in _FIRST_N.finditer(text):
+        n = int(m["n"]) if m["n"].isdigit() else _NUMBER[m["n"]]
+        for p in range(n):
+            want(-n + p if m["side"] == "last" else p, m.span())
+    for m in _ORD_REF.finditer(text):
+        if any(a <= m.start() < b for a, b in out.spans):
+            continue
+        o = _ORDINAL[m["o1"] or m["o2"]]
+        want(o - 1 if o > 0 else o, m.span())
+    for m in _NUM_REF.finditer(text):
+        want(int(m["n1"] or m["n2"]) - 1, m.span())
+    if shown:
+        m = _BOTH.search(text)
+        if m and len(shown) >= 2:
+            want(0, m.span())
+            want(1, m.span())
+        m = _ALL_REF.search(text)
+        if m and not positions:
+            out.spans.append(m.span())
+            positions.extend(range(len(shown)))
+    out.ids = list(dict.fromkeys(shown[p] for p in positions))
+    m = _PRONOUN.search(text)
+    if m and not any(a <= m.start() < b for a, b in [*out.spans, *titles]):
+        target = state.focus or (shown[0] if shown else "")
+        if target:
+            out.pronoun = [target]
+    return out
+
+
+def _relative_price(
+    text: str, basis: list[str], ctx: DialogueContext
+) -> tuple[float | None, float | None, str]:
+    """(price_min, price_max, problem) for "cheaper than those" / "more expensive ones".
+
+    The rule: cheaper means cheaper than every item it refers to (the ones named, else the
+    last list): a maximum one cent under the lowest price among them. More expensive means
+    pricier than all of them: a minimum one cent over the highest, with no upper limit.
+    """
+    cheaper, pricier = bool(_CHEAPER.search(text)), bool(_PRICIER.search(text))
+    if not (cheaper or pricier):
+        return None, None, ""
+    items = [it for it in (ctx.item(i) for i in basis) if it is not None and it.price is not None]
+    if not items:
+        word = "cheaper" if cheaper else "more expensive"
+        return None, None, f"{word} than what? I haven't shown anything with a price yet"
+    if cheaper:
+        return None, round(min(it.price for it in items) - 0.01, 2), ""  # type: ignore[misc]
+    top = max((it.price_max or it.price) for it in items)  # type: ignore[type-var]
+    return round(top + 0.01, 2), None, ""
+
+
+def _dedupe(*groups: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(i for g in groups for i in g))
+
+
+def _extra_words(text: str, spans: list[tuple[int, int]]) -> str:
+    """What a message says besides its references: "more like Fargo but funnier" -> "funnier"."""
+    for a, b in sorted(spans, reverse=True):
+        text = text[:a] + " " + text[b:]
+    words = re.findall(r"[\w'-]+", text.lower())
+    kept = [w for w in words if w not in _FILLER]
+    return " ".join(kept) if kept else ""
+
+
+def _asked(text: str) -> str:
+    low = text.lower()
+    m = _FEATURE.search(low)
+    if m and not re.search(_FACTS["price"], low):
+        term = m["term"].strip()
+        if term and term not in ("it", "that", "this", "one", "them"):
+            return f"feature:{term}"
+    for name, pattern in _FACTS.items():
+        if re.search(pattern, low):
+            return name
+    return ""
+
+
+def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
+    """Read one message into the state and decide what this turn does.
+
+    Pure apart from ``state``: nothing outside it changes, and only turns that act on the
+    catalog (not hostile, off-topic or contradictory ones) change it.
+    """
+    c0 = state.constraints
+    raw, notice = clean_message(message)
+    if notice == "binary":
+        return Turn("", "out_of_scope", c0, "", (), notice, flags=("binary",))
+    text, marked = strip_markup(raw)
+    flags = ["markup"] if marked else []
+    hostile = _hostile(raw, text)
+    if hostile:
+        return Turn(text, "out_of_scope", c0, "", (), notice, flags=(*flags, hostile))
+    if not text or _GREETING.match(text) or _SMALL_TALK.match(text):
+        return Turn(text, "chit_chat", c0, "", (), notice, flags=tuple(flags))
+    if not re.search(r"[^\W_]", text) and not (state.last_shown and re.search("👍|👎", text)):
+        # Only emoji or punctuation: nothing to search for.
+        return Turn(text, "chit_chat", c0, "", (), notice, flags=tuple(flags))
+
+    q = text[:QUERY_CHARS]
+    low = q.lower()
+    spec_names = ctx.specs.available if ctx.specs is not None else None
+    said = parse(q, ctx.lexicon, ctx.newest_year, ctx.has_prices, spec_names)
+    mentions = ctx.matcher.find(q) if ctx.matcher else []
+    refs = _references(low, state, [(m.start, m.end) for m in mentions])
+    named = list(dict.fromkeys(m.item_id for m in mentions))
+    unsupported = list(said.unsupported)
+    if (
+        ctx.newest_year
+        and _PERSON.search(q)
+        and not mentions
+        and "cast or director" not in unsupported
+    ):
+        unsupported.append("cast or director")  # films: "a comedy with Tom Hanks"
+    if not ctx.has_prices and _MONEY_WORDS.search(low) and "price" not in unsupported:
+        unsupported.append("price")
+    recognised = bool(
+        said.categories
+        or said.exclude_categories
+        or said.specs
+        or said.price_min is not None
+        or said.price_max is not None
+        or said.year_min is not None
+        or said.year_max is not None
+        or named
+    )
+    if is_foreign(q):
+        flags.append("language")
+        if not recognised:
+            return Turn(text, "out_of_scope", c0, "", (), notice, flags=tuple(flags))
+    if _OFF_TOPIC.search(q) and not recognised and not refs.ids:
+        flags.append("off_topic")
+        return Turn(text, "out_of_scope", c0, "", (), notice, flags=tuple(flags))
+    k, capped = requested_count(low, ctx.lexicon)
+    if capped:
+        flags.append("capped")
+    base = {"notice": notice, "k": k, "unsupported": tuple(unsupported)}
+
+    # A person describing their tastes ("I'm new, I love films like Toy Story") onboards: the
+    # titles they name are liked, not one-off "more like" references.
+    tastes = bool(_NEW_PERSON.search(low)) or (
+        bool(_TASTES.search(low)) and not (refs.ids and state.last_shown)
+    )
+    # "more like Fargo", "similar to the second one", "more like that"
+    like: list[str] = []
+    cue = _LIKE_CUE.search(low)
+    if cue and not tastes:
+        after = [m.item_id for m in mentions if m.start >= cue.start()]
+        ref_after = any(a >= cue.start() for a, _ in refs.spans)
+        pron = _PRONOUN.search(low, cue.end())
+        like = after or (refs.ids if ref_after else []) or (refs.pronoun if pron else [])
+
+    feedback: Literal["", "positive", "negative"] = ""
+    targets = refs.ids or named or refs.pronoun
+    if not like and _NEGATIVE.search(low) and targets:
+        feedback = "negative"
+    question = bool(_QUESTION.search(q)) and not _WANTS_LIST.search(low)
+    asks_fact = bool(_asked(q))
+    pointed = bool(refs.pronoun) or bool(_PRONOUN.search(low))
+    is_question = (
+        not like
+        and not feedback
+        and question
+        and (
+            (bool(targets) and (asks_fact or bool(refs.ids or named)))
+            or (asks_fact and not recognised and (bool(state.last_shown) or pointed))
+        )
+    )
+    pointed_at = bool(refs.ids or refs.pronoun) and bool(state.last_shown)
+    if not (like or feedback or is_question) and pointed_at and _POSITIVE.search(low):
+        feedback = "positive"
+
+    problems = list(said.problems) + refs.problems
+    if problems and (refs.problems or not is_question):
+        return Turn(
+            text, "clarify", c0, "", (), problems=tuple(problems), flags=tuple(flags), **base
+        )
+
+    if is_question:
+        ids = tuple(refs.ids or named or refs.pronoun)
+        if len(ids) == 1:
+            state.focus = ids[0]
+        return Turn(
+            text,
+            "product_question",
+            c0,
+            "",
+            (),
+            refs=ids,
+            asked=_asked(q),
+            flags=tuple(flags),
+            **base,
+        )
+
+    if feedback == "positive":
+        ids = tuple(refs.ids or refs.pronoun)
+        state.liked.extend(i for i in ids if i not in state.liked)
+        if len(ids) == 1:
+            state.focus = ids[0]  # "more like it" next means this one
+        return Turn(
+            text, "feedback", c0, "", (), refs=ids, feedback="positive", flags=tuple(flags), **base
+        )
+
+    onboarding = tastes and not feedback
+    liked_now = named if onboarding else []
+    rejected_now = list(targets) if feedback == "negative" else []
+    if feedback == "negative" and re.search(r"\bnone of\b|\bnot (?:those|these|them)\b", low):
+        rejected_now = list(state.last_shown)
+
+    # Which request is in force: a new topic resets the constraints, anything else refines.
+    from_last_list = bool(like) and all(i in state.last_shown for i in like)
+    new_topic = (
+        not state.topic
+        or (bool(said.categories) and set(said.categories) != set(c0.categories))
+        or (bool(like) and not from_last_list)
+        or onboarding
+    ) and feedback != "negative"
+    said_clean = replace(said, problems=(), unsupported=())
+    constraints = said_clean if new_topic else _merge(c0, said_clean)
+    # "cheaper than those" reads the last list; on a new topic "high-end" is just a wish.
+    lo, hi, problem = (None, None, "")
+    no_price = said.price_min is None and said.price_max is None
+    if ctx.has_prices and no_price and (not new_topic or refs.ids):
+        lo, hi, problem = _relative_price(low, refs.ids or list(state.last_shown), ctx)
+    if problem:
+        return Turn(text, "clarify", c0, "", (), problems=(problem,), flags=tuple(flags), **base)
+    if hi is not None:
+        constraints = _merge(constraints, Constraints(price_max=hi))
+    if lo is not None:  # "more expensive" lifts the old ceiling: it is what they are leaving
+        constraints = replace(constraints, price_min=lo, price_max=None)
+    out_of_years = _outside_years(constraints, ctx)
+    if out_of_years:
+        return Turn(
+            text, "clarify", c0, "", (), problems=(out_of_years,), flags=tuple(flags), **base
+        )
+
+    # Commit: from here on the turn acts on the catalog.
     state.constraints = constraints
-    wants_more = intent == "refine" and bool(_MORE.search(text))
-    exclude = tuple(state.shown) if wants_more else ()
-    return Turn(text, intent, constraints, query, exclude, notice)
+    state.rejected.extend(i for i in rejected_now if i not in state.rejected)
+    # "more like Fargo" says the person knows and likes Fargo: history for the reranker.
+    state.liked.extend(i for i in (*liked_now, *like) if i not in state.liked)
+    spans = [(m.start, m.end) for m in mentions] + refs.spans
+    if like:
+        docs = [it.document() for it in (ctx.item(i) for i in like) if it is not None]
+        extra = _extra_words(q, spans + ([cue.span()] if cue else []))
+        query = " ".join([*docs, extra]).strip()
+        if not from_last_list or not state.topic:
+            state.topic = query
+        intent: Intent = "recommend" if new_topic else "refine"
+    elif feedback == "negative":
+        query = state.topic or said.positive_text or q
+        intent = "feedback"
+    elif new_topic:
+        docs = [it.document() for it in (ctx.item(i) for i in liked_now) if it is not None]
+        state.topic = " ".join([said.positive_text or q, *docs])
+        query = state.topic
+        intent = "onboarding" if onboarding else "recommend"
+    else:
+        query = f"{state.topic} {said.positive_text}".strip()
+        intent = "refine"
+    wants_more = not new_topic and bool(_MORE.search(low))
+    exclude = _dedupe(state.rejected, state.liked, like, state.shown if wants_more else ())
+    return Turn(
+        text,
+        intent,
+        constraints,
+        query,
+        exclude,
+        refs=tuple(rejected_now or liked_now or like),
+        like=tuple(like),
+        feedback=feedback,
+        flags=tuple(flags),
+        **base,
+    )
+
+
+def _outside_years(c: Constraints, ctx: DialogueContext) -> str:
+    if ctx.newest_year is None or ctx.oldest_year is None:
+        return ""
+    lo = c.year_min if c.year_min is not None else ctx.oldest_year
+    hi = c.year_max if c.year_max is not None else ctx.newest_year
+    if lo > ctx.newest_year or hi < ctx.oldest_year:
+        return f"this catalog only has items from {ctx.oldest_year} to {ctx.newest_year}"
+    return ""
 
 
 def _merge(old: Constraints, new: Constraints) -> Constraints:
-    """A refinement keeps what was asked before and adds or overrides what is said now."""
+    """A refinement keeps what was asked before and adds or overrides what is said now.
+
+    When the new bound contradicts an old one ("over $500" earlier, "under $300" now), the
+    person changed their mind: the old bound goes.
+    """
     said = {
         name: getattr(new, name)
         for name in ("price_min", "price_max", "year_min", "year_max")
         if getattr(new, name) is not None
     }
-    return replace(
+    merged = replace(
         old,
         **said,
         categories=new.categories or old.categories,
         exclude_categories=tuple(dict.fromkeys(old.exclude_categories + new.exclude_categories)),
         allow_addons=old.allow_addons or new.allow_addons,
+        specs=tuple(s for s in old.specs if all(n.name != s.name for n in new.specs)) + new.specs,
         mentions=old.mentions + new.mentions,
     )
+    for lo, hi in (("price_min", "price_max"), ("year_min", "year_max")):
+        a, b = getattr(merged, lo), getattr(merged, hi)
+        if a is not None and b is not None and a > b:
+            merged = replace(merged, **{lo if lo not in said else hi: None})
+    return merged

@@ -30,6 +30,7 @@ from chatrec.prompts import render_messages
 
 _NUMBER = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?")  # commas only between digits
 _WORD = re.compile(r"[a-z][a-z'-]+")
+_MONEY_OR_NUMBER = re.compile(r"(\$\s?)?(\d(?:[\d,]*\d)?(?:\.\d+)?)")
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 # Words that carry no information about an item: an explanation made only of these says nothing.
@@ -101,19 +102,28 @@ def facts_text(item: Item, max_features: int = 3) -> str:
 
 
 def fact_numbers(item: Item) -> set[str]:
-    """Canonical numbers (``number_key``) an explanation of ``item`` may contain."""
+    """Canonical numbers (``number_key``) an explanation of ``item`` may contain; amounts of
+    money (price, price range, discount) also appear as "$" + number, and only those may
+    follow a "$"."""
     texts = [item.title, facts_text(item, max_features=100)]
     texts += [str(v) for v in item.facts().values()]
-    return {number_key(n) for t in texts for n in _NUMBER.findall(t)}
+    out = {number_key(n) for t in texts for n in _NUMBER.findall(t)}
+    amounts = [item.price, item.price_max, item.attributes.get("discount_amount")]
+    out |= {"$" + number_key(f"{a:.2f}") for a in amounts if isinstance(a, int | float)}
+    return out
 
 
 def numbers_in(text: str) -> list[str]:
-    """Canonical numbers written in ``text`` ('$2,499.99' -> '2499.99')."""
-    return [number_key(n) for n in _NUMBER.findall(text)]
+    """Canonical numbers written in ``text`` ('$2,499.99' -> '$2499.99', '3.80' -> '3.8')."""
+    return [
+        ("$" if m.group(1) else "") + number_key(m.group(2))
+        for m in _MONEY_OR_NUMBER.finditer(text)
+    ]
 
 
 def invented_numbers(text: str, item: Item) -> list[str]:
-    """Numbers in ``text`` that are not among ``item``'s facts."""
+    """Numbers in ``text`` that are not among ``item``'s facts (a "$" amount must be a price
+    or discount of the item)."""
     allowed = fact_numbers(item)
     return [n for n in numbers_in(text) if n not in allowed]
 

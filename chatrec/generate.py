@@ -59,14 +59,14 @@ class NumberGuard:
     SmolLM2's tokenizer splits numbers into single-digit tokens, so a number is built one
     digit at a time and can be kept, step by step, a prefix of an allowed number; a number
     may only end where it is complete. The model then cannot write a number that is not in
-    the item's facts. (Words for numbers are not guarded; the explanation check reads text.)
+    the item's facts. Entries written with a leading "$" are amounts of money: after a "$"
+    only those may follow, so "under $500" in a request cannot turn into "$50" borrowed from
+    a 50" screen. (Words for numbers are not guarded; the explanation check reads text.)
     """
 
-    _RUN = re.compile(r"\d[\d,]*(?:\.\d*)?$")
+    _RUN = re.compile(r"(\$\s?)?(\d[\d,]*(?:\.\d*)?)?$")
 
     def __init__(self, tokenizer: Any, allowed: Sequence[Collection[str]], prompt_len: int):
-        import torch
-
         self.tokenizer = tokenizer
         self.prompt_len = prompt_len
         vocab = tokenizer.get_vocab()
@@ -76,11 +76,16 @@ class NumberGuard:
         ):
             raise ValueError("NumberGuard needs a tokenizer that splits numbers into digits")
         self.comma, self.dot = vocab.get(","), vocab.get(".")
-        self.complete = [{number_key(a) for a in row} for row in allowed]
+        # Per row and context (False: any number, True: after "$"): complete keys, prefixes.
+        self.complete: list[dict[bool, set[str]]] = []
+        for row in allowed:
+            money = {number_key(a[1:]) for a in row if a.startswith("$")}
+            plain = {number_key(a.removeprefix("$")) for a in row}
+            self.complete.append({False: plain, True: money})
         self.prefixes = [
-            {k[:i] for k in row for i in range(1, len(k) + 1)} for row in self.complete
+            {ctx: {k[:i] for k in keys for i in range(1, len(k) + 1)} for ctx, keys in c.items()}
+            for c in self.complete
         ]
-        self.all_digits = torch.tensor(list(self.digit_ids.values()))
 
     def __call__(self, input_ids: Any, scores: Any) -> Any:
         import torch
@@ -88,20 +93,23 @@ class NumberGuard:
         for b in range(scores.shape[0]):
             tail = self.tokenizer.decode(input_ids[b, self.prompt_len :][-16:])
             m = self._RUN.search(tail)
-            run = m.group().replace(",", "") if m else ""
-            banned = [i for d, i in self.digit_ids.items() if run + d not in self.prefixes[b]]
-            if run and run.rstrip(".") not in self.complete[b]:
+            money = bool(m and m.group(1))
+            run = (m.group(2) or "").replace(",", "") if m else ""
+            prefixes, complete = self.prefixes[b][money], self.complete[b][money]
+            if run and run.rstrip(".") not in complete:
                 # Unfinished number: only a digit (or a separator that can lead to one) may follow.
                 keep = torch.full_like(scores[b], float("-inf"))
                 for d, i in self.digit_ids.items():
-                    if run + d in self.prefixes[b]:
+                    if run + d in prefixes:
                         keep[i] = scores[b, i]
                 if self.comma is not None:
                     keep[self.comma] = scores[b, self.comma]
-                if self.dot is not None and run + "." in self.prefixes[b]:
+                if self.dot is not None and run + "." in prefixes:
                     keep[self.dot] = scores[b, self.dot]
                 scores[b] = keep
-            elif banned:
+                continue
+            banned = [i for d, i in self.digit_ids.items() if run + d not in prefixes]
+            if banned:
                 scores[b, banned] = float("-inf")
         return scores
 
@@ -260,14 +268,43 @@ class TransformersGenerator:
         return ids
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray:
-        """(len(choices),) log-probabilities of each choice as the next token; one forward pass."""
+        """(len(choices),) log-probabilities of each choice as the next token; one forward pass.
+
+        Two savings, both exact up to float rounding: only the last position goes through the
+        LM head (``logits_to_keep=1``; all T positions would be a (T, V) tensor and ~20% of a
+        135M model's FLOPs), and the KV cache of the previous call's prompt is kept, so the
+        tokens this prompt shares with it at the start (instructions, the same history, the
+        same list before a reordered candidate block) are not recomputed.
+        """
         import torch
 
         ids = self.choice_token_ids(choices)
-        enc = self._encode([prompt])
-        with torch.inference_mode():
-            logits = self.model(**enc).logits[0, -1]  # (V,)
-        logp = torch.log_softmax(logits.float(), dim=-1)
+        tokens = self._encode([prompt])["input_ids"]  # (1, T); one prompt, so no padding
+        # setdefault on the instance dict is atomic: one lock even if two threads get here first.
+        with self.__dict__.setdefault("_prefix_lock", threading.Lock()):
+            # Taken out while the forward pass extends it in place: a failed pass leaves none.
+            cached_tokens, cache = self.__dict__.pop("_prefix_cache", (None, None))
+            start = 0
+            if cached_tokens is not None:
+                n = min(len(cached_tokens), tokens.shape[1] - 1)  # keep >= 1 token to run
+                same = cached_tokens[:n] == tokens[0, :n].cpu()
+                start = n if bool(same.all()) else int((~same).int().argmax())
+            if start > 0:
+                try:
+                    cache.crop(start - cache.get_seq_length())  # negative: tokens to drop
+                except (RuntimeError, TypeError, ValueError):  # a sliding window cannot roll back
+                    start = 0
+            if start == 0:
+                cache = None  # the model starts a fresh one
+            with torch.inference_mode():
+                out = self.model(
+                    input_ids=tokens[:, start:],
+                    past_key_values=cache,
+                    use_cache=True,
+                    logits_to_keep=1,
+                )
+            self._prefix_cache = (tokens[0].cpu(), out.past_key_values)
+        logp = torch.log_softmax(out.logits[0, -1].float(), dim=-1)  # (V,)
         return logp[ids].cpu().numpy()
 
 

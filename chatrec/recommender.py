@@ -1,15 +1,19 @@
 """``ChatRecommender``: the one facade the UI and the CLI call.
 
-One turn: message -> dialogue.update -> retrieve (FAISS + constraint filters) -> Reply with
-typed ``Recommendation`` items. Every item comes from the catalog bundle; explanations are
-built from the item's own facts. Models are loaded once (``from_pretrained``) and injected.
+One turn: message -> dialogue.update -> retrieve (FAISS + constraint filters) -> rerank (the
+language model reads the top 20 together, fused with the retriever's score) -> MMR ->
+explain (generated as one batch, streamed, checked against the item's facts) -> Reply with
+typed ``Recommendation`` items. Every item comes from the catalog bundle: the model orders
+and explains candidates, it never names them. Models are loaded once (``from_pretrained``)
+and injected; without a generator the turn uses the retriever's order and fact templates.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -18,10 +22,13 @@ from chatrec import bundle as bundles
 from chatrec import datasets
 from chatrec.catalog import Item
 from chatrec.config import ChatRecConfig, RuntimeConfig
-from chatrec.constraints import Constraints, Lexicon
-from chatrec.dialogue import DialogueState, Turn, update
+from chatrec.constraints import Lexicon
+from chatrec.dialogue import MAX_K, DialogueContext, DialogueState, Turn, update
 from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
+from chatrec.explain import Explainer, money, price_text
+from chatrec.generate import Generator
+from chatrec.rerank import Reranker, RerankQuery, build_reranker, rerank
 from chatrec.retrieve import Candidate, Retriever
 
 
@@ -32,59 +39,78 @@ class Recommendation:
     score: float
     explanation: str
     attributes: dict[str, Any] = field(default_factory=dict)
+    # Who wrote the explanation, "llm" or "template"; not part of the JSON contract.
+    source: str = field(default="template", compare=False)
 
 
 @dataclass
 class Reply:
-    """What one turn returns: text for people, items as data (the ``chatrec ask`` JSON)."""
+    """What one turn returns: text for people, items as data (the ``chatrec ask`` JSON).
+
+    While a reply streams, ``done`` is False and explanations may be partial;
+    ``streaming_explanation`` turns True with the first generated piece.
+    """
 
     text: str
     intent: str
     items: list[Recommendation] = field(default_factory=list)
+    done: bool = field(default=True, compare=False)
+    streaming_explanation: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "intent": self.intent, "items": [asdict(i) for i in self.items]}
+        items = [{k: v for k, v in asdict(i).items() if k != "source"} for i in self.items]
+        return {"text": self.text, "intent": self.intent, "items": items}
+
+    def snapshot(self) -> Reply:
+        return replace(self, items=[replace(i) for i in self.items])
 
 
-def _money(v: float) -> str:
-    return f"${v:,.0f}" if float(v).is_integer() else f"${v:,.2f}"
+def _join(titles: list[str]) -> str:
+    if len(titles) <= 2:
+        return " and ".join(titles)
+    return ", ".join(titles[:-1]) + " and " + titles[-1]
 
 
-def price_text(item: Item) -> str:
-    if item.price is None:
-        return ""
-    if item.price_max and item.price_max != item.price:
-        return f"{_money(item.price)}–{_money(item.price_max)}"
-    return _money(item.price)
-
-
-def explain(item: Item, c: Constraints) -> str:
-    """A faithful, fact-only reason: what matched the request, then the item's key facts."""
-    matched = [cat for cat in item.categories if cat in c.categories]
-    reasons = []
-    if matched:
-        reasons.append(f"It is in {', '.join(matched)}, as you asked")
+def _fact_answer(item: Item, asked: str) -> str:
+    """One line of an item's facts, the asked one first; never a number the item lacks."""
+    facts: dict[str, str] = {}
     if item.price is not None:
-        p = price_text(item)
-        if c.price_max is not None and item.price <= c.price_max:
-            reasons.append(f"costs {p}, within your {_money(c.price_max)} limit")
-        else:
-            reasons.append(f"costs {p}")
-    if item.year is not None and (c.year_min is not None or c.year_max is not None):
-        reasons.append(f"came out in {item.year}, in the years you asked for")
-    if item.rating is not None and item.review_count:
-        reasons.append(f"is rated {item.rating:g}/5 from {item.review_count:,} ratings")
+        facts["price"] = f"costs {price_text(item)}"
     discount = item.attributes.get("discount_amount")
     if discount:
         until = item.attributes.get("discount_valid_until")
-        reasons.append(f"has {_money(discount)} off" + (f" until {until}" if until else ""))
-    if not reasons:
-        genres = ", ".join(item.categories)
-        return f"{item.title} is close to what you described" + (f" ({genres})." if genres else ".")
-    first = reasons[0]
-    if not first.startswith("It "):
-        first = "It " + first
-    return "; ".join([first, *reasons[1:]]) + "."
+        facts["discount"] = f"has {money(discount)} off" + (f" until {until}" if until else "")
+    if item.rating is not None and item.review_count:
+        noun = "ratings" if item.year is not None else "reviews"
+        facts["rating"] = f"is rated {item.rating:g}/5 from {item.review_count:,} {noun}"
+    elif item.review_count == 0:
+        facts["rating"] = "has no reviews yet"
+    if item.year is not None:
+        facts["year"] = f"came out in {item.year}"
+    if item.categories:
+        facts["category"] = f"is in {', '.join(item.categories)}"
+    if asked.startswith("feature:"):
+        term = asked.split(":", 1)[1]
+        bullets = [str(b) for b in item.attributes.get("features") or []]
+        hit = next((b for b in [item.title, *bullets] if term.lower() in b.lower()), None)
+        said = (
+            f"its listing mentions {term}: “{hit[:160]}”"
+            if hit
+            else f"its listing doesn't mention {term}, so I can't confirm it"
+        )
+        return f"{item.title}: {said}."
+    if asked and asked not in facts:
+        missing = {"price": "a price", "discount": "a discount", "rating": "ratings"}.get(
+            asked, f"a {asked}"
+        )
+        lead = f"I don't have {missing} for {item.title}"
+        rest = "; ".join(facts.values())
+        return f"{lead}." + (f" It {rest}." if rest else "")
+    order = [asked] if asked in facts else []
+    order += [k for k in facts if k not in order]
+    if not order:
+        return f"{item.title}: I have no facts about it beyond its title."
+    return f"{item.title} " + "; ".join(facts[k] for k in order) + "."
 
 
 class ChatRecommender:
@@ -96,6 +122,8 @@ class ChatRecommender:
         embedder: Embedder,
         lexicon: Lexicon,
         config: ChatRecConfig | None = None,
+        generator: Generator | None = None,
+        reranker: Reranker | None = None,
     ):
         self.config = config or ChatRecConfig()
         self.bundle = bundle
@@ -103,9 +131,22 @@ class ChatRecommender:
         self.lexicon = lexicon
         r = self.config.retrieve
         self.retriever = Retriever(bundle, embedder, r.prior_weight, r.n_candidates)
-        years = [it.year for it in self.catalog if it.year is not None]
-        self.newest_year = max(years) if years else None
-        self.has_prices = any(it.price is not None for it in self.catalog)
+        # Everything reading a message needs from the catalog, computed once.
+        self.dialogue = DialogueContext.from_catalog(self.catalog, lexicon)
+        self.newest_year = self.dialogue.newest_year
+        self.has_prices = self.dialogue.has_prices
+        self.generator = generator
+        if reranker is None and (
+            generator is not None or self.config.rerank.kind == "cross_encoder"
+        ):
+            reranker = build_reranker(self.config.rerank, generator)
+        self.reranker = reranker
+        self.explainer = Explainer(
+            generator if self.config.explain.use_llm else None,
+            self.config.explain,
+            self.dialogue.matcher,
+            kind="film" if self.catalog.name == "movies" else "product",
+        )
         # In-memory sessions, least recently used dropped first (SQLite keeps them later).
         self.sessions: OrderedDict[str, DialogueState] = OrderedDict()
         self.max_sessions = 10_000
@@ -119,8 +160,16 @@ class ChatRecommender:
         embedder: Embedder | None = None,
         rebuild: bool = False,
         progress: bool = False,
+        generator: Generator | None = None,
+        llm: bool = True,
     ) -> ChatRecommender:
-        """Load (or build, when missing or stale) the catalog's bundle and the models."""
+        """Load (or build, when missing or stale) the catalog's bundle and the models.
+
+        Args:
+            generator: a loaded language model to share (e.g. between catalogs).
+            llm: load the generator (config.generator) when none is given; False gives the
+                fast path: retriever order and fact templates.
+        """
         config = (config or ChatRecConfig()).model_copy(update={"catalog": catalog})
         runtime = runtime or RuntimeConfig()
         cat, lexicon = datasets.load(catalog, runtime.cache_dir)
@@ -128,7 +177,13 @@ class ChatRecommender:
         bundle = bundles.load_or_build(
             runtime.artifacts_dir, cat, embedder, config.embed, config.index, rebuild, progress
         )
-        return cls(bundle, embedder, lexicon, config)
+        if not llm:
+            generator = None
+        elif generator is None:
+            from chatrec.generate import TransformersGenerator
+
+            generator = TransformersGenerator.from_config(config.generator, runtime)
+        return cls(bundle, embedder, lexicon, config, generator)
 
     def session(self, session_id: str | None) -> DialogueState:
         sid = session_id or uuid.uuid4().hex
@@ -152,66 +207,240 @@ class ChatRecommender:
         Args:
             message: what the person typed (any input; odd input gets a sane reply).
             session_id: keeps dialogue state across calls; None starts a fresh session.
-            k: items to show (default ``config.retrieve.top_k``).
+            k: items to show (default ``config.retrieve.top_k``; a number in the message wins,
+                capped at ``dialogue.MAX_K``).
             mmr_lambda: relevance vs diversity for this request, 1 = pure relevance.
         """
+        *_, last = self.chat_stream(message, session_id, k, mmr_lambda)
+        return last
+
+    def chat_stream(
+        self,
+        message: object,
+        session_id: str | None = None,
+        k: int | None = None,
+        mmr_lambda: float | None = None,
+    ) -> Iterator[Reply]:
+        """Like ``chat``, as growing snapshots: the picks first, then their explanations as
+        they are generated; the last snapshot (``done``) is the reply ``chat`` returns.
+
+        The session is updated once, when the turn completes; a stream abandoned halfway
+        leaves the dialogue as if the message had not been sent.
+        """
         state = self.session(session_id)
-        turn = update(state, message, self.lexicon, self.newest_year, self.has_prices)
+        turn = update(state, message, self.dialogue)
+        if turn.intent in ("recommend", "onboarding") or (
+            turn.intent == "refine" and not state.request
+        ):
+            state.request = [turn.text[:200]]
+        elif turn.intent in ("refine", "feedback"):
+            state.request = [*state.request, turn.text[:200]][-3:]
+        reply: Reply
         if turn.intent == "out_of_scope":
-            reply = Reply("I can only read text messages. What are you looking for?", turn.intent)
+            reply = Reply(self._refusal(turn), turn.intent)
         elif turn.intent == "chit_chat":
             reply = Reply(self._hello(), turn.intent)
+        elif turn.intent == "clarify":
+            reply = Reply(self._clarify(turn, state), turn.intent)
+        elif turn.intent == "product_question":
+            reply = Reply(self._answer(turn, state), turn.intent)
+        elif turn.feedback == "positive":
+            reply = Reply(self._thanks(turn), turn.intent)
         else:
             lam = self.config.retrieve.mmr_lambda if mmr_lambda is None else mmr_lambda
-            reply = self._recommend(turn, k or self.config.retrieve.top_k, lam)
-        state.shown.extend(r.item_id for r in reply.items)
-        state.turns.append((turn.text, reply.text))
-        return reply
+            n = turn.k or k or self.config.retrieve.top_k
+            reply = Reply("", turn.intent)
+            for reply in self._recommend(turn, state, n, lam):
+                if not reply.done:
+                    yield reply.snapshot()
+        state.remember(turn.text, reply.text, [r.item_id for r in reply.items])
+        reply.done = True
+        yield reply
+
+    def _all_seen(self, turn: Turn) -> bool:
+        """Whether items fit the constraints but were all left out (shown or rejected)."""
+        blocked = self.dialogue.blocked(turn.constraints)
+        mask = self.retriever.mask(turn.constraints, blocked)
+        return mask is None or bool(mask.any())
+
+    def _what(self) -> str:
+        return "films" if self.catalog.name == "movies" else "products"
 
     def _hello(self) -> str:
-        what = "films" if self.catalog.name == "movies" else "products"
         examples = (
             "“an animated movie for kids” or “a thriller from the 70s”"
             if self.catalog.name == "movies"
             else "“a TV under $500” or “a laptop for travel”"
         )
-        return f"Hi! Tell me what you're looking for and I'll pick {what} for you, e.g. {examples}."
-
-    def _recommend(self, turn: Turn, k: int, lam: float) -> Reply:
-        pool: list[Candidate] = self.retriever.retrieve(
-            turn.query, turn.constraints, turn.exclude, k=4 * k
+        return (
+            f"Hi! Tell me what you're looking for and I'll pick {self._what()} for you, "
+            f"e.g. {examples}."
         )
-        vectors = self.bundle.embeddings[[c.row for c in pool]]  # (m, d)
-        picked = mmr(np.array([c.score for c in pool]), vectors, k, lam) if pool else []
-        cands = [pool[i] for i in picked]
+
+    def _refusal(self, turn: Turn) -> str:
+        """Short, fixed replies to hostile or odd input: nothing of the message is echoed."""
+        what = self._what()
+        if "binary" in turn.flags:
+            return "I can only read text messages. What are you looking for?"
+        if "injection" in turn.flags:
+            return (
+                f"I can't do that. I'm here to help you find {what} in this catalog. "
+                "What are you looking for?"
+            )
+        if "privacy" in turn.flags:
+            return (
+                "I can't share anything about other people's accounts, orders or history. "
+                f"I'm happy to help you find {what} for yourself."
+            )
+        if "language" in turn.flags:
+            return (
+                "Sorry, I can only help in English for now. "
+                f"Please tell me in English what {what} you're looking for."
+            )
+        return (
+            f"I can't help with that: I only recommend {what} from this catalog and answer "
+            "questions about them. What are you looking for?"
+        )
+
+    def _clarify(self, turn: Turn, state: DialogueState) -> str:
+        """Contradictions are asked about, not guessed: nothing is recommended this turn."""
+        issues = "; ".join(turn.problems)
+        kept = " (I kept your earlier request as it was.)" if state.topic else ""
+        return f"I'm not sure what you want: {issues}. Could you tell me which you meant?{kept}"
+
+    def _lead(self, turn: Turn) -> str:
+        """What to say before the picks: what was done with the message and what we ignored."""
+        parts = []
+        if "language" in turn.flags:
+            parts.append("I work best in English; here is what I understood.")
+        if "capped" in turn.flags:
+            parts.append(f"I can show at most {MAX_K} picks at a time.")
+        if turn.unsupported:
+            parts.append(
+                f"I can't check {' or '.join(turn.unsupported)} in this catalog, "
+                "so I left that out."
+            )
+        titles = [self.catalog.get(i).title for i in turn.refs if i in self.catalog]
+        if turn.feedback == "negative" and titles:
+            parts.append(f"Got it, I won't suggest {_join(titles)} again.")
+        elif turn.like and titles:
+            parts.append(f"More like {_join(titles)}:")
+        elif turn.intent == "onboarding":
+            parts.append(
+                "Welcome! "
+                + (f"I'll keep {_join(titles)} in mind. " if titles else "")
+                + "Here's a start; tell me what you think of these."
+            )
+        return " ".join(parts)
+
+    def _thanks(self, turn: Turn) -> str:
+        titles = [self.catalog.get(i).title for i in turn.refs if i in self.catalog]
+        return (
+            f"Glad you like {_join(titles)}! I'll keep it in mind. "
+            "Say “more like it” for similar picks."
+        )
+
+    def _answer(self, turn: Turn, state: DialogueState) -> str:
+        """Fact-only answers about the items a question points at (full Q&A: ``qa.py``)."""
+        items = [self.catalog.get(i) for i in turn.refs if i in self.catalog][:MAX_K]
+        if not items:
+            if state.last_shown:
+                listed = "; ".join(
+                    f"{n}. {self.catalog.get(i).title}"
+                    for n, i in enumerate(state.last_shown, 1)
+                    if i in self.catalog
+                )
+                return f"Which one do you mean? {listed}"
+            return f"Which of our {self._what()} do you mean? Tell me its name."
+        return "\n".join(_fact_answer(it, turn.asked) for it in items)
+
+    def wishes(self, turn: Turn, state: DialogueState) -> str:
+        """What the person asked for, in their words plus the constraints in force."""
+        said = "; ".join(state.request) or turn.text
         wanted = turn.constraints.describe()
+        return f"{said} ({wanted})" if wanted and wanted.lower() not in said.lower() else said
+
+    def _recommend(self, turn: Turn, state: DialogueState, k: int, lam: float) -> Iterator[Reply]:
+        """Snapshots of one recommendation reply: the picks, then explanations as they come."""
+        exclude = (*turn.exclude, *self.dialogue.blocked(turn.constraints))
+        n_pool = max(4 * k, self.config.rerank.max_candidates)
+        pool: list[Candidate] = self.retriever.retrieve(
+            turn.query, turn.constraints, exclude, k=n_pool
+        )
+        wishes = self.wishes(turn, state)
+        history = [
+            self.catalog.get(i).title
+            for i in state.history(self.config.rerank.history_titles)
+            if i in self.catalog
+        ]
+        pool = rerank(self.reranker, RerankQuery(wishes, tuple(history)), pool, self.config.rerank)
+        vectors = self.bundle.embeddings[[c.row for c in pool]]  # (m, d)
+        # Rank-based relevance for MMR: the reranked head carries fused z-scores and the tail
+        # cosine scores, so only their order is comparable.
+        relevance = np.linspace(1.0, 0.0, len(pool)) if pool else np.zeros(0)
+        picked = mmr(relevance, vectors, k, lam) if pool else []
+        cands = [pool[i] for i in picked]
+        lead = self._lead(turn)
+        if turn.notice == "long":
+            lead = ("Your message was very long, so I read only its first part. " + lead).strip()
+        if not cands:
+            yield Reply(self._nothing(turn, lead), turn.intent)
+            return
         items = [
             Recommendation(
                 item_id=c.item.id,
                 title=c.item.title,
                 score=round(c.score, 4),
-                explanation=explain(c.item, turn.constraints),
+                explanation="",
                 attributes=c.item.facts(),
             )
             for c in cands
         ]
-        lead = ""
-        if turn.notice == "long":
-            lead = "Your message was very long, so I read only its first part. "
-        if not items:
-            return Reply(
-                lead
-                + f"I found nothing in the {self.catalog.name} catalog that fits"
-                + (f" {wanted}" if wanted else " that")
-                + ". Could you loosen a constraint, such as the price or the years?",
-                turn.intent,
+        reply = Reply("", turn.intent, items, done=False)
+        reply.text = self._text(turn, lead, items)
+        yield reply
+        picks = [c.item for c in cands]
+        for ev in self.explainer.stream(wishes, history, picks, turn.constraints):
+            item = items[ev.index]
+            if ev.final:
+                item.explanation, item.source = ev.text, ev.source
+            else:
+                item.explanation += ev.text
+                item.source = "llm"
+                reply.streaming_explanation = True
+            reply.text = self._text(turn, lead, items)
+            yield reply
+        reply.done = True
+        yield reply
+
+    def _nothing(self, turn: Turn, lead: str) -> str:
+        wanted = turn.constraints.describe()
+        if turn.exclude and self._all_seen(turn):
+            text = (
+                "You've already seen everything I have that fits"
+                + (f" ({wanted})" if wanted else "")
+                + ". Want to loosen a constraint or try something else?"
             )
-        head = f"Here are {len(items)} picks" + (f" ({wanted})" if wanted else "") + ":"
-        lines = []
+        else:
+            text = (
+                f"I found nothing in the {self.catalog.name} catalog that fits"
+                + (f" {wanted}" if wanted else " that")
+                + ". Could you loosen a constraint, such as the price or the years?"
+            )
+        return f"{lead} {text}".strip()
+
+    def _text(self, turn: Turn, lead: str, items: list[Recommendation]) -> str:
+        wanted = turn.constraints.describe()
+        noun = "pick" if len(items) == 1 else "picks"
+        head = f"Here {'is' if len(items) == 1 else 'are'} {len(items)} {noun}"
+        head += f" ({wanted}):" if wanted else ":"
+        lines = [f"{lead} {head}".strip()]
         for n, r in enumerate(items, 1):
             it = self.catalog.get(r.item_id)
             facts = [price_text(it)] if it.price is not None else []
             if it.rating is not None:
                 facts.append(f"{it.rating:g}★")
             lines.append(f"{n}. {r.title}" + (f" — {', '.join(facts)}" if facts else ""))
-        return Reply(lead + head + "\n" + "\n".join(lines), turn.intent, items)
+            if r.explanation:
+                lines.append(f"   {r.explanation}")
+        return "\n".join(lines)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from chatrec.catalog import load_catalog_file
+from chatrec.catalog import Catalog, load_catalog_file
 from chatrec.datasets import data_dir, store
 
 from .conftest import FIXTURES, REPO
@@ -18,10 +18,15 @@ from .conftest import FIXTURES, REPO
 CHATREC = [sys.executable, "-m", "chatrec.cli"]
 
 
-def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path = REPO, llm: bool = False) -> subprocess.CompletedProcess[str]:
+    """The CLI as a subprocess; ``ask`` without the language model unless ``llm``: the
+    filters, references and state under test do not depend on it, and it costs seconds a turn.
+    """
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    if args and args[0] == "ask" and not llm:
+        args = (*args, "--no-llm")
     return subprocess.run(
-        [*CHATREC, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=600
+        [*CHATREC, *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=900
     )
 
 
@@ -117,3 +122,119 @@ def test_batch_keeps_state_per_session_and_survives_bad_lines(tmp_path: Path) ->
     shown = {i["item_id"] for i in laptops["items"] + cheap["items"]}
     assert more["items"] and not shown & {i["item_id"] for i in more["items"]}
     assert empty["intent"] == "chit_chat" and empty["items"] == []
+
+
+def _batch(
+    tmp_path: Path, catalog: str, lines: list[tuple[str, str]], llm: bool = False
+) -> list[dict]:
+    batch = tmp_path / f"{catalog}.jsonl"
+    batch.write_text("".join(json.dumps({"session": s, "message": m}) + "\n" for s, m in lines))
+    p = run("ask", "--catalog", catalog, "--json", "--batch", str(batch), llm=llm)
+    assert p.returncode == 0, p.stderr
+    replies = [json.loads(line) for line in p.stdout.splitlines()]
+    assert len(replies) == len(lines)
+    return replies
+
+
+MOVIE_TURNS = [
+    ("t", "recommend a thriller"),
+    ("t", "only ones from the 70s"),
+    ("f", "more like Fargo"),
+    ("o", "recommend a comedy"),
+    ("o", "show me other options"),
+    ("o", "different ones"),
+    ("o", "something else"),
+]
+STORE_TURNS = [
+    ("l", "show me laptops"),
+    ("l", "only under $800"),
+    ("o", "show me laptops"),
+    ("o", "show me other options"),
+    ("o", "different ones"),
+    ("o", "something else"),
+    ("t", "show me TVs"),
+    ("t", "cheaper than those"),
+]
+
+
+@pytest.fixture(scope="module")
+def movie_replies(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    # The acceptance runs use the whole pipeline, language model included (rerank + explain).
+    return _batch(tmp_path_factory.mktemp("movies"), "movies", MOVIE_TURNS, llm=True)
+
+
+@pytest.fixture(scope="module")
+def store_replies(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    return _batch(tmp_path_factory.mktemp("store"), "store", STORE_TURNS, llm=True)
+
+
+@pytest.fixture(scope="module")
+def films() -> Catalog:
+    from chatrec.config import RuntimeConfig
+    from chatrec.datasets import movielens
+
+    return movielens.load(RuntimeConfig().cache_dir).catalog
+
+
+@pytest.mark.integration
+def test_movies_thriller_then_70s_gives_1970s_thrillers(
+    movie_replies: list[dict], films: Catalog
+) -> None:
+    thrillers, seventies = movie_replies[0], movie_replies[1]
+    assert all("Thriller" in films.get(i["item_id"]).categories for i in thrillers["items"])
+    assert seventies["intent"] == "refine" and seventies["items"]
+    for it in seventies["items"]:
+        film = films.get(it["item_id"])
+        assert "Thriller" in film.categories and 1970 <= film.year <= 1979, film.title
+
+
+@pytest.mark.integration
+def test_movies_more_like_fargo_is_crime_and_thrillers_without_fargo(
+    movie_replies: list[dict], films: Catalog
+) -> None:
+    items = movie_replies[2]["items"]
+    fargo = next(it for it in films if it.title == "Fargo (1996)")
+    assert len(items) == 5 and fargo.id not in {i["item_id"] for i in items}
+    genres = [set(films.get(i["item_id"]).categories) for i in items]
+    assert sum(bool(g & set(fargo.categories)) for g in genres) >= 2
+    assert sum(bool(g & {"Crime", "Thriller"}) for g in genres) >= 3
+    assert "More like Fargo (1996)" in movie_replies[2]["text"]
+
+
+@pytest.mark.integration
+def test_movies_other_options_never_repeat(movie_replies: list[dict]) -> None:
+    _never_repeat(movie_replies[3:7])
+
+
+@pytest.mark.integration
+def test_store_laptops_then_under_800(store_replies: list[dict]) -> None:
+    catalog = store.load(data_dir())
+    cheap = store_replies[1]
+    assert cheap["intent"] == "refine" and len(cheap["items"]) == 5
+    for it in cheap["items"]:
+        item = catalog.get(it["item_id"])
+        assert any("Laptop" in c for c in item.categories) and item.price < 800
+
+
+@pytest.mark.integration
+def test_store_other_options_never_repeat(store_replies: list[dict]) -> None:
+    _never_repeat(store_replies[2:6])
+
+
+@pytest.mark.integration
+def test_store_cheaper_than_those_tvs(store_replies: list[dict]) -> None:
+    catalog = store.load(data_dir())
+    shown, cheaper = store_replies[6], store_replies[7]
+    floor = min(catalog.get(i["item_id"]).price for i in shown["items"])
+    assert cheaper["intent"] == "refine" and cheaper["items"]
+    for it in cheaper["items"]:
+        item = catalog.get(it["item_id"])
+        assert "TVs" in item.categories and not item.addon and item.price < floor
+
+
+def _never_repeat(replies: list[dict]) -> None:
+    seen: set[str] = set()
+    for reply in replies:
+        ids = [i["item_id"] for i in reply["items"]]
+        assert len(ids) == 5 and not seen & set(ids), reply["text"]
+        seen |= set(ids)

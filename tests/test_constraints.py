@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from chatrec.constraints import Constraints, Lexicon, parse
+from chatrec.catalog import Catalog
+from chatrec.constraints import Constraints, Lexicon, SpecTable, item_specs, parse
 from chatrec.datasets.movielens import GENRE_ALIASES
 from chatrec.datasets.store import ADDON_WORDS, ALIASES
 
@@ -85,3 +86,99 @@ def test_negated_phrases_are_left_out_of_the_query_text() -> None:
     c = parse("90s sci-fi, no horror", MOVIES, newest_year=1998)
     assert c.positive_text == "90s sci-fi"
     assert parse("Not a laptop, a tablet please", STORE).positive_text == "a tablet please"
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi"),
+    [
+        ("a tv under 55 inches", None, None),  # a size, not a price
+        ("a laptop with at least 16GB RAM", None, None),
+        ("over $100 but under $300", 100, 300),
+        ("under 2 hours", None, None),
+        ("at least 4 stars", None, None),
+    ],
+)
+def test_numbers_with_units_are_not_prices(text: str, lo: float | None, hi: float | None) -> None:
+    c = parse(text, STORE)
+    assert (c.price_min, c.price_max) == (lo, hi)
+
+
+def test_contradicting_bounds_are_problems_not_constraints() -> None:
+    c = parse("a tv under $200 but over $500", STORE)
+    assert (c.price_min, c.price_max) == (None, None)
+    assert c.problems == ("a price under $200 and over $500 can't both hold",)
+    m = parse("a 90s film from after 2005", MOVIES, newest_year=1998, has_prices=False)
+    assert (m.year_min, m.year_max) == (None, None)
+    assert m.problems == ("the 1990s and after 2005 don't overlap",)
+    ok = parse("a thriller from the 90s, after 1995", MOVIES, newest_year=1998, has_prices=False)
+    assert (ok.year_min, ok.year_max, ok.problems) == (1996, 1999, ())
+    assert parse("films between 1970 and 1985", MOVIES, newest_year=1998).year_max == 1985
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "lo", "hi", "shown"),
+    [
+        ("a 65 inch tv", "screen", 64.5, 65.99, '65" screen'),
+        ('a 15" laptop', "screen", 14.5, 15.99, '15" screen'),
+        ('a monitor 27" or bigger', "screen", 26.5, None, '27"+ screen'),
+        ("a tv under 55 inches", "screen", None, 55.99, 'screen up to 55"'),
+        ("a laptop with at least 16GB RAM", "ram", 16, None, "16GB+ RAM"),
+        ("16 gb of memory", "ram", 16, None, "16GB+ RAM"),
+        ("a 1tb ssd", "storage", 1000, None, "1TB+ storage"),
+        ("512GB storage", "storage", 512, None, "512GB+ storage"),
+        ("a 144hz monitor", "refresh", 144, None, "144Hz+"),
+        ("rated 4.5+", "rating", 4.5, None, "rated 4.5+"),
+        ("at least 4 stars", "rating", 4, None, "rated 4+"),
+        ("an OLED tv", "OLED", None, None, "OLED"),
+        ("a 4k tv under 4k", "4K", None, None, "4K"),
+    ],
+)
+def test_specs(text: str, name: str, lo: float | None, hi: float | None, shown: str) -> None:
+    (spec,) = parse(text, STORE).specs
+    assert (spec.name, spec.lo, spec.hi, spec.text) == (name, lo, hi, shown)
+
+
+def test_a_1tb_ssd_is_still_the_storage_category() -> None:
+    assert parse("a 1tb ssd", STORE).categories == ("Hard Drives, SSD & Storage",)
+    assert parse("a laptop with 10 hours battery life", STORE).categories == (
+        "Laptops & Notebook Computers",
+        "Gaming Laptops & Notebook Computers",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("a phone with a 5000 mAh battery", "battery life"),
+        ("a laptop under 3 lbs", "weight"),
+        ("a 48MP camera", "camera megapixels"),
+        ("a comedy starring Tom Hanks", "cast or director"),
+        ("a movie under 2 hours", "running time"),
+        ("a rated R thriller", "age rating"),
+    ],
+)
+def test_specs_nobody_can_check_are_reported(text: str, label: str) -> None:
+    assert label in parse(text, STORE).unsupported
+
+
+def test_specs_a_catalog_lacks_are_reported() -> None:
+    c = parse("a 65 inch screen", MOVIES, newest_year=1998, has_prices=False, specs={"rating"})
+    assert c.specs == () and c.unsupported == ("screen size",)
+    c = parse("rated 4+ comedies", MOVIES, newest_year=1998, has_prices=False, specs={"rating"})
+    assert [s.name for s in c.specs] == ["rating"] and c.unsupported == ()
+
+
+def test_spec_table_reads_titles_and_bullets(tiny_catalog: Catalog) -> None:
+    table = SpecTable(tiny_catalog.items)
+    assert {"screen", "ram", "rating", "4K", "OLED"} <= table.available
+    assert item_specs(tiny_catalog.get("tv2"))[0]["screen"] == 65
+    big = parse("a 65 inch tv", STORE).specs
+    assert set(table.failing(big)) == {it.id for it in tiny_catalog} - {"tv2"}
+    # Items that don't state a spec never pass it.
+    assert "lap2" in table.failing(parse("16GB RAM", STORE).specs)
+    assert table.failing(()) == []
+
+
+def test_dislike_negates_a_category() -> None:
+    c = parse("I don't like horror, something funny", MOVIES, newest_year=1998)
+    assert c.exclude_categories == ("Horror",) and c.categories == ("Comedy",)

@@ -71,10 +71,16 @@ def test_facts_text_holds_the_numbers_a_card_shows(tvs: list[Item]) -> None:
 
 
 def test_numbers_are_compared_as_written_values() -> None:
-    assert numbers_in("costs $2,499.99, rated 3.80, 1,200 reviews") == ["2499.99", "3.8", "1200"]
-    item = Item(id="x", title="Box 2", price=10.5, rating=4.0, review_count=1200)
+    assert numbers_in("costs $2,499.99, rated 3.80, 1,200 reviews") == [
+        "$2499.99",
+        "3.8",
+        "1200",
+    ]
+    item = Item(id="x", title='Box 2, 50" screen', price=10.5, rating=4.0, review_count=1200)
     assert invented_numbers("It costs $10.50 and 1,200 people rated it 4.", item) == []
-    assert invented_numbers("It costs $9 with 2 year warranty", item) == ["9"]
+    assert invented_numbers("It costs $9 with 2 year warranty", item) == ["$9"]
+    # A "$" amount must be a price: the 50 of a 50" screen is no price.
+    assert invented_numbers("A TV under $50 with a 50 inch screen.", item) == ["$50"]
 
 
 def test_finish_keeps_whole_sentences_only() -> None:
@@ -90,7 +96,7 @@ def test_check_rejects_invented_numbers_other_titles_and_empty_talk(
     tv = tvs[0]
     assert check("A 4K LED TV with smart apps at $299.99, rated 4.3.", tv, lookup) == []
     cheap = check("It costs just $199 for a 4K TV.", tv, lookup)
-    assert cheap == ["numbers not in the facts: 199"]
+    assert cheap == ["numbers not in the facts: $199"]
     other = tiny_catalog.get("tv2").title  # its numbers differ too; both problems are named
     problems = check(f"Better than the {other} for your room.", tv, lookup)
     assert any(p == "names other catalog items: tv2" for p in problems)

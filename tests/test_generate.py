@@ -4,6 +4,7 @@ in-process one on the real packaged SmolLM2."""
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -140,3 +141,12 @@ def test_number_guard_keeps_digits_to_the_allowed_numbers(smollm: TransformersGe
     pieces = list(smollm.stream_batch(prompts, max_new_tokens=16, allowed_numbers=allowed))
     joined = ["".join(p for r, p in pieces if r == row).strip() for row in range(2)]
     assert joined == guarded  # streaming a batch gives the same texts as generating it
+
+
+@pytest.mark.integration
+def test_number_guard_only_lets_prices_follow_a_dollar_sign(smollm: TransformersGenerator) -> None:
+    prompt = smollm.chat_prompt(
+        [{"role": "user", "content": 'A 50" TV costs $349.99. Say: "It costs $" and the price.'}]
+    )
+    text = smollm.generate([prompt], 24, allowed_numbers=[{"50", "$349.99"}])[0]
+    assert re.findall(r"\$\s?([\d,.]*\d)", text) in ([], ["349.99"]), text

@@ -18,9 +18,9 @@ Why it can be trusted:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from chatrec.catalog import Item
 from chatrec.config import ExplainConfig
@@ -45,7 +45,9 @@ _STOP = frozenset(_STOP_WORDS.split())
 class Mentions(Protocol):
     """Finds catalog items named in a text (``chatrec.mentions.TitleMatcher``)."""
 
-    def mentioned_ids(self, text: str) -> set[str]: ...
+    def foreign(self, text: str, allowed: Iterable[str]) -> Sequence[Any]:
+        """Mentions (with an ``item_id``) that can denote none of ``allowed``."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -191,9 +193,10 @@ def check(
     if invented:
         problems.append(f"numbers not in the facts: {', '.join(invented)}")
     if mentions is not None:
-        others = mentions.mentioned_ids(text) - {item.id}
+        # A title shared by several items ("Cape Fear") may mean the explained one: not foreign.
+        others = sorted({m.item_id for m in mentions.foreign(text, [item.id])})
         if others:
-            problems.append(f"names other catalog items: {', '.join(sorted(others))}")
+            problems.append(f"names other catalog items: {', '.join(others)}")
     own = _plain(item.title)
     for quoted in _QUOTED.findall(text):
         if _plain(quoted) not in own:

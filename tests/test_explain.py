@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from types import SimpleNamespace
 
 import pytest
 
@@ -55,8 +56,9 @@ class TitleLookup:
     def __init__(self, catalog: Catalog):
         self.titles = {it.title: it.id for it in catalog}
 
-    def mentioned_ids(self, text: str) -> set[str]:
-        return {i for t, i in self.titles.items() if t in text}
+    def foreign(self, text: str, allowed: Iterable[str]) -> list[SimpleNamespace]:
+        found = {i for t, i in self.titles.items() if t in text} - set(allowed)
+        return [SimpleNamespace(item_id=i) for i in sorted(found)]
 
 
 @pytest.fixture

@@ -63,8 +63,13 @@ def test_chat_endpoint_through_gradio_client(server: str) -> None:
     assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {
         "/chat"
     }
-    text = client.predict("a TV under $500", "store", api_name="/chat")
+    job = client.submit("a TV under $500", "store", api_name="/chat")
+    text = job.result(timeout=300)
     assert "Here are 5 picks" in text and " TV" in text and "Mount" not in text
+    # It streamed: the picks came first, explanations later (every card ends with one).
+    outputs = job.outputs()
+    assert len(outputs) > 2 and "Here are 5 picks" in outputs[0]
+    assert text.count("  \n_") == 5 and outputs[0].count("  \n_") < 5
     films = client.predict("an animated movie for kids", "movies", api_name="/chat")
     assert "Toy Story (1995)" in films or "Animation" in films
 
@@ -97,7 +102,9 @@ def test_typing_in_a_real_browser_shows_catalog_items(server: str) -> None:
         box.wait_for(timeout=60_000)
         box.fill("a TV under $500")
         box.press("Enter")
-        page.get_by_text("Here are 5 picks").wait_for(timeout=60_000)
+        page.get_by_text("Here are 5 picks").wait_for(timeout=120_000)
+        # Picks 4 and 5 get their (template) explanations when the generated ones are done.
+        page.get_by_text("as you asked").nth(1).wait_for(timeout=120_000)
         page.screenshot(path=str(ARTIFACTS / "chat-store.png"), full_page=True)
         body = page.inner_text("body")
         browser.close()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -43,7 +43,10 @@ def render(reply: Reply) -> str:
             facts.append(", ".join(a["categories"]))
         if "rating" in a:
             facts.append(f"{a['rating']:g}★ ({a.get('review_count', 0):,})")
-        cards.append(f"**{n}. {r.title}**  \n{' · '.join(facts)}  \n_{r.explanation}_")
+        card = f"**{n}. {r.title}**  \n{' · '.join(facts)}"
+        if r.explanation:  # empty until its explanation starts streaming
+            card += "  \n_" + r.explanation.replace("_", "\\_").replace("*", "\\*") + "_"
+        cards.append(card)
     return head + "\n\n" + "\n\n".join(cards)
 
 
@@ -63,23 +66,30 @@ class Recommenders:
             if catalog not in self._loaded:
                 shared = next(iter(self._loaded.values()), None)
                 kwargs: dict[str, Any] = {"runtime": self.runtime}
-                if shared is not None:
+                if shared is not None:  # one embedder and one language model for all catalogs
                     kwargs["embedder"] = shared.retriever.embedder
+                    kwargs["generator"] = shared.generator
+                    kwargs["llm"] = shared.generator is not None
                 self._loaded[catalog] = self.factory(catalog, **kwargs)
             return self._loaded[catalog]
 
 
 def build_app(recommenders: Recommenders) -> gr.Blocks:
-    def respond(message: str, history: list[dict], catalog: str, request: gr.Request) -> str:
+    def respond(
+        message: str, history: list[dict], catalog: str, request: gr.Request
+    ) -> Iterator[str]:
+        """Streams: the picks as soon as they are ranked, then their explanations."""
         if catalog not in CATALOGS:
-            return f"Please pick a catalog: {', '.join(CATALOGS)}."
+            yield f"Please pick a catalog: {', '.join(CATALOGS)}."
+            return
         try:
             rec = recommenders.get(catalog)
             session = f"{getattr(request, 'session_hash', None) or 'anon'}:{catalog}"
-            return render(rec.chat(message, session))
+            for reply in rec.chat_stream(message, session):
+                yield render(reply)
         except Exception:  # the person sees a friendly line; the details go to the server log
             log.exception("chat turn failed")
-            return "Sorry, something went wrong on my side. Please try again."
+            yield "Sorry, something went wrong on my side. Please try again."
 
     with gr.Blocks(title="chatrec") as demo:
         gr.Markdown("## chatrec — tell me what you're looking for")

@@ -163,12 +163,16 @@ def template(item: Item, c: Constraints) -> str:
 
 
 def finish(text: str, max_sentences: int = 2) -> str:
-    """At most ``max_sentences`` whole sentences; '' when not even one sentence finished."""
+    """At most ``max_sentences`` whole sentences. A text cut off by the token limit before its
+    first sentence ended keeps its clauses up to the last comma (at least 8 words); else ''."""
     text = " ".join(text.split())
     ends = [m.end() for m in _SENTENCE_END.finditer(text)]
-    if not ends:
-        return ""
-    return text[: ends[min(max_sentences, len(ends)) - 1]].strip()
+    if ends:
+        return text[: ends[min(max_sentences, len(ends)) - 1]].strip()
+    head, comma, _ = text.rpartition(",")
+    if comma and len(head.split()) >= 8:
+        return head.rstrip(" ,;:-") + "."
+    return ""
 
 
 def _plain(text: str) -> str:
@@ -235,7 +239,7 @@ class Explainer:
             wishes=wishes,
             history=list(history)[-5:],
             title=item.title,
-            facts=facts_text(item),
+            facts=facts_text(item, max_features=2),
         )
 
     def _llm_items(self, items: Sequence[Item]) -> list[int]:

@@ -64,7 +64,9 @@ class NumberGuard:
     a 50" screen. (Words for numbers are not guarded; the explanation check reads text.)
     """
 
-    _RUN = re.compile(r"(\$\s?)?(\d[\d,]*(?:\.\d*)?)?$")
+    # The number being written at the end of the text (and whether a "$" leads it). It may
+    # not start right after a digit or a point: "$249.99," is a finished number and a comma.
+    _RUN = re.compile(r"(\$\s?)?(?<![\d.])(\d[\d,]*(?:\.\d*)?)?$")
 
     def __init__(self, tokenizer: Any, allowed: Sequence[Collection[str]], prompt_len: int):
         self.tokenizer = tokenizer

@@ -88,6 +88,8 @@ def test_numbers_are_compared_as_written_values() -> None:
 def test_finish_keeps_whole_sentences_only() -> None:
     assert finish("A fine TV. It is cheap. And more. Cut") == "A fine TV. It is cheap."
     assert finish("no sentence ends here") == ""
+    cut = "A laptop with a fast processor, a big screen and long battery life, GeForce M"
+    assert finish(cut) == "A laptop with a fast processor, a big screen and long battery life."
     assert finish("Costs $3.50 today.") == "Costs $3.50 today."
 
 

@@ -162,7 +162,10 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
     from chatrec.generate import TransformersGenerator
     from chatrec.recommender import ChatRecommender
 
-    cfg = ChatRecConfig()
+    # The verbalizer is on for the whole benchmark, as it is with a LoRA adapter: the worst case.
+    cfg = ChatRecConfig().model_copy(
+        update={"rerank": ChatRecConfig().rerank.model_copy(update={"kind": "verbalizer"})}
+    )
     t = time.perf_counter()
     generator = TransformersGenerator.from_config(cfg.generator, runtime)
     load_s = time.perf_counter() - t
@@ -179,6 +182,7 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
             "torch": torch.__version__,
         },
         "generator": cfg.generator.model,
+        "rerank_kind": cfg.rerank.kind,
         "generator_load_s": round(load_s, 2),
         "rerank": bench_rerank(movies, runs),
         "turn": {

@@ -68,10 +68,12 @@ class GeneratorConfig(_Stage):
 
 
 class RerankConfig(_Stage):
-    kind: Literal["verbalizer", "cross_encoder", "none"] = Field(
-        "verbalizer",
+    kind: Literal["auto", "verbalizer", "cross_encoder", "none"] = Field(
+        "auto",
         description="'verbalizer': the generator reads candidate letters in one forward pass; "
-        "'cross_encoder': a BERT-style (MiniLM) cross-encoder; 'none': retriever order.",
+        "'cross_encoder': a BERT-style (MiniLM) cross-encoder; 'none': retriever order; "
+        "'auto': the verbalizer when the generator has a LoRA adapter, else none (zero-shot "
+        "SmolLM2-135M ranks at chance and by display position: see README).",
     )
     max_candidates: int = Field(
         20, ge=1, le=26, description="Candidates the reranker scores (one letter each)."

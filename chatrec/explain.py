@@ -281,7 +281,9 @@ class Explainer:
             msgs = [self.messages(wishes, history, items[i]) for i in llm]
             prompts = [self.generator.chat_prompt(m) for m in msgs]
             allowed = [fact_numbers(items[i]) for i in llm]
-            pieces = self.generator.stream_batch(prompts, self.config.max_new_tokens, allowed)
+            pieces = self.generator.stream_batch(
+                prompts, self.config.max_new_tokens, allowed, one_sentence=True
+            )
             for row, piece in pieces:
                 raw[llm[row]] += piece
                 yield ExplainEvent(llm[row], piece)

@@ -33,13 +33,21 @@ class Generator(Protocol):
     def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str: ...
 
     def generate(
-        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 96,
+        allowed_numbers: Numbers = None,
+        one_sentence: bool = False,
     ) -> list[str]: ...
 
     def stream(self, prompt: str, max_new_tokens: int = 96) -> Iterator[str]: ...
 
     def stream_batch(
-        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 96,
+        allowed_numbers: Numbers = None,
+        one_sentence: bool = False,
     ) -> Iterator[tuple[int, str]]: ...
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray: ...
@@ -116,6 +124,30 @@ class NumberGuard:
         return scores
 
 
+class SentenceEnd:
+    """A stopping criterion: each row stops once its first sentence has ended.
+
+    A batch of explanations then takes as many steps as its longest first sentence, not
+    ``max_new_tokens``. A point right after a digit ("rated 4.5") only ends a sentence once a
+    space follows, since "$349." may go on to "$349.99".
+    """
+
+    _END = re.compile(r"(?:[^\d\s][.!?]|\d[.!?]\s)$")
+
+    def __init__(self, tokenizer: Any, prompt_len: int):
+        self.tokenizer = tokenizer
+        self.prompt_len = prompt_len
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = [
+            bool(self._END.search(self.tokenizer.decode(row[self.prompt_len :][-8:])))
+            for row in input_ids
+        ]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
 class _RowStreamer:
     """Receives a batch's new tokens step by step and queues (row, new text) pieces."""
 
@@ -185,9 +217,13 @@ class TransformersGenerator:
         return {k: v.to(self.device) for k, v in enc.items()}
 
     def _generate_kwargs(
-        self, enc: dict[str, Any], max_new_tokens: int, allowed_numbers: Numbers
+        self,
+        enc: dict[str, Any],
+        max_new_tokens: int,
+        allowed_numbers: Numbers,
+        one_sentence: bool = False,
     ) -> dict[str, Any]:
-        from transformers import LogitsProcessorList
+        from transformers import LogitsProcessorList, StoppingCriteriaList
 
         kwargs: dict[str, Any] = dict(
             **enc,
@@ -198,10 +234,17 @@ class TransformersGenerator:
         if allowed_numbers is not None:
             guard = NumberGuard(self.tokenizer, allowed_numbers, enc["input_ids"].shape[1])
             kwargs["logits_processor"] = LogitsProcessorList([guard])
+        if one_sentence:
+            stop = SentenceEnd(self.tokenizer, enc["input_ids"].shape[1])
+            kwargs["stopping_criteria"] = StoppingCriteriaList([stop])
         return kwargs
 
     def generate(
-        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 96,
+        allowed_numbers: Numbers = None,
+        one_sentence: bool = False,
     ) -> list[str]:
         """Greedy completions; with ``allowed_numbers``, row i only writes numbers from set i."""
         import torch
@@ -210,12 +253,18 @@ class TransformersGenerator:
             return []
         enc = self._encode(prompts)
         with torch.inference_mode():
-            out = self.model.generate(**self._generate_kwargs(enc, max_new_tokens, allowed_numbers))
+            out = self.model.generate(
+                **self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence)
+            )
         new = out[:, enc["input_ids"].shape[1] :]  # (B, T_new)
         return [t.strip() for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
 
     def stream_batch(
-        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 96,
+        allowed_numbers: Numbers = None,
+        one_sentence: bool = False,
     ) -> Iterator[tuple[int, str]]:
         """Like ``generate``, as (row, new text) pieces while the batch decodes together."""
         import torch
@@ -224,7 +273,7 @@ class TransformersGenerator:
             return
         enc = self._encode(prompts)
         streamer = _RowStreamer(self.tokenizer, len(prompts))
-        kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers)
+        kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence)
         errors: list[BaseException] = []
 
         def work() -> None:
@@ -341,7 +390,11 @@ class OpenAIGenerator:
         return r.json()
 
     def generate(
-        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 96,
+        allowed_numbers: Numbers = None,
+        one_sentence: bool = False,
     ) -> list[str]:
         """``allowed_numbers`` cannot be enforced by the server; callers check numbers after."""
         if not prompts:
@@ -371,7 +424,11 @@ class OpenAIGenerator:
                     yield text
 
     def stream_batch(
-        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers: Numbers = None
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 96,
+        allowed_numbers: Numbers = None,
+        one_sentence: bool = False,
     ) -> Iterator[tuple[int, str]]:
         """One request per prompt, streamed one after another (the server batches for us)."""
         for i, prompt in enumerate(prompts):

@@ -136,10 +136,13 @@ class ChatRecommender:
         self.newest_year = self.dialogue.newest_year
         self.has_prices = self.dialogue.has_prices
         self.generator = generator
-        if reranker is None and (
-            generator is not None or self.config.rerank.kind == "cross_encoder"
-        ):
-            reranker = build_reranker(self.config.rerank, generator)
+        rcfg = self.config.rerank
+        if rcfg.kind == "auto":
+            kind = "verbalizer" if self.config.generator.adapter else "none"
+            rcfg = rcfg.model_copy(update={"kind": kind})
+        self.rerank_config = rcfg
+        if reranker is None and (generator is not None or rcfg.kind == "cross_encoder"):
+            reranker = build_reranker(rcfg, generator)
         self.reranker = reranker
         self.explainer = Explainer(
             generator if self.config.explain.use_llm else None,
@@ -363,17 +366,18 @@ class ChatRecommender:
     def _recommend(self, turn: Turn, state: DialogueState, k: int, lam: float) -> Iterator[Reply]:
         """Snapshots of one recommendation reply: the picks, then explanations as they come."""
         exclude = (*turn.exclude, *self.dialogue.blocked(turn.constraints))
-        n_pool = max(4 * k, self.config.rerank.max_candidates)
+        n_pool = max(4 * k, self.rerank_config.max_candidates)
         pool: list[Candidate] = self.retriever.retrieve(
             turn.query, turn.constraints, exclude, k=n_pool
         )
         wishes = self.wishes(turn, state)
         history = [
             self.catalog.get(i).title
-            for i in state.history(self.config.rerank.history_titles)
+            for i in state.history(self.rerank_config.history_titles)
             if i in self.catalog
         ]
-        pool = rerank(self.reranker, RerankQuery(wishes, tuple(history)), pool, self.config.rerank)
+        query = RerankQuery(wishes, tuple(history))
+        pool = rerank(self.reranker, query, pool, self.rerank_config)
         vectors = self.bundle.embeddings[[c.row for c in pool]]  # (m, d)
         # Rank-based relevance for MMR: the reranked head carries fused z-scores and the tail
         # cosine scores, so only their order is comparable.

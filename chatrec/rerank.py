@@ -345,7 +345,7 @@ def build_reranker(
         ValueError: 'verbalizer' without a generator.
         MissingWeightsError: 'cross_encoder' without a trained folder in ``config.cross_encoder``.
     """
-    if config.kind == "none":
+    if config.kind in ("none", "auto"):  # the recommender resolves "auto" before this
         return None
     if config.kind == "verbalizer":
         if generator is None:

@@ -38,7 +38,11 @@ class ScriptedGenerator:
         return next(text for title, text in self.script.items() if title in prompt)
 
     def stream_batch(
-        self, prompts: Sequence[str], max_new_tokens: int = 96, allowed_numbers=None
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 96,
+        allowed_numbers=None,
+        one_sentence: bool = False,
     ) -> Iterator[tuple[int, str]]:
         self.batches.append(len(prompts))
         self.allowed = [set(a) for a in allowed_numbers or []]

@@ -150,3 +150,17 @@ def test_number_guard_only_lets_prices_follow_a_dollar_sign(smollm: Transformers
     )
     text = smollm.generate([prompt], 24, allowed_numbers=[{"50", "$349.99"}])[0]
     assert re.findall(r"\$\s?([\d,.]*\d)", text) in ([], ["349.99"]), text
+
+
+@pytest.mark.integration
+def test_one_sentence_stops_each_row_at_its_first_sentence(smollm: TransformersGenerator) -> None:
+    prompts = [
+        smollm.chat_prompt([{"role": "user", "content": "Describe Paris in three sentences."}]),
+        smollm.chat_prompt([{"role": "user", "content": "Describe a cat in three sentences."}]),
+    ]
+    full = smollm.generate(prompts, max_new_tokens=60)
+    short = smollm.generate(prompts, max_new_tokens=60, one_sentence=True)
+    for a, b in zip(full, short, strict=True):
+        assert a.startswith(b), (a, b)
+        assert b.rstrip()[-1] in ".!?" and b.count(". ") == 0
+    assert sum(map(len, short)) < sum(map(len, full))  # a row that went on was stopped

@@ -224,12 +224,15 @@ def test_rerank_reorders_the_head_and_keeps_the_tail(tiny_catalog: Catalog) -> N
 
 
 def test_rerank_never_leaves_the_candidate_list(tiny_catalog: Catalog) -> None:
-    cands = _candidates(tiny_catalog)[:12]
-    reranker = VerbalizerReranker(FakeGenerator("watch"), RerankConfig(permutations=2))
-    out = rerank(reranker, RerankQuery("a smart watch"), cands, RerankConfig(max_candidates=8))
+    cands = _candidates(tiny_catalog)  # the 4 smart watches are the last 4
+    config = RerankConfig(max_candidates=18, permutations=2, weight=0.8)
+    out = rerank(
+        VerbalizerReranker(FakeGenerator("watch"), config), RerankQuery("watch"), cands, config
+    )
     assert len(out) == len(cands) and len({c.item.id for c in out}) == len(out)
     assert {c.item.id for c in out} == {c.item.id for c in cands}
-    assert {c.item.id for c in out[:8]} == {c.item.id for c in cands[:8]}
+    assert {c.item.id for c in out[:2]} == {"sw1", "sw2"}  # the watches it was shown
+    assert out[18:] == cands[18:]  # the ones it was not shown stay behind, untouched
 
 
 def test_build_reranker_from_config(tmp_path: Path) -> None:

@@ -189,3 +189,18 @@ def test_onboarding_welcomes_and_recommends(tiny_recommender: ChatRecommender) -
     reply = tiny_recommender.chat("I'm new here, I love quiet headphones", "s")
     assert reply.intent == "onboarding" and reply.items and reply.text.startswith("Welcome!")
     assert all("Headphones" in tiny_recommender.catalog.get(i).categories for i in _ids(reply))
+
+
+def test_rerank_auto_uses_the_verbalizer_only_with_an_adapter(tiny_bundle, embedder) -> None:
+    from chatrec.config import ChatRecConfig, GeneratorConfig
+    from chatrec.constraints import Lexicon
+    from chatrec.recommender import ChatRecommender
+
+    class Gen:  # enough of a generator for the constructor
+        pass
+
+    plain = ChatRecommender(tiny_bundle, embedder, Lexicon({}), ChatRecConfig(), Gen())
+    assert plain.rerank_config.kind == "none" and plain.reranker is None
+    tuned = ChatRecConfig(generator=GeneratorConfig(adapter="data/adapters/x"))
+    rec = ChatRecommender(tiny_bundle, embedder, Lexicon({}), tuned, Gen())
+    assert rec.rerank_config.kind == "verbalizer" and rec.reranker is not None

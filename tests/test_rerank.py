@@ -238,9 +238,10 @@ def test_rerank_never_leaves_the_candidate_list(tiny_catalog: Catalog) -> None:
 def test_build_reranker_from_config(tmp_path: Path) -> None:
     assert build_reranker(RerankConfig(kind="none")) is None
     gen = FakeGenerator()
-    assert isinstance(build_reranker(RerankConfig(), gen), VerbalizerReranker)
+    verbalizer = RerankConfig(kind="verbalizer")
+    assert isinstance(build_reranker(verbalizer, gen), VerbalizerReranker)
     with pytest.raises(ValueError, match="generator"):
-        build_reranker(RerankConfig())
+        build_reranker(verbalizer)
     with pytest.raises(MissingWeightsError, match="train"):
         build_reranker(RerankConfig(kind="cross_encoder"))
     missing = RerankConfig(kind="cross_encoder", cross_encoder=str(tmp_path / "nope"))

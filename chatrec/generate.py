@@ -176,6 +176,21 @@ class _RowStreamer:
         self.queue.put(None)
 
 
+def quantize_int8(model: Any) -> Any:
+    """The model with its ``nn.Linear`` layers int8 (weights) x dynamic int8 (activations).
+
+    For CPU inference: each decode step reads every weight once, so it is bound by memory
+    traffic, and int8 weights are 4x fewer bytes than float32. Embeddings stay float32.
+    """
+    import warnings
+
+    import torch
+
+    with warnings.catch_warnings():  # the eager-mode API is deprecated in favour of torchao
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 class TransformersGenerator:
     """A causal LM in this process; greedy decoding, left padding for batches."""
 
@@ -198,6 +213,8 @@ class TransformersGenerator:
             from peft import PeftModel
 
             model = PeftModel.from_pretrained(model, cfg.adapter).eval()
+        if cfg.quantize == "int8" and next(model.parameters()).device.type == "cpu":
+            model = quantize_int8(model.merge_and_unload() if cfg.adapter else model)
         return cls(model, tokenizer)
 
     @property

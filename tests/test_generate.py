@@ -91,7 +91,10 @@ def test_http_backend_reports_server_errors(fake_server: str) -> None:
 def smollm() -> TransformersGenerator:
     from chatrec.config import GeneratorConfig, RuntimeConfig
 
-    return TransformersGenerator.from_config(GeneratorConfig(), RuntimeConfig(device="cpu"))
+    # float32: these tests compare computations that must agree exactly (int8 activations are
+    # quantized per batch, so a batch or a cached prefix changes the rounding).
+    cfg = GeneratorConfig(quantize="none")
+    return TransformersGenerator.from_config(cfg, RuntimeConfig(device="cpu"))
 
 
 @pytest.mark.integration
@@ -164,3 +167,15 @@ def test_one_sentence_stops_each_row_at_its_first_sentence(smollm: TransformersG
         assert a.startswith(b), (a, b)
         assert b.rstrip()[-1] in ".!?" and b.count(". ") == 0
     assert sum(map(len, short)) < sum(map(len, full))  # a row that went on was stopped
+
+
+@pytest.mark.integration
+def test_int8_generator_still_answers_and_keeps_the_number_guard() -> None:
+    from chatrec.config import GeneratorConfig, RuntimeConfig
+
+    gen = TransformersGenerator.from_config(GeneratorConfig(), RuntimeConfig(device="cpu"))
+    assert "quantized" in type(gen.model.model.layers[0].mlp.down_proj).__module__
+    prompt = gen.chat_prompt([{"role": "user", "content": "What is the capital of France?"}])
+    assert "Paris" in gen.generate([prompt], max_new_tokens=12)[0]
+    text = gen.generate([prompt], 16, allowed_numbers=[{"1789"}])[0]
+    assert set(re.findall(r"\d+", text)) <= {"1789"}

@@ -176,19 +176,14 @@ class _RowStreamer:
         self.queue.put(None)
 
 
-def quantize_int8(model: Any) -> Any:
-    """The model with its ``nn.Linear`` layers int8 (weights) x dynamic int8 (activations).
-
-    For CPU inference: each decode step reads every weight once, so it is bound by memory
-    traffic, and int8 weights are 4x fewer bytes than float32. Embeddings stay float32.
-    """
-    import warnings
-
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (else bf16 is emulated and slower)."""
     import torch
 
-    with warnings.catch_warnings():  # the eager-mode API is deprecated in favour of torchao
-        warnings.simplefilter("ignore")
-        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 class TransformersGenerator:
@@ -213,8 +208,11 @@ class TransformersGenerator:
             from peft import PeftModel
 
             model = PeftModel.from_pretrained(model, cfg.adapter).eval()
-        if cfg.quantize == "int8" and next(model.parameters()).device.type == "cpu":
-            model = quantize_int8(model.merge_and_unload() if cfg.adapter else model)
+        on_cpu = next(model.parameters()).device.type == "cpu"
+        if cfg.quantize == "bf16" and on_cpu and cpu_has_bf16():
+            import torch
+
+            model = model.to(torch.bfloat16)
         return cls(model, tokenizer)
 
     @property

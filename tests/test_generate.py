@@ -170,12 +170,18 @@ def test_one_sentence_stops_each_row_at_its_first_sentence(smollm: TransformersG
 
 
 @pytest.mark.integration
-def test_int8_generator_still_answers_and_keeps_the_number_guard() -> None:
+def test_default_generator_runs_bf16_where_the_cpu_has_it_and_still_answers() -> None:
+    import torch
+
     from chatrec.config import GeneratorConfig, RuntimeConfig
+    from chatrec.generate import cpu_has_bf16
 
     gen = TransformersGenerator.from_config(GeneratorConfig(), RuntimeConfig(device="cpu"))
-    assert "quantized" in type(gen.model.model.layers[0].mlp.down_proj).__module__
+    want = torch.bfloat16 if cpu_has_bf16() else torch.float32
+    assert next(gen.model.parameters()).dtype == want
     prompt = gen.chat_prompt([{"role": "user", "content": "What is the capital of France?"}])
     assert "Paris" in gen.generate([prompt], max_new_tokens=12)[0]
     text = gen.generate([prompt], 16, allowed_numbers=[{"1789"}])[0]
     assert set(re.findall(r"\d+", text)) <= {"1789"}
+    lp = gen.choice_logprobs(prompt, ["A", "B"])
+    assert lp.dtype.kind == "f" and (lp <= 0).all()

@@ -210,7 +210,8 @@ def _unknown_titles(
     for text, generated in texts:
         for m in _YEAR.finditer(text):
             before = text[: m.end()]
-            if not any(before.endswith(t) for t in by_year.get(m.group(1), [])):
+            low = before.lower()
+            if not any(low.endswith(t.lower()) for t in by_year.get(m.group(1), [])):
                 found += 1
                 failures.append({"message": message, "unknown_title": before[-60:]})
         if not generated:

@@ -88,7 +88,7 @@ def matmul_gflops(tokens: int, config: Any, reps: int = 20) -> float:
 
 def bench_rerank(rec: Any, runs: int = 10) -> dict[str, Any]:
     """The verbalizer over 20 movie candidates with a 20-title history, as in the issue."""
-    from chatrec.rerank import RerankQuery
+    from chatrec.rerank import RerankQuery, position_bias
 
     reranker = rec.reranker
     items = [it for it in rec.catalog][:200]
@@ -129,6 +129,12 @@ def bench_rerank(rec: Any, runs: int = 10) -> dict[str, Any]:
         "compute_floor_ms": round(floor_s * 1000, 1),
         "p50_over_floor": round(stats["p50_ms"] / (floor_s * 1000), 2),
         "with_cached_history_prefix": _ms(cached),
+        # Zero-shot, the model's letter scores follow the display position (uniform = 0.05).
+        "position_bias": {
+            k: v
+            for k, v in position_bias(reranker, queries, pools, n_orders=4).items()
+            if k in ("mass_at_a", "top1_at_a", "kendall_tau", "top1_agreement", "uniform_mass")
+        },
     }
 
 

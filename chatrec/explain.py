@@ -31,6 +31,7 @@ from chatrec.prompts import render_messages
 _NUMBER = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?")  # commas only between digits
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _MONEY_OR_NUMBER = re.compile(r"(\$\s?)?(\d(?:[\d,]*\d)?(?:\.\d+)?)")
+_WITH_YEAR = re.compile(r"\(\d{4}\)")
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 # Words that carry no information about an item: an explanation made only of these says nothing.
@@ -202,6 +203,10 @@ def check(
         if others:
             problems.append(f"names other catalog items: {', '.join(others)}")
     own = _plain(item.title)
+    # "Name (1958)" reads as a title: it must be this item's own.
+    for m in _WITH_YEAR.finditer(text):
+        if not _plain(text[: m.end()]).endswith(own):
+            problems.append(f"names a title that is not this item: {text[: m.end()][-40:]!r}")
     for quoted in _QUOTED.findall(text):
         if _plain(quoted) not in own:
             problems.append(f"quotes something that is not this item: {quoted!r}")

@@ -115,6 +115,11 @@ def test_check_rejects_invented_numbers_other_titles_and_empty_talk(
         "quotes something that is not this item: 'Blade Runner'"
     ]
     assert check('The "Acme 50" 4K LED TV has smart apps.', tv, lookup) == []
+    film = Item(id="m1", title="Vertigo (1958)", year=1958, categories=("Thriller",))
+    assert check("Vertigo (1958) is a Thriller from 1958.", film, lookup) == []
+    assert check("A Thriller starring James Bond (1958) in 1958.", film, lookup) == [
+        "names a title that is not this item: 'A Thriller starring James Bond (1958)'"
+    ]
     rules = "Use only the facts given and never name any other title please."
     said = "I must use only the facts given and never name any other title, 4K TV."
     assert "repeats the instructions" in check(said, tv, lookup, rules)

@@ -5,7 +5,7 @@ Both backends take plain prompt strings (already rendered with the model's chat 
 
 - ``generate(prompts)``: greedy completions for a batch of prompts;
 - ``stream(prompt)``: the same, piece by piece, for the UI;
-- ``choice_logprobs(prompt, choices)``: log-probabilities of single-token choices (" A", " B",
+- ``choice_logprobs(prompt, choices)``: log-probabilities of single-token choices ("A", "B",
   ...) as the next token, from ONE forward pass: the verbalizer reranker reads these.
 
 ``TransformersGenerator`` runs a causal LM (the packaged SmolLM2-135M-Instruct by default, an

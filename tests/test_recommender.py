@@ -204,3 +204,9 @@ def test_rerank_auto_uses_the_verbalizer_only_with_an_adapter(tiny_bundle, embed
     tuned = ChatRecConfig(generator=GeneratorConfig(adapter="data/adapters/x"))
     rec = ChatRecommender(tiny_bundle, embedder, Lexicon({}), tuned, Gen())
     assert rec.rerank_config.kind == "verbalizer" and rec.reranker is not None
+
+
+def test_years_in_a_catalog_without_years_are_named_not_dropped(tiny_recommender) -> None:
+    assert all(it.year is None for it in tiny_recommender.catalog)
+    reply = tiny_recommender.chat("a tv from the 70s", "s")
+    assert "can't check release years" in reply.text and reply.items

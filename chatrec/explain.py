@@ -31,6 +31,7 @@ from chatrec.prompts import render_messages
 _NUMBER = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?")  # commas only between digits
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _MONEY_OR_NUMBER = re.compile(r"(\$\s?)?(\d(?:[\d,]*\d)?(?:\.\d+)?)")
+_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 2,499.99 yes; 3,79.99 no
 _WITH_YEAR = re.compile(r"\(\d{4}\)")
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
@@ -194,6 +195,9 @@ def check(
     problems: list[str] = []
     if len(text.split()) < 4:
         return ["no complete sentence"]
+    garbled = [n for n in _NUMBER.findall(text) if "," in n and not _GROUPED.match(n)]
+    if garbled:
+        problems.append(f"badly written numbers: {', '.join(garbled)}")
     invented = invented_numbers(text, item)
     if invented:
         problems.append(f"numbers not in the facts: {', '.join(invented)}")

@@ -115,6 +115,9 @@ def test_check_rejects_invented_numbers_other_titles_and_empty_talk(
         "quotes something that is not this item: 'Blade Runner'"
     ]
     assert check('The "Acme 50" 4K LED TV has smart apps.', tv, lookup) == []
+    assert check("A 4K LED TV under $2,99.99 with smart apps.", tv, lookup)[0] == (
+        "badly written numbers: 2,99.99"
+    )
     film = Item(id="m1", title="Vertigo (1958)", year=1958, categories=("Thriller",))
     assert check("Vertigo (1958) is a Thriller from 1958.", film, lookup) == []
     assert check("A Thriller starring James Bond (1958) in 1958.", film, lookup) == [

@@ -91,8 +91,7 @@ def bench_rerank(rec: Any, runs: int = 10) -> dict[str, Any]:
     from chatrec.rerank import RerankQuery, position_bias
 
     reranker = rec.reranker
-    items = [it for it in rec.catalog][:200]
-    history = tuple(it.title for it in items[100:120])
+    history = tuple(it.title for it in rec.catalog.items[100:120])
     queries = [RerankQuery(m, history) for m in MOVIE_MESSAGES]
     pools = [
         [c.item for c in rec.retriever.retrieve(q.wishes, k=20)][:20] for q in queries

@@ -442,6 +442,8 @@ def parse(
     if newest_year:
         year_min, year_max, said = _years(rest, newest_year)
         problems += said
+    elif _DECADE_OR_YEAR.search(rest):
+        unsupported.append("release years")  # "from the 70s" in a catalog without years
     wanted: dict[str, None] = {}
     unwanted: dict[str, None] = {}
     mentions: list[str] = []
@@ -497,6 +499,9 @@ _STORAGE_TEXT = re.compile(
     r"(?:ssd|hdd|emmc|storage|flash|hard drive|ufs)",
     re.IGNORECASE,
 )
+# An explicit decade or year ("the 70s", "1990s"); "new"/"recent" are left out on purpose: in
+# a catalog without years they mean "a current model", not a date.
+_DECADE_OR_YEAR = re.compile(r"\b(?:(?:19|20)\d{2}s?|'?\d0s)\b", re.IGNORECASE)
 _HZ = re.compile(r"(?<![\d-])(\d{2,3})\s?hz\b(?!\s*-)", re.IGNORECASE)
 
 

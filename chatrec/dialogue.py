@@ -236,13 +236,6 @@ _FILLER = _words(
 )
 
 
-# An explicit decade or year ("the 70s", "1990s", "before 1980"); "new"/"recent" are left out
-# on purpose: in a catalog without years they mean "a current model", not a date.
-_DECADE_OR_YEAR = re.compile(
-    r"\b(?:(?:19|20)\d{2}s?|'?\d0s|(?:before|after|since|from) (?:19|20)\d{2})\b"
-)
-
-
 @dataclass
 class DialogueState:
     """One session's memory: plain lists and strings, so the store can persist it as JSON."""
@@ -602,8 +595,6 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
         unsupported.append("cast or director")  # films: "a comedy with Tom Hanks"
     if not ctx.has_prices and _MONEY_WORDS.search(low) and "price" not in unsupported:
         unsupported.append("price")
-    if ctx.newest_year is None and _DECADE_OR_YEAR.search(low):
-        unsupported.append("release years")  # "from the 70s" in a catalog without years
     recognised = bool(
         said.categories
         or said.exclude_categories

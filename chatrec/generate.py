@@ -15,6 +15,7 @@ optional LoRA adapter) in this process. ``OpenAIGenerator`` talks to an OpenAI-c
 
 from __future__ import annotations
 
+import functools
 import json
 import queue
 import re
@@ -61,6 +62,20 @@ def number_key(text: str) -> str:
     return t or "0"
 
 
+@functools.cache
+def _number_tokens(tokenizer: Any) -> tuple[dict[str, int], int | None, int | None]:
+    """(digit -> token id, ',' id, '.' id); checked once per tokenizer (a scan of the vocab).
+
+    Raises:
+        ValueError: the tokenizer has tokens holding several digits.
+    """
+    vocab = tokenizer.get_vocab()
+    digits = {d: vocab[d] for d in "0123456789" if d in vocab}
+    if len(digits) != 10 or any(re.search(r"\d", tok) and tok not in digits for tok in vocab):
+        raise ValueError("NumberGuard needs a tokenizer that splits numbers into digits")
+    return digits, vocab.get(","), vocab.get(".")
+
+
 class NumberGuard:
     """A logits processor: digits may only spell numbers from each row's allowed set.
 
@@ -79,13 +94,7 @@ class NumberGuard:
     def __init__(self, tokenizer: Any, allowed: Sequence[Collection[str]], prompt_len: int):
         self.tokenizer = tokenizer
         self.prompt_len = prompt_len
-        vocab = tokenizer.get_vocab()
-        self.digit_ids = {d: vocab[d] for d in "0123456789" if d in vocab}
-        if len(self.digit_ids) != 10 or any(
-            re.search(r"\d", tok) and tok not in self.digit_ids for tok in vocab
-        ):
-            raise ValueError("NumberGuard needs a tokenizer that splits numbers into digits")
-        self.comma, self.dot = vocab.get(","), vocab.get(".")
+        self.digit_ids, self.comma, self.dot = _number_tokens(tokenizer)
         # Per row and context (False: any number, True: after "$"): complete keys, prefixes.
         self.complete: list[dict[bool, set[str]]] = []
         for row in allowed:
@@ -308,21 +317,8 @@ class TransformersGenerator:
             raise errors[0]
 
     def stream(self, prompt: str, max_new_tokens: int = 96) -> Iterator[str]:
-        from transformers import TextIteratorStreamer
-
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True)
-        enc = self._encode([prompt])
-        kwargs = dict(
-            **enc,
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            streamer=streamer,
-            pad_token_id=self.tokenizer.pad_token_id,
-        )
-        worker = threading.Thread(target=self.model.generate, kwargs=kwargs, daemon=True)
-        worker.start()
-        yield from (piece for piece in streamer if piece)
-        worker.join()
+        for _, piece in self.stream_batch([prompt], max_new_tokens):
+            yield piece
 
     def choice_token_ids(self, choices: Sequence[str]) -> list[int]:
         ids = []

@@ -133,8 +133,6 @@ class ChatRecommender:
         self.retriever = Retriever(bundle, embedder, r.prior_weight, r.n_candidates)
         # Everything reading a message needs from the catalog, computed once.
         self.dialogue = DialogueContext.from_catalog(self.catalog, lexicon)
-        self.newest_year = self.dialogue.newest_year
-        self.has_prices = self.dialogue.has_prices
         self.generator = generator
         rcfg = self.config.rerank
         if rcfg.kind == "auto":

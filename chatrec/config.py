@@ -85,7 +85,13 @@ class RerankConfig(_Stage):
     max_candidates: int = Field(
         20, ge=1, le=26, description="Candidates the reranker scores (one letter each)."
     )
-    history_titles: int = Field(20, ge=0, description="Most recent history titles in the prompt.")
+    history_titles: int = Field(
+        10,
+        ge=0,
+        description="Most recent liked titles in the prompt (half as many disliked ones). The "
+        "LoRA adapter is trained with 10: each title is ~10 prompt tokens, paid on every turn "
+        "and every training step.",
+    )
     permutations: int = Field(
         1,
         ge=1,

@@ -45,7 +45,10 @@ class SentenceEmbedder:
 
     def encode_query(self, texts: Sequence[str]) -> np.ndarray:
         out = self.model.encode_query(
-            list(texts), batch_size=self.batch_size, normalize_embeddings=True
+            list(texts),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            show_progress_bar=False,
         )
         return np.ascontiguousarray(out, dtype=np.float32)
 

@@ -216,7 +216,8 @@ class TransformersGenerator:
         if cfg.adapter:
             from peft import PeftModel
 
-            model = PeftModel.from_pretrained(model, cfg.adapter).eval()
+            # Merged: no extra LoRA matmuls per token, and the base's prefix cache stays valid.
+            model = PeftModel.from_pretrained(model, cfg.adapter).merge_and_unload().eval()
         on_cpu = next(model.parameters()).device.type == "cpu"
         if cfg.quantize == "bf16" and on_cpu and cpu_has_bf16():
             import torch

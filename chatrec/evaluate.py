@@ -229,6 +229,10 @@ def run_eval(
         ),
         "transitions": lambda u, st: trans.score([split.history(u, st)])[0],
     }
+    # The tuned retriever's query, embedded by the base model: "before" for the same input.
+    scorers["text: base MiniLM, query text"] = lambda u, st: (
+        base_vecs @ base.encode_query([rt.query_text(liked(u, st, 5), None)])[0]
+    )
     if tuned is not None:
         scorers["text: MiniLM + LoRA"] = lambda u, st: (
             tuned_vecs @ tuned.encode_query([rt.query_text(liked(u, st, 5), None)])[0]
@@ -267,7 +271,8 @@ def run_eval(
     scorers[fused_name] = lambda u, st: parts(u, st)[0] + best_w * parts(u, st)[1]
     val_ndcg[fused_name] = best_v
     say(f"validation NDCG@10: {val_ndcg}; fusion text weight {best_w}")
-    retrievers = ["text: base MiniLM", *(["text: MiniLM + LoRA"] if tuned else []), "transitions",
+    retrievers = ["text: base MiniLM", "text: base MiniLM, query text",
+                  *(["text: MiniLM + LoRA"] if tuned else []), "transitions",
                   fused_name]  # fmt: skip
     best_retriever = max(retrievers, key=lambda n: val_ndcg[n])
 

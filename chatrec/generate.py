@@ -198,9 +198,10 @@ def cpu_has_bf16() -> bool:
 class TransformersGenerator:
     """A causal LM in this process; greedy decoding, left padding for batches."""
 
-    def __init__(self, model: Any, tokenizer: Any):
+    def __init__(self, model: Any, tokenizer: Any, adapter: str | None = None):
         self.model = model
         self.tokenizer = tokenizer
+        self.adapter = adapter  # the LoRA folder merged into ``model``, if any
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "left"  # batched generation continues from the right edge
@@ -213,17 +214,18 @@ class TransformersGenerator:
 
         runtime = runtime or RuntimeConfig()
         model, tokenizer = load_generator(cfg.model, runtime.cache_dir, runtime.device)
-        if cfg.adapter:
+        adapter = None if cfg.adapter == "auto" else cfg.adapter  # no catalog here: base model
+        if adapter:
             from peft import PeftModel
 
             # Merged: no extra LoRA matmuls per token, and the base's prefix cache stays valid.
-            model = PeftModel.from_pretrained(model, cfg.adapter).merge_and_unload().eval()
+            model = PeftModel.from_pretrained(model, adapter).merge_and_unload().eval()
         on_cpu = next(model.parameters()).device.type == "cpu"
         if cfg.quantize == "bf16" and on_cpu and cpu_has_bf16():
             import torch
 
             model = model.to(torch.bfloat16)
-        return cls(model, tokenizer)
+        return cls(model, tokenizer, adapter)
 
     @property
     def device(self) -> Any:

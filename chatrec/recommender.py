@@ -113,6 +113,22 @@ def _fact_answer(item: Item, asked: str) -> str:
     return f"{item.title} " + "; ".join(facts[k] for k in order) + "."
 
 
+# LoRA adapters trained by `chatrec train reranker`, shipped under data/adapters/.
+SHIPPED_RERANKERS = {"movies": "smollm2-135m-rerank-movies"}
+
+
+def resolve_adapter(config: ChatRecConfig, catalog: str) -> ChatRecConfig:
+    """``generator.adapter='auto'`` -> the shipped adapter folder for ``catalog``, or None."""
+    if config.generator.adapter != "auto":
+        return config
+    adapter = None
+    name = SHIPPED_RERANKERS.get(catalog)
+    if name and (datasets.data_dir() / "adapters" / name / "adapter_config.json").exists():
+        adapter = str(datasets.data_dir() / "adapters" / name)
+    gen = config.generator.model_copy(update={"adapter": adapter})
+    return config.model_copy(update={"generator": gen})
+
+
 class ChatRecommender:
     """Chat with one catalog. Sessions live in memory, keyed by session id."""
 
@@ -125,7 +141,7 @@ class ChatRecommender:
         generator: Generator | None = None,
         reranker: Reranker | None = None,
     ):
-        self.config = config or ChatRecConfig()
+        self.config = resolve_adapter(config or ChatRecConfig(), bundle.catalog.name)
         self.bundle = bundle
         self.catalog = bundle.catalog
         self.lexicon = lexicon
@@ -172,6 +188,7 @@ class ChatRecommender:
                 fast path: retriever order and fact templates.
         """
         config = (config or ChatRecConfig()).model_copy(update={"catalog": catalog})
+        config = resolve_adapter(config, catalog)
         runtime = runtime or RuntimeConfig()
         cat, lexicon = datasets.load(catalog, runtime.cache_dir)
         embedder = embedder or SentenceEmbedder.from_config(config.embed, runtime)
@@ -180,7 +197,8 @@ class ChatRecommender:
         )
         if not llm:
             generator = None
-        elif generator is None:
+        elif generator is None or getattr(generator, "adapter", None) != config.generator.adapter:
+            # A shared model with another adapter (or none) would rank with the wrong weights.
             from chatrec.generate import TransformersGenerator
 
             generator = TransformersGenerator.from_config(config.generator, runtime)

@@ -102,7 +102,9 @@ def test_prompt_without_history_and_template_roles(tiny_catalog: Catalog) -> Non
     assert "liked" not in prompt.lower()
     assert [letter for letter, _ in _LINE.findall(prompt)] == ["A", "B", "C"]
 
-    messages = render_messages("rerank", wishes="x", history=[], candidates=[("A", "y")])
+    messages = render_messages(
+        "rerank", wishes="x", history=[], disliked=[], candidates=[("A", "y")]
+    )
     assert [m["role"] for m in messages] == ["system", "user"]
     assert all(m["content"] and not m["content"].startswith("\n") for m in messages)
     with pytest.raises(jinja2.UndefinedError):  # a missing variable never renders silently

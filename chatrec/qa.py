@@ -1,0 +1,495 @@
+"""Customer-service product Q&A: which product a question is about, and a faithful answer.
+
+Input: a question (already read by ``dialogue.update``), the products in play (the last list,
+the item in focus), the catalog and the store's policies (``data/store/policies.toml``).
+Output: an answer built from structured facts only. Every number in an answer is checked
+against the facts it was built from (``invented``); the eval counts violations and the
+recommender never shows an answer that has one.
+
+Which product: a reference into the dialogue ("the second one", "that laptop", "the Sony"),
+else the words of the question that name a product, matched word by word (fuzzy, so typos
+pass) against catalog titles, within the category the question names. Several fits: one
+short clarifying question listing them. Words no title has ("GameCube"): we don't carry it.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rapidfuzz import fuzz
+
+from chatrec.catalog import Catalog, Item
+from chatrec.constraints import Lexicon
+from chatrec.explain import money, numbers_in, price_text
+
+# --- what a question asks ------------------------------------------------------------------
+COMPARE = {
+    "best_rated": re.compile(
+        r"\b(?:best|highest|top)[- ](?:rated|reviewed|rating)\b|\bbest reviews\b"
+        r"|\bhighest (?:score|stars)\b|\bmost stars\b|\bbest one\b|\bwhich is (?:the )?best\b"
+    ),
+    "cheapest": re.compile(
+        r"\bcheapest\b|\bleast expensive\b|\blowest[- ]priced?\b|\bmost affordable\b"
+        r"|\bleast pricey\b"
+    ),
+    "most_expensive": re.compile(
+        r"\bmost expensive\b|\bpriciest\b|\bhighest[- ]priced?\b|\bdearest\b"
+    ),
+    "most_reviews": re.compile(
+        r"\bmost (?:reviews|reviewed|ratings|popular)\b|\bmost people\b|\bbest[- ]selling\b"
+    ),
+    "difference": re.compile(
+        r"\bdifference(?:s)? between\b|\bdiffer\b|\bcompare\b|\bcomparison\b|\bvs\.?\b"
+        r"|\bversus\b|\bhow do .{1,40} compare\b"
+    ),
+}
+# What no catalog can know: stock in a place, a delivery date to an address, future prices.
+UNKNOWABLE = re.compile(
+    r"\bin stock\b|\bstock (?:level|count)s?\b|\bhow many (?:are )?left\b|\bsold out\b"
+    r"|\bavailable (?:in|at|near) (?!\d)\w+|\bnear me\b|\b(?:your|a|the) (?:store|shop|branch) in\b"
+    r"|\bpick (?:it )?up\b|\bin[- ]store\b|\bwhen will (?:it|my order|they) (?:arrive|come|get)\b"
+    r"|\bnext (?:week|month|year)'?s? price\b|\bprice (?:drop|go down|change)\b"
+    r"|\bgo on sale\b|\bblack friday\b|\bcyber monday\b|\bwhen (?:is|will) the next sale\b"
+)
+_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+# Words of a question that do not name a product.
+_STOP_WORDS = """
+    a an the this that these those it its it's one ones of for to in on at by with and or but
+    is are was were be been being do does did doing have has had having can could will would
+    should shall may might must i me my mine we us our you your yours he she they them their
+    what what's whats which who whom whose when where why how how's much many any some all
+    each both either neither no not nor so than too very just also only about into over under
+    up down out off again then there here please tell show give let know want need like looking
+    cost costs price priced prices pricing expensive pricey cheap cheaper dollars dollar bucks
+    rating rated ratings review reviews reviewed stars star score good great worth best better
+    nice okay ok decent quality any support supports supported come comes include includes
+    included feature features spec specs specification specifications category kind type sort
+    discount discounted sale deal deals off available sell sells carry carries stock get buy
+    purchase order model version edition product products item items thing things one's new
+    old latest inch inches in. size big small again anything something think say said really
+    actually currently now today right still yet sure thanks thank hi hello hey guys there
+    much's long does doesn't isn't aren't don't doesnt isnt arent dont you've i'm im ive
+"""
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+@dataclass(frozen=True)
+class Question:
+    """What a product question asks: a fact, a comparison, a policy or something unknowable."""
+
+    kind: str  # "fact" | "compare" | "policy" | "unknowable"
+    asked: str = ""  # fact: "price", "rating", "feature:bluetooth", ... or "" (all)
+    op: str = ""  # compare: best_rated, cheapest, most_expensive, most_reviews, difference
+    topic: str = ""  # policy topic
+
+
+def compare_op(text: str) -> str:
+    low = text.lower()
+    return next((op for op, p in COMPARE.items() if p.search(low)), "")
+
+
+def unknowable(text: str) -> bool:
+    return bool(UNKNOWABLE.search(text.lower()))
+
+
+# --- the store's policies ------------------------------------------------------------------
+class PolicyError(ValueError):
+    """A policies file that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The store's policies, one answer per topic, as written in the policies file."""
+
+    store: str
+    answers: dict[str, str]
+    keywords: dict[str, tuple[str, ...]]
+    source: str = ""
+    _pattern: dict[str, re.Pattern[str]] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def load(cls, path: str | Path) -> Policies:
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+            raise PolicyError(f"{path}: cannot read the policies: {err}") from err
+        topics = raw.get("topics")
+        if not isinstance(topics, dict) or not topics:
+            raise PolicyError(f"{path}: no [topics.NAME] tables")
+        answers: dict[str, str] = {}
+        keywords: dict[str, tuple[str, ...]] = {}
+        for name, t in topics.items():
+            if not isinstance(t, dict):
+                raise PolicyError(f"{path}: topics.{name} is not a table")
+            answer, words = t.get("answer"), t.get("keywords")
+            if not isinstance(answer, str) or not answer.strip():
+                raise PolicyError(f"{path}: topics.{name}.answer must be a non-empty string")
+            if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+                raise PolicyError(f"{path}: topics.{name}.keywords must be a list of strings")
+            answers[name] = answer.strip()
+            keywords[name] = tuple(w.lower() for w in words)
+        return cls(str(raw.get("store") or "our store"), answers, keywords, str(path))
+
+    def pattern(self, topic: str) -> re.Pattern[str]:
+        if topic not in self._pattern:
+            words = sorted(self.keywords[topic], key=len, reverse=True)
+            self._pattern[topic] = re.compile(
+                r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in words) + r")(?![\w-])"
+            )
+        return self._pattern[topic]
+
+    def topic(self, text: str) -> str:
+        """The topic a message asks about ("what's your return policy?" -> "returns")."""
+        low = text.lower()
+        best, best_len = "", 0
+        for name in self.answers:
+            for m in self.pattern(name).finditer(low):
+                if len(m.group()) > best_len:
+                    best, best_len = name, len(m.group())
+        return best
+
+
+def default_policies() -> Policies | None:
+    """The demo store's policies shipped in ``data/store/policies.toml`` (None if absent)."""
+    from chatrec.datasets import data_dir
+
+    path = data_dir() / "store" / "policies.toml"
+    return Policies.load(path) if path.exists() else None
+
+
+# --- which product -------------------------------------------------------------------------
+def _fold(word: str) -> str:
+    w = word.replace("-", "").replace("'", "")
+    if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
+        w = w[:-1]
+    return w
+
+
+def title_words(title: str) -> set[str]:
+    """A title's words, folded: "Wi-Fi 6 Routers" -> {"wifi", "6", "router"}."""
+    low = title.lower().replace("™", "").replace("®", "").replace('"', " ").replace("”", " ")
+    return {_fold(w) for w in _WORD.findall(low)}
+
+
+@dataclass
+class Resolution:
+    """Which items a question is about: one, several to choose from, or none we carry."""
+
+    ids: list[str] = field(default_factory=list)  # resolved (one, or a "those" group)
+    options: list[str] = field(default_factory=list)  # several fit: ask which
+    missing: str = ""  # named something we don't carry ("Nintendo GameCube")
+    name: str = ""  # the words that named the product
+    related: list[str] = field(default_factory=list)  # not carried: what comes closest
+
+
+class Resolver:
+    """Finds the products a question names, by title words (fuzzy) within its category."""
+
+    FUZZY = 85.0  # rapidfuzz ratio a misspelt word (5+ letters) must reach
+    MAX_OPTIONS = 4
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        lexicon: Lexicon,
+        similarity: Callable[[str, Sequence[str]], Sequence[float]] | None = None,
+    ):
+        self.catalog = catalog
+        self.lexicon = lexicon
+        self.similarity = similarity  # (text, item ids) -> scores, to order several fits
+        self.words = {it.id: title_words(it.title) for it in catalog}
+        self.vocab: set[str] = set().union(*self.words.values()) if self.words else set()
+        self._category_words = {
+            _fold(w) for phrase in lexicon.aliases for w in _WORD.findall(phrase.lower())
+        }
+
+    def _has(self, word: str, words: set[str]) -> bool:
+        if word in words:
+            return True
+        if len(word) < 5 or word.isdigit():
+            return False
+        return any(len(w) >= 4 and fuzz.ratio(word, w) >= self.FUZZY for w in words)
+
+    def name_words(
+        self, text: str, skip: Sequence[tuple[int, int]] = ()
+    ) -> list[tuple[str, int, int]]:
+        """(folded word, start, end) of the words that may name a product."""
+        low = text.lower()
+        out = []
+        for m in _WORD.finditer(low):
+            if any(a <= m.start() < b for a, b in skip):
+                continue
+            w = m.group()
+            if w in _STOP or _fold(w) in _STOP or (len(w) < 2 and not w.isdigit()):
+                continue
+            out.append((_fold(w), m.start(), m.end()))
+        return out
+
+    def resolve(
+        self,
+        text: str,
+        categories: Sequence[str] = (),
+        in_play: Sequence[str] = (),
+        skip: Sequence[tuple[int, int]] = (),
+        prefer: Sequence[str] = (),
+    ) -> Resolution | None:
+        """The products ``text`` names; None when it names none (no name words, no category).
+
+        ``in_play``: the items of the dialogue (last list, focus); a fit among them wins
+        ("does the Sony have HDMI?" after a list of soundbars means the Sony in that list).
+        ``skip``: spans already read as something else (a feature asked about).
+        ``prefer``: the categories of the conversation; a named product is looked for there
+        first ("the Sony" while talking about soundbars).
+        """
+        words = self.name_words(text, skip)
+        cat_spans = [(a, b) for a, b, _ in self.lexicon.find(text.lower())]
+        names = [
+            (w, a, b)
+            for w, a, b in words
+            if not any(x <= a < y for x, y in cat_spans) and w not in self._category_words
+        ]
+        if not names and not categories:
+            return None
+        if names and prefer and not categories:
+            first = self.resolve(text, prefer, in_play, skip)
+            if first is not None and not first.missing:
+                return first
+        cats = set(categories)
+
+        def fits(item_id: str) -> bool:
+            item = self.catalog.get(item_id)
+            if cats and not cats & set(item.categories):
+                return False
+            return all(self._has(w, self.words[item_id]) for w, _, _ in names)
+
+        spans = [(a, b) for _, a, b in names] + [s for s in cat_spans]
+        name = text[min(a for a, _ in spans) : max(b for _, b in spans)] if spans else ""
+        name = name.strip(" ?!.,'\"")
+        in_play = [i for i in dict.fromkeys(in_play) if i in self.catalog]
+        near = [i for i in in_play if fits(i)]
+        if near:
+            return self._pick(text, near, name)
+        if not names:
+            return None  # "that laptop" with no laptop in play: not a named product
+        found = [it.id for it in self.catalog if fits(it.id)]
+        if found:
+            return self._pick(text, found, name)
+        # Not carried. Close to it: what shares the most of its words (the brand), in its
+        # category when one was named.
+        share = {
+            it.id: sum(self._has(w, self.words[it.id]) for w, _, _ in names)
+            for it in self.catalog
+            if not it.addon and (not cats or cats & set(it.categories))
+        }
+        related = sorted(
+            (i for i, n in share.items() if n > 0),
+            key=lambda i: (-share[i], -(self.catalog.get(i).review_count or 0)),
+        )
+        return Resolution(missing=name, name=name, related=related[:3])
+
+    def _pick(self, text: str, ids: list[str], name: str) -> Resolution:
+        if len(ids) == 1:
+            return Resolution(ids=ids, name=name)
+        # Order several fits: the closest title first (the one that names the most words).
+        score = {
+            i: fuzz.token_set_ratio(name.lower(), self.catalog.get(i).title.lower()) for i in ids
+        }
+        if self.similarity is not None:
+            for i, s in zip(ids, self.similarity(text, ids), strict=True):
+                score[i] += 20.0 * float(s)
+        ranked = sorted(ids, key=lambda i: -score[i])
+        return Resolution(options=ranked, name=name)
+
+
+# --- answers -------------------------------------------------------------------------------
+def fact_values(item: Item) -> dict[str, str]:
+    """The item's facts as the phrases an answer uses: the only source of its numbers."""
+    facts: dict[str, str] = {}
+    if item.price is not None:
+        facts["price"] = f"costs {price_text(item)}"
+    discount = item.attributes.get("discount_amount")
+    if discount:
+        until = item.attributes.get("discount_valid_until")
+        facts["discount"] = f"has {money(discount)} off" + (f" until {until}" if until else "")
+    if item.rating is not None and item.review_count:
+        noun = "ratings" if item.year is not None else "reviews"
+        facts["rating"] = f"is rated {item.rating:g}/5 from {item.review_count:,} {noun}"
+    elif item.review_count == 0:
+        facts["rating"] = "has no reviews yet"
+    if item.year is not None:
+        facts["year"] = f"came out in {item.year}"
+    if item.categories:
+        facts["category"] = f"is in {', '.join(item.categories)}"
+    return facts
+
+
+def allowed_numbers(items: Sequence[Item], extra: str = "") -> set[str]:
+    """Every number an answer about ``items`` may contain, as ``numbers_in`` writes it."""
+    from chatrec.explain import fact_numbers
+
+    out: set[str] = set(numbers_in(extra))
+    for it in items:
+        out |= fact_numbers(it)
+        out |= set(numbers_in(it.title))
+        out |= set(numbers_in(" ".join(str(b) for b in it.attributes.get("features") or [])))
+        out |= set(numbers_in(" ".join(fact_values(it).values())))
+    return out
+
+
+def invented(text: str, items: Sequence[Item], extra: str = "") -> list[str]:
+    """Numbers in ``text`` that are in none of the facts it may quote (must be empty)."""
+    allowed = allowed_numbers(items, extra)
+    return [n for n in numbers_in(text) if n not in allowed]
+
+
+def fact_answer(item: Item, asked: str) -> str:
+    """One line of an item's facts, the asked one first; never a number the item lacks."""
+    facts = fact_values(item)
+    if asked.startswith("feature:"):
+        term = asked.split(":", 1)[1]
+        bullets = [str(b) for b in item.attributes.get("features") or []]
+        hit = next((b for b in [item.title, *bullets] if term.lower() in b.lower()), None)
+        said = (
+            f"yes, its listing mentions {term}: “{hit[:160]}”"
+            if hit
+            else f"its listing doesn't mention {term}, so I can't confirm it has it"
+        )
+        return f"{item.title}: {said}."
+    if asked and asked not in facts:
+        missing = {
+            "price": "a price",
+            "discount": "a current discount",
+            "rating": "ratings",
+            "year": "a release year",
+            "category": "a category",
+        }.get(asked, f"a {asked}")
+        lead = f"I don't have {missing} for {item.title}"
+        if asked == "discount":
+            lead = f"{item.title} has no discount listed right now"
+        rest = "; ".join(facts.values())
+        return f"{lead}." + (f" It {rest}." if rest else "")
+    order = [asked] if asked in facts else []
+    order += [k for k in facts if k not in order]
+    if not order:
+        return f"{item.title}: I have no facts about it beyond its title."
+    return f"{item.title} " + "; ".join(facts[k] for k in order) + "."
+
+
+def _short(item: Item, n: int = 60) -> str:
+    t = item.title
+    return t if len(t) <= n else t[: n - 1].rsplit(" ", 1)[0] + "…"
+
+
+def compare_answer(op: str, items: Sequence[Item]) -> str:
+    """Best rated / cheapest / priciest / most reviewed among ``items``, or how two differ."""
+    if op == "difference":
+        return difference_answer(items[:2]) if len(items) >= 2 else ""
+    if op == "best_rated":
+        rated = [it for it in items if it.rating is not None and it.review_count]
+        if not rated:
+            return "None of those has ratings yet."
+        best = max(rated, key=lambda it: (it.rating, it.review_count))
+        text = (
+            f"The best rated is {best.title}: {best.rating:g}/5 from {best.review_count:,} reviews."
+        )
+        sturdy = [it for it in rated if (it.review_count or 0) >= 20]
+        if (best.review_count or 0) < 20 and sturdy:
+            alt = max(sturdy, key=lambda it: (it.rating, it.review_count))
+            if alt.id != best.id:
+                text += (
+                    f" That is from few reviews; with more behind it, {alt.title} is rated "
+                    f"{alt.rating:g}/5 from {alt.review_count:,} reviews."
+                )
+        return text
+    if op in ("cheapest", "most_expensive"):
+        priced = [it for it in items if it.price is not None]
+        if not priced:
+            return "None of those has a price listed."
+        if op == "cheapest":
+            it = min(priced, key=lambda x: x.price)  # type: ignore[arg-type, return-value]
+            return f"The cheapest is {it.title} at {price_text(it)}."
+        it = max(priced, key=lambda x: x.price_max or x.price)  # type: ignore[arg-type, return-value]
+        return f"The most expensive is {it.title} at {price_text(it)}."
+    if op == "most_reviews":
+        counted = [it for it in items if it.review_count]
+        if not counted:
+            return "None of those has reviews yet."
+        it = max(counted, key=lambda x: x.review_count)  # type: ignore[arg-type, return-value]
+        rating = f", rated {it.rating:g}/5" if it.rating is not None else ""
+        return f"{it.title} has the most reviews: {it.review_count:,}{rating}."
+    return ""
+
+
+def difference_answer(items: Sequence[Item]) -> str:
+    """How two items differ: price, rating, and what each listing has that the other lacks."""
+    a, b = items[0], items[1]
+    lines = [f"{_short(a)} vs {_short(b)}:"]
+    for label, x in (("first", a), ("second", b)):
+        facts = fact_values(x)
+        said = "; ".join(v for k, v in facts.items() if k in ("price", "rating", "discount"))
+        lines.append(f"- The {label} {said or 'has no price or rating listed'}.")
+    wa, wb = title_words(a.title), title_words(b.title)
+    only_a = [w for w in _WORD.findall(a.title.lower()) if _fold(w) not in wb]
+    only_b = [w for w in _WORD.findall(b.title.lower()) if _fold(w) not in wa]
+    fa = {str(f) for f in a.attributes.get("features") or []}
+    fb = {str(f) for f in b.attributes.get("features") or []}
+    if only_a or only_b:
+        lines.append(
+            f"- In the names: the first says “{' '.join(only_a) or '—'}”, "
+            f"the second “{' '.join(only_b) or '—'}”."
+        )
+    extra_a = [f for f in a.attributes.get("features") or [] if f not in fb][:2]
+    extra_b = [f for f in b.attributes.get("features") or [] if f not in fa][:2]
+    if extra_a:
+        lines.append(f"- Only the first lists: {'; '.join(str(f) for f in extra_a)}.")
+    if extra_b:
+        lines.append(f"- Only the second lists: {'; '.join(str(f) for f in extra_b)}.")
+    return "\n".join(lines)
+
+
+def options_question(items: Sequence[Item], name: str) -> str:
+    """The one short clarifying question when several products fit."""
+    shown = items[: Resolver.MAX_OPTIONS]
+    listed = "; ".join(
+        f"{n}. {_short(it, 80)} ({price_text(it)})"
+        if it.price is not None
+        else f"{n}. {_short(it, 80)}"
+        for n, it in enumerate(shown, 1)
+    )
+    more = f" (and {len(items) - len(shown)} more)" if len(items) > len(shown) else ""
+    what = f"“{name}”" if name else "that"
+    return f"Several products match {what}{more}. Which one do you mean? {listed}"
+
+
+def same_answer(items: Sequence[Item], asked: str) -> str:
+    """When every fit gives the same answer (colour variants at one price), give it once."""
+    if asked not in ("price", "discount", "category") or len(items) < 2:
+        return ""
+    values = {fact_values(it).get(asked) for it in items}
+    if len(values) != 1 or None in values:
+        return ""
+    value = values.pop()
+    return f"All {len(items)} versions ({'; '.join(_short(it, 70) for it in items)}) {value}."
+
+
+def not_carried(name: str, related: Sequence[Item]) -> str:
+    text = f"Sorry, we don't carry the {name}." if name else "Sorry, we don't carry that."
+    if related:
+        listed = "; ".join(
+            f"{_short(it)} ({price_text(it)})" for it in related[:3] if it.price is not None
+        )
+        if listed:
+            text += f" Close to it, we have: {listed}."
+    return text
+
+
+UNKNOWABLE_ANSWER = (
+    "I don't know that: I can't see stock levels, store locations, delivery dates to an "
+    "address or future prices. I can tell you a product's listed price, discount, rating and "
+    "features, and our shipping, returns and warranty policies."
+)

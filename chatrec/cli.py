@@ -20,6 +20,8 @@ from chatrec.config import RuntimeConfig
 from chatrec.datasets import UnknownCatalogError
 from chatrec.datasets.movielens import DataMissingError
 from chatrec.models import MissingWeightsError
+from chatrec.qa import PolicyError
+from chatrec.store import StoreError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Fetch and prepare the packaged data.")
@@ -35,6 +37,8 @@ USER_ERRORS = (
     DataMissingError,
     MissingWeightsError,
     FileNotFoundError,
+    StoreError,
+    PolicyError,
 )
 
 CatalogOpt = Annotated[
@@ -88,16 +92,35 @@ def ask(
     ] = None,
     artifacts: ArtifactsOpt = None,
     llm: LlmOpt = True,
+    user: Annotated[
+        str | None,
+        typer.Option(
+            help="Who is asking: their sessions, feedback and profile are saved in the "
+            "database and kept across runs (without it, nothing is saved)."
+        ),
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option(help="Database URL (default sqlite:///ARTIFACTS/chatrec.db).")
+    ] = None,
 ) -> None:
-    """Ask one message (or a --batch of them) and print the reply."""
+    """Ask one message (or a --batch of them) and print the reply.
+
+    A batch line is {"session": ..., "message": ...}, or a click on a 👍/👎 button:
+    {"session": ..., "feedback": "up"|"down", "item": N (the Nth of the last list) or an id}.
+    """
     if message is None and batch is None:
         _fail(ValueError("give a MESSAGE or --batch FILE"))
     if batch is not None and not batch.is_file():
         _fail(FileNotFoundError(f"batch file not found: {batch}"))
     from chatrec.recommender import ChatRecommender, Reply
+    from chatrec.store import Store
 
+    runtime = _runtime(artifacts)
+    if db:
+        runtime = runtime.model_copy(update={"database": db})
     try:
-        rec = ChatRecommender.from_pretrained(catalog, runtime=_runtime(artifacts), llm=llm)
+        store = Store(runtime.database_url()) if user else None
+        rec = ChatRecommender.from_pretrained(catalog, runtime=runtime, llm=llm, store=store)
     except USER_ERRORS as err:
         _fail(err)
 
@@ -108,7 +131,7 @@ def ask(
             typer.echo(reply.text + "\n")
 
     if batch is None:
-        emit(rec.chat(message, session, mmr_lambda=mmr_lambda))
+        emit(rec.chat(message, session, mmr_lambda=mmr_lambda, user=user))
         return
     with batch.open(encoding="utf-8", errors="replace") as f:
         for n, line in enumerate(f, 1):
@@ -116,13 +139,28 @@ def ask(
                 continue
             try:
                 row = json.loads(line)
-                if not isinstance(row, dict) or "message" not in row:
-                    raise ValueError('expected {"session": ..., "message": ...}')
+                if not isinstance(row, dict) or ("message" not in row and "feedback" not in row):
+                    raise ValueError(
+                        'expected {"session": ..., "message": ...} or '
+                        '{"session": ..., "feedback": "up"|"down", "item": ...}'
+                    )
+                sid = str(row.get("session") or session or f"line-{n}")
+                if "feedback" in row:
+                    item = row.get("item")
+                    shown = rec.session(sid, user).last_shown
+                    if isinstance(item, int) and not isinstance(item, bool):
+                        if not 1 <= item <= len(shown):
+                            raise ValueError(f"item {item}: the last list had {len(shown)}")
+                        item = shown[item - 1]
+                    reply = rec.feedback(
+                        sid, str(item), row["feedback"], user=user, mmr_lambda=mmr_lambda
+                    )
+                else:
+                    reply = rec.chat(row["message"], sid, mmr_lambda=mmr_lambda, user=user)
             except (json.JSONDecodeError, ValueError) as err:
                 emit(Reply(f"error: {batch}:{n}: {err}", "error"))
                 continue
-            sid = str(row.get("session") or session or f"line-{n}")
-            emit(rec.chat(row["message"], sid, mmr_lambda=mmr_lambda))
+            emit(reply)
 
 
 @app.command()

@@ -140,4 +140,12 @@ class RuntimeConfig(BaseModel):
 
     device: Literal["auto", "cpu", "cuda"] = "auto"
     artifacts_dir: Path = Path("artifacts")
+    database: str | None = Field(
+        default_factory=lambda: os.environ.get("CHATREC_DATABASE_URL"),
+        description="Where users, sessions, feedback and profiles live: 'sqlite:///PATH' "
+        "(default: sqlite:///<artifacts_dir>/chatrec.db; $CHATREC_DATABASE_URL overrides).",
+    )
     cache_dir: Path = Field(default_factory=default_cache_dir)
+
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{self.artifacts_dir / 'chatrec.db'}"

@@ -11,11 +11,12 @@ and injected; without a generator the turn uses the retriever's order and fact t
 from __future__ import annotations
 
 import logging
+import sqlite3
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -29,8 +30,10 @@ from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
 from chatrec.explain import Explainer, price_text
 from chatrec.generate import Generator
+from chatrec.profile import Profile
 from chatrec.rerank import Reranker, RerankQuery, build_reranker, rerank
 from chatrec.retrieve import Candidate, Retriever
+from chatrec.store import Store, StoreError
 
 
 @dataclass
@@ -101,7 +104,9 @@ class ChatRecommender:
         config: ChatRecConfig | None = None,
         generator: Generator | None = None,
         reranker: Reranker | None = None,
+        store: Store | None = None,
     ):
+        self.store = store
         self.config = resolve_adapter(config or ChatRecConfig(), bundle.catalog.name)
         self.bundle = bundle
         self.catalog = bundle.catalog
@@ -126,8 +131,10 @@ class ChatRecommender:
             self.dialogue.matcher,
             kind="film" if self.catalog.name == "movies" else "product",
         )
-        # In-memory sessions, least recently used dropped first (SQLite keeps them later).
-        self.sessions: OrderedDict[str, DialogueState] = OrderedDict()
+        # Sessions in memory, least recently used dropped first; with a store and a user
+        # they are also saved after every turn and reloaded from there.
+        self.sessions: OrderedDict[tuple[str, str], DialogueState] = OrderedDict()
+        self.profiles: OrderedDict[tuple[str, str], Profile] = OrderedDict()  # anonymous ones
         self.max_sessions = 10_000
 
     @classmethod
@@ -141,6 +148,7 @@ class ChatRecommender:
         progress: bool = False,
         generator: Generator | None = None,
         llm: bool = True,
+        store: Store | None = None,
     ) -> ChatRecommender:
         """Load (or build, when missing or stale) the catalog's bundle and the models.
 
@@ -148,6 +156,7 @@ class ChatRecommender:
             generator: a loaded language model to share (e.g. between catalogs).
             llm: load the generator (config.generator) when none is given; False gives the
                 fast path: retriever order and fact templates.
+            store: where users' sessions, feedback and profiles persist (None: memory only).
         """
         config = (config or ChatRecConfig()).model_copy(update={"catalog": catalog})
         config = resolve_adapter(config, catalog)
@@ -164,17 +173,100 @@ class ChatRecommender:
             from chatrec.generate import TransformersGenerator
 
             generator = TransformersGenerator.from_config(config.generator, runtime)
-        return cls(bundle, embedder, lexicon, config, generator)
+        return cls(bundle, embedder, lexicon, config, generator, store=store)
 
-    def session(self, session_id: str | None) -> DialogueState:
+    def session(self, session_id: str | None, user: str | None = None) -> DialogueState:
+        """The dialogue state of a session (new when unknown). With a user and a store, a
+        session saved earlier is loaded; a new one starts from the person's profile (their
+        disliked items are not shown again). Another person's session id is never loaded."""
         sid = session_id or uuid.uuid4().hex
-        if sid in self.sessions:
-            self.sessions.move_to_end(sid)
+        key = (user or "", sid)
+        if key in self.sessions:
+            self.sessions.move_to_end(key)
+            return self.sessions[key]
+        state: DialogueState | None = None
+        if user and self.store is not None:
+            saved = self.store.session_state(sid, user)
+            if saved is not None:
+                state = DialogueState.from_dict(saved)
+            else:
+                prof = self.profile(user)
+                state = DialogueState(sid, liked=list(prof.liked), rejected=list(prof.disliked))
+        self.sessions[key] = state or DialogueState(sid)
+        while len(self.sessions) > self.max_sessions:
+            self.sessions.popitem(last=False)
+        return self.sessions[key]
+
+    def profile(self, user: str | None, session_id: str | None = None) -> Profile:
+        """A person's profile (stored), or an anonymous session's (in memory)."""
+        if user and self.store is not None:
+            return Profile.from_dict(self.store.profile(user, self.catalog.name))
+        key = ("", session_id or "")
+        if key not in self.profiles:
+            self.profiles[key] = Profile()
+            while len(self.profiles) > self.max_sessions:
+                self.profiles.popitem(last=False)
+        return self.profiles[key]
+
+    def profile_summary(self, user: str | None, session_id: str | None = None) -> str:
+        """The one line the UI shows: "You like Smart Watches; budget around $300."."""
+        return self.profile(user, session_id).summary(self.catalog)
+
+    def feedback(
+        self,
+        session_id: str,
+        item_id: str,
+        value: Literal["up", "down"],
+        user: str | None = None,
+        k: int | None = None,
+        mmr_lambda: float | None = None,
+    ) -> Reply:
+        """A 👍 or 👎 on an item (what the UI's buttons call).
+
+        👎: the item is never shown again, its near-duplicates go down, and the reply is the
+        request in force re-run without them (the list visibly changes). 👍: the item and its
+        categories count as liked from now on; the reply thanks and keeps the list.
+        Raises ValueError for an item that is not in the catalog or a value not up/down.
+        """
+        if value not in ("up", "down"):
+            raise ValueError(f"feedback must be 'up' or 'down', not {value!r}")
+        if item_id not in self.catalog:
+            raise ValueError(f"no item {item_id!r} in the {self.catalog.name} catalog")
+        state = self.session(session_id, user)
+        title = self.catalog.get(item_id).title
+        c = state.constraints
+        if value == "up":
+            if item_id not in state.liked:
+                state.liked.append(item_id)
+            turn = Turn(f"👍 {title}", "feedback", c, "", (), refs=(item_id,), feedback="positive")
+            reply = Reply(self._thanks(turn), "feedback")
         else:
-            self.sessions[sid] = DialogueState(sid)
-            while len(self.sessions) > self.max_sessions:
-                self.sessions.popitem(last=False)
-        return self.sessions[sid]
+            if item_id not in state.rejected:
+                state.rejected.append(item_id)
+            exclude = tuple(dict.fromkeys([*state.rejected, *state.liked]))
+            query = state.topic or self.catalog.get(item_id).document()
+            turn = Turn(
+                f"👎 {title}", "feedback", c, query, exclude, refs=(item_id,), feedback="negative"
+            )
+            lam = self.config.retrieve.mmr_lambda if mmr_lambda is None else mmr_lambda
+            n = k or len(state.last_shown) or self.config.retrieve.top_k
+            *_, reply = self._recommend(turn, state, n, lam, user)
+        return self._finish(state, user, turn, reply, source="button")
+
+    def sessions_of(self, user: str) -> list[dict[str, Any]]:
+        """A person's saved sessions in this catalog, most recent first (for "resume")."""
+        if self.store is None:
+            return []
+        return [
+            {"id": x.id, "title": x.title, "updated": x.updated, "turns": x.turns}
+            for x in self.store.sessions(user, self.catalog.name)
+        ]
+
+    def history_of(self, session_id: str, user: str) -> list[dict[str, Any]]:
+        """The answered turns of one of ``user``'s sessions ([] when it isn't theirs)."""
+        if self.store is None:
+            return []
+        return self.store.turns(session_id, user)
 
     def chat(
         self,
@@ -182,6 +274,7 @@ class ChatRecommender:
         session_id: str | None = None,
         k: int | None = None,
         mmr_lambda: float | None = None,
+        user: str | None = None,
     ) -> Reply:
         """Answer one message in a session (a new one when ``session_id`` is None).
 
@@ -191,8 +284,10 @@ class ChatRecommender:
             k: items to show (default ``config.retrieve.top_k``; a number in the message wins,
                 capped at ``dialogue.MAX_K``).
             mmr_lambda: relevance vs diversity for this request, 1 = pure relevance.
+            user: who is chatting; with a store, the session, its turns, the feedback and the
+                person's profile are saved after the turn (and survive restarts).
         """
-        *_, last = self.chat_stream(message, session_id, k, mmr_lambda)
+        *_, last = self.chat_stream(message, session_id, k, mmr_lambda, user)
         return last
 
     def chat_stream(
@@ -201,6 +296,7 @@ class ChatRecommender:
         session_id: str | None = None,
         k: int | None = None,
         mmr_lambda: float | None = None,
+        user: str | None = None,
     ) -> Iterator[Reply]:
         """Like ``chat``, as growing snapshots: the picks first, then their explanations as
         they are generated; the last snapshot (``done``) is the reply ``chat`` returns.
@@ -208,7 +304,7 @@ class ChatRecommender:
         The session is updated once, when the turn completes; a stream abandoned halfway
         leaves the dialogue as if the message had not been sent.
         """
-        state = self.session(session_id)
+        state = self.session(session_id, user)
         turn = update(state, message, self.dialogue)
         if turn.intent in ("recommend", "onboarding") or (
             turn.intent == "refine" and not state.request
@@ -231,12 +327,58 @@ class ChatRecommender:
             lam = self.config.retrieve.mmr_lambda if mmr_lambda is None else mmr_lambda
             n = turn.k or k or self.config.retrieve.top_k
             reply = Reply("", turn.intent)
-            for reply in self._recommend(turn, state, n, lam):
+            for reply in self._recommend(turn, state, n, lam, user):
                 if not reply.done:
                     yield reply.snapshot()
+        yield self._finish(state, user, turn, reply)
+
+    def _finish(
+        self,
+        state: DialogueState,
+        user: str | None,
+        turn: Turn,
+        reply: Reply,
+        source: str = "words",
+    ) -> Reply:
+        """Record a completed turn: the session, the feedback it carried and the profile.
+
+        A hostile or off-topic turn is saved as said, but changes no profile or feedback.
+        With a user and a store everything is written in one transaction; if that fails the
+        person still gets the answer, and the error is logged.
+        """
         state.remember(turn.text, reply.text, [r.item_id for r in reply.items])
         reply.done = True
-        yield reply
+        prof = self.profile(user, state.session_id)
+        rows: list[tuple[str, int, str]] = []
+        if turn.intent != "out_of_scope":
+            if turn.feedback:
+                value = 1 if turn.feedback == "positive" else -1
+                rows = [(i, value, source) for i in turn.refs if i in self.catalog]
+            for i in turn.like:
+                rows.append((i, 1, "more like"))
+            if turn.intent == "onboarding":
+                prof.stated(turn.text, turn.constraints)
+                rows += [(i, 1, "onboarding") for i in turn.refs if i in self.catalog]
+            for item_id, value, _ in rows:
+                (prof.like if value > 0 else prof.dislike)(item_id)
+        if user and self.store is not None:
+            items = [r for r in reply.to_dict()["items"]]
+            try:
+                self.store.save_turn(
+                    user,
+                    state.session_id,
+                    self.catalog.name,
+                    state.to_dict(),
+                    turn.text,
+                    reply.text,
+                    reply.intent,
+                    items,
+                    prof.to_dict(),
+                    rows,
+                )
+            except (StoreError, sqlite3.Error, OSError) as err:
+                log.error("could not save the turn of session %s: %s", state.session_id, err)
+        return reply
 
     def _all_seen(self, turn: Turn) -> bool:
         """Whether items fit the constraints but were all left out (shown or rejected)."""
@@ -417,13 +559,16 @@ class ChatRecommender:
         wanted = turn.constraints.describe()
         return f"{said} ({wanted})" if wanted and wanted.lower() not in said.lower() else said
 
-    def _recommend(self, turn: Turn, state: DialogueState, k: int, lam: float) -> Iterator[Reply]:
+    def _recommend(
+        self, turn: Turn, state: DialogueState, k: int, lam: float, user: str | None = None
+    ) -> Iterator[Reply]:
         """Snapshots of one recommendation reply: the picks, then explanations as they come."""
         exclude = (*turn.exclude, *self.dialogue.blocked(turn.constraints))
         n_pool = max(4 * k, self.rerank_config.max_candidates)
         pool: list[Candidate] = self.retriever.retrieve(
             turn.query, turn.constraints, exclude, k=n_pool
         )
+        pool = self._personalize(pool, self.profile(user, state.session_id), state)
         wishes = self.wishes(turn, state)
         history = [
             self.catalog.get(i).title
@@ -470,6 +615,30 @@ class ChatRecommender:
             yield reply
         reply.done = True
         yield reply
+
+    def _personalize(
+        self, pool: list[Candidate], prof: Profile, state: DialogueState
+    ) -> list[Candidate]:
+        """Feedback changes the order: near-duplicates of disliked items go to the bottom,
+        items in liked categories move up (``Profile.adjust``)."""
+        disliked = [
+            i for i in dict.fromkeys([*prof.disliked, *state.rejected]) if i in self.catalog
+        ]
+        liked = list(dict.fromkeys([*prof.liked, *state.liked]))
+        if not pool or not (disliked or liked):
+            return pool
+        view = Profile(liked=liked, disliked=disliked)
+        emb = self.bundle.embeddings
+        rows = [self.catalog.position(i) for i in disliked]
+        scores = view.adjust(
+            self.catalog,
+            [c.item.id for c in pool],
+            np.array([c.score for c in pool]),
+            emb[[c.row for c in pool]],
+            emb[rows] if rows else np.zeros((0, emb.shape[1]), emb.dtype),
+        )
+        order = np.argsort(-scores, kind="stable")
+        return [replace(pool[i], score=float(scores[i])) for i in order]
 
     def _nothing(self, turn: Turn, lead: str) -> str:
         wanted = turn.constraints.describe()

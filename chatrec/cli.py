@@ -424,9 +424,16 @@ def eval_cmd(
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("bench/eval"),
     seed: int = 0,
 ) -> None:
-    """Every backbone side by side on the fixed protocol; writes JSON, Markdown and plots."""
+    """Every backbone side by side on the fixed protocol; writes JSON, Markdown and plots.
+
+    --catalog store: product Q&A accuracy, invented numbers, onboarding precision@5 and
+    feedback on our test sets (data/eval/store_*.jsonl); writes store.json and store.md.
+    """
     from chatrec.evaluate import run_eval, write_report
 
+    if catalog == "store":
+        _store_eval(llm, as_json, out)
+        return
     _movies_only(catalog, "the offline evaluation")
     try:
         result = run_eval(
@@ -439,6 +446,24 @@ def eval_cmd(
         typer.echo(json.dumps(result))
     else:
         typer.echo((out / "eval.md").read_text())
+        typer.echo(f"wrote {out}")
+
+
+def _store_eval(llm: bool, as_json: bool, out: Path) -> None:
+    from chatrec import datasets
+    from chatrec import evaluate_store as es
+    from chatrec.recommender import ChatRecommender
+
+    try:
+        rec = ChatRecommender.from_pretrained("store", llm=llm)
+        result = es.run_store_eval(rec, datasets.data_dir() / "eval")
+    except (*USER_ERRORS, ValueError) as err:
+        _fail(err)
+    es.write_report(result, out)
+    if as_json:
+        typer.echo(json.dumps(result))
+    else:
+        typer.echo((out / "store.md").read_text())
         typer.echo(f"wrote {out}")
 
 

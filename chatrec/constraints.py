@@ -186,7 +186,17 @@ _UNDER = (
     r"(?:under|below|less than|cheaper than|lower than|up to|at most|max(?:imum)?|"
     r"no more than|within|<=?)"
 )
-_OVER = r"(?:over|above|more than|at least|min(?:imum)?|>=?)"
+_OVER = r"(?:over|above|(?<!no )(?<!not )more than|at least|min(?:imum)?|>=?)"
+# "I don't want to spend more than $450" is a ceiling, not a floor.
+_NOT_MORE = re.compile(
+    r"\b(?:don'?t|do not|not|never|won'?t|can'?t|cannot)\s+(?:want to\s+|wanna\s+|like to\s+|"
+    r"plan to\s+|be able to\s+)?(?:spend|pay|go)\s+(?:any\s+)?(?:more than|over|above)"
+)
+# "watch" as a verb ("we watch movies") is no smart watch.
+_WATCH_VERB = re.compile(
+    r"\b(watch(?:ing|es)?)(?=\s+(?:a lot of\s+|lots of\s+|mostly\s+|the\s+)?(?:movies|films|"
+    r"tv|shows|series|videos|netflix|sports|the game|football|anime|youtube|streams?)\b)"
+)
 
 
 def _price(text: str) -> tuple[float | None, float | None, list[str]]:
@@ -429,6 +439,8 @@ def parse(
             A spec it cannot check is named in ``unsupported``, never silently dropped.
     """
     t = " ".join(text.lower().split())
+    t = _NOT_MORE.sub("under", t)
+    t = _WATCH_VERB.sub(lambda m: "v" * len(m.group(1)), t)  # same length: spans stay put
     wanted_specs, unsupported, spans = _specs(t, specs)
     rest = t  # "16GB RAM" or "65 inch" must not read as a price, "battery life" as batteries
     for a, b in spans:

@@ -36,7 +36,14 @@ from typing import Any, Literal
 from chatrec.catalog import Catalog, Item
 from chatrec.constraints import Constraints, Lexicon, Spec, SpecTable, parse
 from chatrec.mentions import TitleMatcher
-from chatrec.qa import Policies, Resolver, compare_op, unknowable
+from chatrec.qa import (
+    Policies,
+    Resolver,
+    common_words,
+    compare_op,
+    feature_term,
+    unknowable,
+)
 
 Intent = Literal[
     "recommend",
@@ -63,7 +70,8 @@ _MORE = re.compile(
     re.IGNORECASE,
 )
 _GREETING = re.compile(
-    r"^\s*(hi|hello|hey|yo|thanks|thank you|thx|good (morning|evening|afternoon)|bye)\b[\s!.?]*$",
+    r"^\s*(hi|hello|hey|yo|thanks|thank you|thx|good (morning|evening|afternoon)|bye)"
+    r"(\s+(there|all|everyone|folks|team|again|friend|bot))?\b[\s!.?,]*$",
     re.IGNORECASE,
 )
 _SMALL_TALK = re.compile(
@@ -198,8 +206,9 @@ _WANTS_LIST = re.compile(
     r"got any|give me|i want|i need|what are (?:some|the best|good)|any good \w+s\b)"
 )
 _FACTS = {
-    "price": r"\b(?:price|cost|costs|how much|pricey|expensive)\b",
-    "discount": r"\b(?:discount|on sale|sale|deal|off)\b",
+    "price": r"\b(?:price[ds]?|cost|costs|how much|pricey|expensive|go(?:es|ing)? for|"
+    r"want for|charge for|sell(?:ing)? (?:it|them|for))\b",
+    "discount": r"\b(?:discount(?:ed)?|on sale|sale|deal|off|savings?|save)\b",
     "rating": r"\b(?:rating|rated|reviews?|stars?|good|any good|worth it|popular)\b",
     "year": r"\b(?:year|released|come out|came out|how old|when was)\b",
     "category": r"\b(?:genres?|category|kind of|type of)\b",
@@ -222,7 +231,8 @@ _CHEAPER = re.compile(
     r"more budget[- ]friendly)\b(?!\s+than\s+\$?\s?\d)"
 )
 _PRICIER = re.compile(
-    r"\b(?:more expensive|pricier|higher[- ]end|higher[- ]priced|more premium|fancier|"
+    r"\b(?:more expensive|pricier|higher[- ]end|more high[- ]end|higher[- ]priced|more premium|"
+    r"fancier|"
     r"more upmarket)\b(?!\s+than\s+\$?\s?\d)"
 )
 # A person's name after "with"/"by"/"starring" (films only: in a shop "with Dolby Atmos" is a
@@ -347,7 +357,7 @@ class DialogueContext:
             newest_year=max(years) if years else None,
             oldest_year=min(years) if years else None,
             has_prices=has_prices,
-            resolver=Resolver(catalog, lexicon) if has_prices else None,
+            resolver=Resolver(catalog, lexicon, common=common_words()) if has_prices else None,
             policies=policies,
         )
 
@@ -411,10 +421,22 @@ def strip_markup(text: str) -> tuple[str, bool]:
     return out, out != " ".join(text.split())
 
 
+_ROLE_PREFIX = re.compile(r"^\s*(?:system|assistant|admin|developer|root)\s*:", re.I)
+# Asking for help to spy on or break into other people's things.
+_HARM = re.compile(
+    r"\b(?:hack|break into|get into|spy on|snoop on|access|watch|see)\s+(?:\w+\s+){0,3}?"
+    r"(?:neighbou?r'?s?|ex'?s?|wife'?s?|husband'?s?|partner'?s?|boss'?s?|someone(?: else)?'?s?|"
+    r"other people'?s?)\b|\bwithout (?:them|him|her|anyone|my \w+) (?:knowing|noticing)\b",
+    re.I,
+)
+
+
 def _hostile(raw: str, text: str) -> str:
     if _INJECTION.search(raw) or _INJECTION.search(text) or _DAN.search(text):
         return "injection"
-    if _PRIVACY.search(text):
+    if _ROLE_PREFIX.search(raw):
+        return "injection"
+    if _PRIVACY.search(text) or _HARM.search(text):
         return "privacy"
     return ""
 
@@ -558,16 +580,31 @@ def _extra_words(text: str, spans: list[tuple[int, int]]) -> str:
 
 
 def _asked(text: str) -> str:
+    """What a product question asks: a fact named in it, else a feature, else "" (all)."""
     low = text.lower()
-    m = _FEATURE.search(low)
-    if m and not re.search(_FACTS["price"], low):
+    for name in ("price", "discount", "rating"):
+        if re.search(_FACTS[name], low):
+            return name
+    known = feature_term(low)
+    if known:
+        return f"feature:{known[0]}"
+    m = _FEATURE.search(low) if not _CARRY.search(low) else None  # "do you have the X?"
+    if m:
         term = m["term"].strip()
-        if term and term not in ("it", "that", "this", "one", "them"):
+        if term and term.split()[0] not in ("it", "that", "this", "one", "them", "they"):
             return f"feature:{term}"
     for name, pattern in _FACTS.items():
         if re.search(pattern, low):
             return name
     return ""
+
+
+def _feature_span(low: str) -> tuple[int, int] | None:
+    known = feature_term(low)
+    if known:
+        return known[1]
+    m = _FEATURE.search(low)
+    return m.span("term") if m else None
 
 
 def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
@@ -807,8 +844,15 @@ def _content_words(low: str) -> list[str]:
     ]
 
 
-_CARRY = re.compile(r"\bdo you (?:have|sell|carry|stock)\b|\bcan i (?:get|buy)\b")
-_POLICY_WORD = re.compile(r"\bpolic(?:y|ies)\b")
+_CARRY = re.compile(
+    r"\b(?:do|does) (?:you|you guys|you all|y'?all|the (?:store|shop)) (?:still )?"
+    r"(?:have|sell|carry|stock)\b|\bcan i (?:get|buy)\b"
+)
+_CLAUSE_QUESTION = re.compile(
+    r"(?:^|[,.;:!\-–—]\s*)(?:how|what|what's|whats|which|does|do|is|are|can|could|will|"
+    r"would|when|who|any)\b",
+    re.IGNORECASE,
+)
 
 
 def _qa_turn(
@@ -825,7 +869,8 @@ def _qa_turn(
     policies, what no catalog knows, comparisons over the products in play, products named
     in a question (or not carried), and the answer to "which one do you mean?"."""
     low = q.lower()
-    asking = bool(_QUESTION.search(q)) and not _WANTS_LIST.search(low)
+    wants = bool(_WANTS_LIST.search(low))
+    asking = (bool(_QUESTION.search(q)) or bool(_CLAUSE_QUESTION.search(q))) and not wants
     carry = bool(_CARRY.search(low))
     c0 = state.constraints
 
@@ -844,7 +889,9 @@ def _qa_turn(
         )
 
     topic = ctx.policies.topic(low) if ctx.policies else ""
-    if topic and (asking or carry or _POLICY_WORD.search(low)):
+    # Policy words ("refund", "warranty", "price match") rarely belong to a product request;
+    # "I want a laptop with free shipping" (a list request naming a category) is one.
+    if topic and not (wants and categories and "?" not in q):
         return turn(f"policy:{topic}")
     if unknowable(low) and (asking or carry):
         return turn("unknowable", refs.ids or named or refs.pronoun)
@@ -870,15 +917,15 @@ def _qa_turn(
         if len(ids) == 1:
             state.focus = ids[0]
             return turn(state.pending, ids)
-    if ctx.resolver is None or refs.ids or len(named) > 1:
+    if ctx.resolver is None or refs.ids:
         return None
     asked = _asked(q)
     if not ((asking and asked) or carry):
         return None
     skip = []
-    m = _FEATURE.search(low)
-    if m and asked.startswith("feature:"):
-        skip.append((m.start(), len(low)))
+    span = _feature_span(low) if asked.startswith("feature:") else None
+    if span:
+        skip.append(span)
     in_play = [i for i in (state.focus, *state.last_shown) if i]
     # "the Sony" while talking about soundbars: a Sony soundbar, if we have one.
     res = ctx.resolver.resolve(q, categories, in_play, skip, prefer=c0.categories)
@@ -888,8 +935,8 @@ def _qa_turn(
         return turn(asked, res.related, missing=res.missing)
     if carry and not asking:
         return None  # "do you have Sony TVs?": a request for a list
-    if named and named[0] not in (*res.ids, *res.options):
-        return None  # the exact title named wins over word matches
+    if not (res.ids or res.options):
+        return None
     if res.ids:
         if len(res.ids) == 1:
             state.focus = res.ids[0]

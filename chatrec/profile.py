@@ -19,7 +19,7 @@ from chatrec.catalog import Catalog
 from chatrec.constraints import Constraints
 
 NEAR_DUPLICATE = 0.93  # cosine of item embeddings above which a disliked item's twin goes too
-LIKED_BONUS = 0.03  # added to a candidate's score per liked-category share (0..1)
+LIKED_BONUS = 0.1  # added to a candidate's score per liked-category share (0..1)
 KEEP = 50  # liked / disliked ids kept, the most recent
 
 

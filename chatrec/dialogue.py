@@ -158,6 +158,7 @@ _ORDINAL = {
 _NUMBER = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _NUMBER.update({"nine": 9, "ten": 10, "dozen": 12, "a dozen": 12, "hundred": 100})
 _NUMBER.update({"a hundred": 100, "thousand": 1000, "a thousand": 1000, "million": 10**6})
+_WORD_ONE = {"one": 1}
 _ORD = "|".join(sorted(_ORDINAL, key=len, reverse=True))
 _NOT_A_PICK = r"(?!\s+(?:time|thing|place|day|week|month|year|of|half|date|impression))"
 _FIRST_N = re.compile(
@@ -165,10 +166,11 @@ _FIRST_N = re.compile(
 )
 _ORD_REF = re.compile(
     rf"\bthe\s+(?P<o1>{_ORD})\b{_NOT_A_PICK}"
-    rf"|\b(?P<o2>{_ORD})\s+(?:one|pick|item|option|choice|suggestion|film|movie|product)\b"
+    rf"|\b(?P<o2>{_ORD})\s+(?:one|pick|item|option|choice|suggestion|film|movie|product|result)\b"
 )
 _NUM_REF = re.compile(
-    r"#\s?(?P<n1>\d{1,2})\b|\b(?:number|no\.|item|option|pick)\s*#?\s?(?P<n2>\d{1,2})\b"
+    r"#\s?(?P<n1>\d{1,2})\b|\b(?:number|no\.|item|option|pick|result)\s*#?\s?(?P<n2>\d{1,2})\b"
+    r"|\bnumber\s+(?P<n3>one|two|three|four|five|six|seven|eight|nine|ten)\b"
 )
 _ALL_REF = re.compile(
     r"\b(?:all of (?:them|those|these)|none of (?:them|those|these)|all (?:three|four|five)"
@@ -207,14 +209,18 @@ _WANTS_LIST = re.compile(
 )
 _FACTS = {
     "price": r"\b(?:price[ds]?|cost|costs|how much|pricey|expensive|go(?:es|ing)? for|"
-    r"want for|charge for|sell(?:ing)? (?:it|them|for))\b",
+    r"want for|charge for|sell(?:ing)? (?:it|them|for)|sells? for|set me back|"
+    r"what(?:'s| is) it at)\b",
     "discount": r"\b(?:discount(?:ed)?|on sale|sale|deal|off|savings?|save)\b",
-    "rating": r"\b(?:rating|rated|reviews?|stars?|good|any good|worth it|popular)\b",
+    "rating": r"\b(?:rating|rated|reviews?|reviewers|stars?|good|any good|worth it|popular|"
+    r"score|out of (?:5|five)|"
+    r"(?:people|buyers|customers|folks) (?:actually )?(?:like|love|think))\b",
     "year": r"\b(?:year|released|come out|came out|how old|when was)\b",
-    "category": r"\b(?:genres?|category|kind of|type of)\b",
+    "category": r"\b(?:genres?|category|categories|kind of|type of|section|dept|department|"
+    r"aisle|listed (?:in|under)|find (?:it|that|this) under|filed under)\b",
 }
 _FEATURE = re.compile(
-    r"\b(?:have|has|support|supports|come with|comes with|include|includes|with)\s+"
+    r"\b(?:have|has|got|support|supports|come with|comes with|include|includes|with)\s+"
     r"(?:an?\s+|the\s+|any\s+)?(?P<term>[a-z0-9][a-z0-9+\- ]{1,30}?)\s*(?:\?|$|,|\band\b|\bor\b)"
 )
 _NEW_PERSON = re.compile(
@@ -525,7 +531,8 @@ def _references(text: str, state: DialogueState, titles: Sequence[tuple[int, int
         o = _ORDINAL[m["o1"] or m["o2"]]
         want(o - 1 if o > 0 else o, m.span())
     for m in _NUM_REF.finditer(text):
-        want(int(m["n1"] or m["n2"]) - 1, m.span())
+        raw = m["n1"] or m["n2"] or m["n3"]
+        want((int(raw) if raw.isdigit() else _NUMBER.get(raw, _WORD_ONE.get(raw, 0))) - 1, m.span())
     if shown:
         m = _BOTH.search(text)
         if m and len(shown) >= 2:
@@ -845,7 +852,7 @@ def _content_words(low: str) -> list[str]:
 
 
 _CARRY = re.compile(
-    r"\b(?:do|does) (?:you|you guys|you all|y'?all|the (?:store|shop)) (?:still )?"
+    r"\b(?:do|does) (?:you|u|you guys|you all|y'?all|the (?:store|shop)) (?:still )?"
     r"(?:have|sell|carry|stock)\b|\bcan i (?:get|buy)\b"
 )
 _CLAUSE_QUESTION = re.compile(

@@ -30,6 +30,7 @@ from chatrec.qa import Policies, allowed_numbers
 from chatrec.recommender import ChatRecommender, Reply
 
 SETS = ("store_qa", "store_onboarding", "store_feedback")
+HOLDOUT = "store_qa_holdout"  # written after the Q&A code, never used to tune it
 
 
 def load_set(path: Path) -> list[dict[str, Any]]:
@@ -334,6 +335,11 @@ def run_store_eval(rec: ChatRecommender, eval_dir: Path) -> dict[str, Any]:
         "onboarding": run_onboarding(rec, sets["store_onboarding"]),
         "feedback": run_feedback(rec, sets["store_feedback"]),
     }
+    holdout = eval_dir / f"{HOLDOUT}.jsonl"
+    if holdout.exists():
+        rows = load_set(holdout)
+        result["protocol"]["sets"][HOLDOUT] = f"data/eval/{HOLDOUT}.jsonl ({len(rows)} cases)"
+        result["qa_holdout"] = run_qa(rec, rows)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     return result
 
@@ -350,6 +356,14 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|",
         f"| Q&A accuracy ({qa['cases']} questions) | {qa['accuracy']:.1%} |",
         f"| invented numbers in answers | {qa['invented_numbers']} |",
+        *(
+            [
+                f"| Q&A accuracy, held-out set ({h['cases']} questions) | {h['accuracy']:.1%} |",
+                f"| invented numbers, held-out set | {h['invented_numbers']} |",
+            ]
+            if (h := result.get("qa_holdout"))
+            else []
+        ),
         f"| onboarding precision@5 ({ob['cases']} people) | {ob['precision@5']:.1%} |",
         f"| vague first message got a question ({ob['clarify_first_cases']}) | "
         f"{ob['clarify_first_asked']:.0%} |",
@@ -363,9 +377,10 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for kind, v in qa["by_kind"].items():
         lines.append(f"| {kind} | {v['cases']} | {v['accuracy']:.0%} |")
-    if qa["failures"]:
-        lines += ["", "Failed questions:", ""]
-        lines += [f"- {f['id']} ({f['why']}): “{f['question']}”" for f in qa["failures"]]
+    for label, part in (("", qa), (", held-out set", result.get("qa_holdout"))):
+        if part and part["failures"]:
+            lines += ["", f"Failed questions{label}:", ""]
+            lines += [f"- {f['id']} ({f['why']}): “{f['question']}”" for f in part["failures"]]
     return "\n".join(lines) + "\n"
 
 

@@ -39,7 +39,8 @@ _FEATURES = (
     "qled|mini led|ssd|rtx|ray tracing|microphone|webcam|stylus|pen support|"
     "headphone jack|mesh|tri-band|dual-band|ethernet|airplay|chromecast|homekit|"
     "two-way audio|motion detection|color night vision|spatial audio|transparency mode|"
-    "heart rate|ecg|sleep tracking|fast charging|expandable storage|sd card|hdmi arc|earc"
+    "heart rate|ecg|sleep tracking|fast charging|expandable storage|sd card|hdmi arc|earc|"
+    "power bank|powerbank|backup battery|battery backup"
 )
 FEATURE_TERMS = sorted(_FEATURES.split("|"), key=len, reverse=True)
 _FEATURE_TERM = re.compile(
@@ -75,16 +76,17 @@ COMPARE = {
     ),
     "cheapest": re.compile(
         r"\bcheapest\b|\bleast expensive\b|\blowest[- ]priced?\b|\bmost affordable\b"
-        r"|\bleast pricey\b"
+        r"|\bleast pricey\b|\bcosts? (?:the )?least\b|\blowest price\b"
     ),
     "most_expensive": re.compile(
         r"\bmost expensive\b|\bpriciest\b|\bhighest[- ]priced?\b|\bdearest\b"
+        r"|\bcosts? (?:the )?most\b|\bhighest price\b"
     ),
     "most_reviews": re.compile(
         r"\bmost (?:reviews|reviewed|ratings|popular)\b|\bmost people\b|\bbest[- ]selling\b"
     ),
     "difference": re.compile(
-        r"\bdifference(?:s)? between\b|\bdiffer\b|\bcompare\b|\bcomparison\b|\bvs\.?\b"
+        r"\b(?:difference|diff)(?:s)? between\b|\bdiffer\b|\bcompare\b|\bcomparison\b|\bvs\.?\b"
         r"|\bversus\b|\bhow do .{1,40} compare\b"
     ),
 }
@@ -100,6 +102,11 @@ UNKNOWABLE = re.compile(
     r"|\bpeople who (?:bought|ordered|purchased)\b"
     r"|\bwhat (?:else )?did (?:other )?(?:people|customers)\b"
     r"|\b(?:cheaper|more expensive) next (?:week|month|year)\b|\bnext (?:week|month)\b"
+    r"|\b(?:get|be|go) (?:any )?(?:cheaper|more expensive|down in price)\b(?! than)"
+    r"|\bin a (?:few|couple of) (?:days|weeks|months)\b"
+    r"|\b(?:other|most) (?:customers|people|shoppers|buyers) "
+    r"(?:usually |also |often )?(?:buy|bought|get)\b"
+    r"|\b(?:bought|buy) (?:along )?with\b"
 )
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 # Words of a question that do not name a product.
@@ -424,7 +431,7 @@ class Resolver:
         # Not carried. Close to it: what shares the most of its words (the brand), in its
         # category when one was named.
         share = {
-            it.id: sum(self._has(w, self.words[it.id]) for w, _, _ in names)
+            it.id: sum(self._has(w, self.words[it.id]) for w, _, _ in words)
             for it in self.catalog
             if not it.addon and (not cats or cats & set(it.categories))
         }
@@ -593,8 +600,9 @@ def difference_answer(items: Sequence[Item]) -> str:
     return "\n".join(lines)
 
 
-def options_question(items: Sequence[Item], name: str) -> str:
-    """The one short clarifying question when several products fit."""
+def options_question(items: Sequence[Item], name: str, asked: str = "") -> str:
+    """The one short clarifying question when several products fit (with the asked fact
+    when all of them share it: "all 3 cost $99.99")."""
     shown = items[: Resolver.MAX_OPTIONS]
     listed = "; ".join(
         f"{n}. {_short(it, 80)} ({price_text(it)})"
@@ -604,7 +612,11 @@ def options_question(items: Sequence[Item], name: str) -> str:
     )
     more = f" (and {len(items) - len(shown)} more)" if len(items) > len(shown) else ""
     what = f"“{name}”" if name else "that"
-    return f"Several products match {what}{more}. Which one do you mean? {listed}"
+    shared = same_answer(items, asked)
+    lead = f"Several products match {what}{more}"
+    if shared:
+        lead += f"; {shared[0].lower()}{shared[1:-1]}"
+    return f"{lead}. Which one do you mean? {listed}"
 
 
 def same_answer(items: Sequence[Item], asked: str) -> str:
@@ -615,7 +627,7 @@ def same_answer(items: Sequence[Item], asked: str) -> str:
     if len(values) != 1 or None in values:
         return ""
     value = values.pop()
-    return f"All {len(items)} versions ({'; '.join(_short(it, 70) for it in items)}) {value}."
+    return f"All {len(items)} of them {value}."
 
 
 def not_carried(name: str, related: Sequence[Item]) -> str:

@@ -514,16 +514,12 @@ class ChatRecommender:
             text = qa.not_carried(turn.missing, items)
         elif turn.options:
             options = [self.catalog.get(i) for i in turn.options if i in self.catalog]
-            text = qa.same_answer(options, asked)
             items = options
-            listed = range(1, len(options) + 1)  # "1. …; 2. …" and "(and 3 more)"
-            extra = (
-                f"{turn.text} {' '.join(map(str, listed))} {len(options) - qa.Resolver.MAX_OPTIONS}"
-            )
-            if not text:
-                text = qa.options_question(options, self._name(turn))
-                cards = options[: qa.Resolver.MAX_OPTIONS]
-                state.pending = asked or "all"
+            listed = " ".join(map(str, range(1, len(options) + 1)))  # "1. …; 2. …"
+            extra = f"{turn.text} {listed} {len(options)} {len(options) - qa.Resolver.MAX_OPTIONS}"
+            text = qa.options_question(options, self._name(turn), asked)
+            cards = options[: qa.Resolver.MAX_OPTIONS]
+            state.pending = asked or "all"
         elif asked.startswith("compare:"):
             op = asked.split(":", 1)[1]
             if not items:

@@ -238,3 +238,51 @@ def _never_repeat(replies: list[dict]) -> None:
         ids = [i["item_id"] for i in reply["items"]]
         assert len(ids) == 5 and not seen & set(ids), reply["text"]
         seen |= set(ids)
+
+
+@pytest.mark.integration
+def test_store_questions_cheaper_and_thumbs_down_through_ask_batch(tmp_path: Path) -> None:
+    from chatrec.explain import price_text
+
+    lines = [
+        {"session": "w", "message": "Show me some smart watches"},
+        {"session": "w", "message": "What does the second one cost?"},
+        {"session": "r", "message": "I need a wifi router"},
+        {"session": "r", "message": "any cheaper options?"},
+        {"session": "d", "message": "Show me some smart watches"},
+        {"session": "d", "feedback": "down", "item": 1},
+        {"session": "d", "message": "how much is the Nintendo GameCube?"},
+        {"session": "d", "message": "what's your return policy?"},
+    ]
+    batch = tmp_path / "b.jsonl"
+    batch.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    p = run("ask", "--catalog", "store", "--json", "--batch", str(batch))
+    assert p.returncode == 0, p.stderr
+    watches, cost, routers, cheaper, shown, after, gamecube, policy = [
+        json.loads(line) for line in p.stdout.splitlines()
+    ]
+    catalog = load_catalog_file(data_dir() / "store" / "catalog.jsonl")
+    second = catalog.get(watches["items"][1]["item_id"])
+    assert cost["intent"] == "product_question" and cost["items"] == []
+    assert cost["text"].startswith(second.title) and price_text(second) in cost["text"]
+    top = min(catalog.get(i["item_id"]).price for i in routers["items"])
+    assert cheaper["items"], cheaper["text"]
+    for it in (catalog.get(i["item_id"]) for i in cheaper["items"]):
+        assert "Routers, Wifi Extenders & Modems" in it.categories and it.price < top
+    gone = shown["items"][0]["item_id"]
+    assert after["items"] and gone not in {i["item_id"] for i in after["items"]}
+    assert f"won't suggest {catalog.get(gone).title}" in after["text"]
+    assert gamecube["text"].startswith("Sorry, we don't carry the Nintendo GameCube.")
+    assert "within 30 days of delivery" in policy["text"]
+
+
+@pytest.mark.integration
+def test_store_eval_reports_qa_onboarding_and_feedback(tmp_path: Path) -> None:
+    p = run("eval", "--catalog", "store", "--no-llm", "--json", "--out", str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    result = json.loads(p.stdout)
+    assert result["qa"]["cases"] >= 90 and result["qa"]["accuracy"] >= 0.9
+    assert result["qa"]["invented_numbers"] == 0
+    assert result["onboarding"]["precision@5"] >= 0.7
+    assert result["feedback"]["changed_as_asked"] >= 0.9
+    assert (tmp_path / "store.md").read_text().startswith("# Store evaluation")

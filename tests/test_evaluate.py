@@ -11,6 +11,7 @@ import pytest
 
 from chatrec.evaluate import beyond_accuracy, markdown, ranking_metrics, top_k, write_report
 
+from .conftest import FIXTURES
 from .test_cli import run
 
 
@@ -70,8 +71,8 @@ def test_report_files(tmp_path: Path) -> None:
     assert "0.0500" in markdown(_result())
 
 
-def test_eval_on_the_store_is_a_clear_error() -> None:
-    p = run("eval", "--catalog", "store", "--json")
+def test_eval_on_a_catalog_file_is_a_clear_error() -> None:
+    p = run("eval", "--catalog", str(FIXTURES / "tiny_catalog.jsonl"), "--json")
     assert p.returncode == 2 and "--catalog movies" in p.stderr and p.stdout == ""
 
 

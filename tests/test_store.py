@@ -1,0 +1,88 @@
+"""SQLite persistence: migrations, atomic turns, isolation between people, concurrency."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from chatrec.store import SCHEMA_VERSION, Store, StoreError, sqlite_path
+
+
+def _turn(store: Store, user: str, sid: str, text: str, **kw) -> None:
+    store.save_turn(
+        user, sid, "store", {"session_id": sid}, text, f"re: {text}", "recommend", [], **kw
+    )
+
+
+def test_a_new_database_is_migrated_in_wal_mode(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db' / 'chatrec.db'}"
+    s = Store(url)
+    assert s.version == SCHEMA_VERSION
+    assert s._one("PRAGMA journal_mode")[0] == "wal"
+    _turn(s, "ann", "s1", "hello")
+    s.close()
+    again = Store(url)  # reopening keeps the data and does not migrate twice
+    assert again.version == SCHEMA_VERSION and len(again.turns("s1", "ann")) == 1
+
+
+def test_a_newer_schema_is_refused_not_rewritten(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version = 99")
+    db.close()
+    with pytest.raises(StoreError, match="newer than this chatrec"):
+        Store(str(path))
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == 99
+
+
+def test_urls() -> None:
+    assert sqlite_path("sqlite:////abs/x.db") == "/abs/x.db"
+    assert sqlite_path("sqlite:///rel/x.db") == "rel/x.db"
+    assert sqlite_path(":memory:") == ":memory:"
+    with pytest.raises(StoreError, match=r"postgresql.*not supported yet"):
+        sqlite_path("postgresql://db/chatrec")
+
+
+def test_people_never_see_each_others_sessions(tmp_path: Path) -> None:
+    s = Store(str(tmp_path / "x.db"))
+    _turn(s, "ann", "a1", "a tv")
+    _turn(s, "bob", "b1", "a laptop")
+    assert s.session_state("a1", "bob") is None and s.turns("a1", "bob") == []
+    assert [x.id for x in s.sessions("bob")] == ["b1"]
+    # Bob writing into Ann's session id is refused and changes nothing.
+    with pytest.raises(StoreError, match="belongs to someone else"):
+        _turn(s, "bob", "a1", "hijack", profile={"liked": ["x"]})
+    assert [t["user"] for t in s.turns("a1", "ann")] == ["a tv"]
+    assert s.profile("bob", "store") is None
+
+
+def test_a_turn_its_feedback_and_profile_commit_together(tmp_path: Path) -> None:
+    s = Store(str(tmp_path / "x.db"))
+    _turn(s, "ann", "a1", "a tv", profile={"liked": []})
+    with pytest.raises(sqlite3.IntegrityError):  # value must be -1 or 1: the whole turn rolls back
+        _turn(s, "ann", "a1", "bad", feedback=[("tv1", 5, "button")], profile={"liked": ["tv1"]})
+    assert [t["user"] for t in s.turns("a1", "ann")] == ["a tv"]
+    assert s.profile("ann", "store") == {"liked": []} and s.feedback("ann", "store") == []
+
+
+def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
+    url = str(tmp_path / "x.db")
+    stores = [Store(url) for _ in range(2)]  # two connections, as two processes would have
+
+    def chat(n: int) -> None:
+        for k in range(15):
+            _turn(stores[n % 2], f"user{n}", f"s{n}", f"message {k}", feedback=[("i", 1, "b")])
+
+    threads = [threading.Thread(target=chat, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check = Store(url)
+    for n in range(8):
+        turns = check.turns(f"s{n}", f"user{n}")
+        assert [t["user"] for t in turns] == [f"message {k}" for k in range(15)]
+        assert len(check.feedback(f"user{n}", "store")) == 15

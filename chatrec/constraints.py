@@ -268,7 +268,15 @@ def _years(text: str, newest_year: int | None) -> tuple[int | None, int | None, 
     m = re.search(r"\b(?:from|in|of)\s+(1[89]\d{2}|20\d{2})\b(?!\s*(?:and|to|-|–)\s*\d)", text)
     if m and not said:
         said.append((int(m[1]), int(m[1]), m[1]))
-    if newest_year and not said and re.search(r"\b(recent|new|newer|latest|modern)\b", text):
+    # "new" about the person ("I'm new here", "new to this") is not about the films.
+    about_me = r"(?<!i'm )(?<!i am )(?<!im )(?<!we're )(?<!brand )"
+    if (
+        newest_year
+        and not said
+        and re.search(
+            rf"\b(recent|{about_me}new(?! here| to | user| customer)|newer|latest|modern)\b", text
+        )
+    ):
         said.append((newest_year - 3, None, "recent"))
     if newest_year and not said and re.search(r"\b(old|classic|vintage|older)\b", text):
         said.append((None, min(newest_year - 25, 1975), "older"))

@@ -427,6 +427,13 @@ def strip_markup(text: str) -> tuple[str, bool]:
     return out, out != " ".join(text.split())
 
 
+# Insults aimed at the bot: a polite reply, nothing else of the turn acted on.
+_ABUSE = re.compile(
+    r"\b(?:you(?:'re| are)?|this bot|stupid bot|dumb bot)\s+(?:\w+\s+){0,2}?(?:a\s+)?"
+    r"(?:stupid|useless|idiot(?:ic)?|dumb|moron(?:ic)?|pathetic|garbage|trash|worthless|suck)"
+    r"|\b(?:shut up|screw you|f+u+c+k+\s*(?:you|off|this)|go to hell|i hate you)\b",
+    re.I,
+)
 _ROLE_PREFIX = re.compile(r"^\s*(?:system|assistant|admin|developer|root)\s*:", re.I)
 # Asking for help to spy on or break into other people's things.
 _HARM = re.compile(
@@ -444,6 +451,8 @@ def _hostile(raw: str, text: str) -> str:
         return "injection"
     if _PRIVACY.search(text) or _HARM.search(text):
         return "privacy"
+    if _ABUSE.search(text):
+        return "abuse"
     return ""
 
 

@@ -20,6 +20,7 @@ import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -284,7 +285,7 @@ class Resolver:
         self,
         catalog: Catalog,
         lexicon: Lexicon,
-        similarity: Callable[[str, Sequence[str]], Sequence[float]] | None = None,
+        similarity: Callable[[str, Sequence[str]], Any] | None = None,
         common: frozenset[str] | None = None,
     ):
         self.catalog = catalog

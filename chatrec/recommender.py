@@ -116,6 +116,10 @@ class ChatRecommender:
         # Everything reading a message needs from the catalog, computed once.
         self.policies = qa.default_policies() if self.catalog.name == "store" else None
         self.dialogue = DialogueContext.from_catalog(self.catalog, lexicon, self.policies)
+        self.embedder = embedder
+        if self.dialogue.resolver is not None:
+            # Several products fit a question: the closest by embedding is listed first.
+            self.dialogue.resolver.similarity = self._similarity
         self.generator = generator
         rcfg = self.config.rerank
         if rcfg.kind == "auto":
@@ -410,6 +414,11 @@ class ChatRecommender:
                 f"I can't do that. I'm here to help you find {what} in this catalog. "
                 "What are you looking for?"
             )
+        if "abuse" in turn.flags:
+            return (
+                f"Sorry this hasn't been helpful. I'm here to help you find {what} and answer "
+                "questions about them; tell me what you're looking for and I'll do my best."
+            )
         if "privacy" in turn.flags:
             return (
                 "I can't share anything about other people's accounts, orders or history. "
@@ -544,6 +553,12 @@ class ChatRecommender:
             text = "\n".join(f"{it.title}." for it in items) or "Sorry, I can't answer that."
         recs = [Recommendation(it.id, it.title, 0.0, "", it.facts()) for it in cards]
         return Reply(text, turn.intent, recs)
+
+    def _similarity(self, text: str, ids: list[str] | tuple[str, ...]) -> np.ndarray:
+        """Cosine of the question's embedding with each item's (bundle vectors)."""
+        q = self.embedder.encode_query([text])[0]
+        rows = [self.catalog.position(i) for i in ids]
+        return self.bundle.embeddings[rows] @ q
 
     def _name(self, turn: Turn) -> str:
         res = self.dialogue.resolver

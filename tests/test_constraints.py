@@ -23,6 +23,8 @@ MOVIES = Lexicon(GENRE_ALIASES)
         ("at least 2k", 2000, None),
         ("1.5k or less", None, 1500),
         ("around $500", 400, 600),
+        ("no more than $600", None, 600),
+        ("I don't want to spend more than $450", None, 450),
         ("a tv", None, None),
     ],
 )
@@ -41,6 +43,9 @@ def test_price(text: str, lo: float | None, hi: float | None) -> None:
         ("after 1990", 1991, None),
         ("a film from 1994", 1994, 1994),
         ("something recent", 1995, None),
+        ("something new", 1995, None),
+        ("hi, I'm new here, I like comedies", None, None),
+        ("I am new to this", None, None),
         ("a comedy", None, None),
     ],
 )
@@ -202,3 +207,10 @@ def test_years_asked_of_a_catalog_without_years_are_unsupported() -> None:
     c = parse("a tv from the 70s", Lexicon({"tv": ("TVs",)}), newest_year=None)
     assert c.unsupported == ("release years",) and c.year_min is None
     assert parse("a new tv", Lexicon({}), newest_year=None).unsupported == ()
+
+
+def test_watch_as_a_verb_is_no_smart_watch() -> None:
+    assert parse("we mostly watch movies at home; a soundbar", STORE).categories == (
+        "Soundbars & Home Theater",
+    )
+    assert "Smart Watches" in parse("a smart watch for running", STORE).categories

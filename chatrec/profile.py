@@ -48,18 +48,17 @@ class Profile:
 
     # --- updates ----------------------------------------------------------------------------
     def like(self, item_id: str) -> None:
-        if item_id in self.disliked:
-            self.disliked.remove(item_id)
-        if item_id in self.liked:
-            self.liked.remove(item_id)
-        self.liked = [*self.liked, item_id][-KEEP:]
+        self.liked, self.disliked = self._move(item_id, self.liked, self.disliked)
 
     def dislike(self, item_id: str) -> None:
-        if item_id in self.liked:
-            self.liked.remove(item_id)
-        if item_id in self.disliked:
-            self.disliked.remove(item_id)
-        self.disliked = [*self.disliked, item_id][-KEEP:]
+        self.disliked, self.liked = self._move(item_id, self.disliked, self.liked)
+
+    @staticmethod
+    def _move(item_id: str, to: list[str], away: list[str]) -> tuple[list[str], list[str]]:
+        """The item last in ``to`` (the most recent ``KEEP``) and out of ``away``."""
+        return [*(i for i in to if i != item_id), item_id][-KEEP:], [
+            i for i in away if i != item_id
+        ]
 
     def stated(self, words: str, c: Constraints) -> None:
         """What a person said about their tastes (onboarding): categories, budget, years."""

@@ -40,12 +40,13 @@ data: $(STAMP)
 	$(BIN)/chatrec build --catalog store
 	$(BIN)/chatrec build --catalog movies
 
-# The browser test drives Debian's Chromium (a browser download fails on this network).
+# The browser test drives Debian's Chromium (a browser download fails on this network); the
+# emoji font makes the 👍/👎 buttons readable in its screenshots.
 browser:
-	@test -x /usr/bin/chromium || { \
+	@{ test -x /usr/bin/chromium && test -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

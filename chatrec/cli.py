@@ -190,12 +190,31 @@ def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 7860,
     artifacts: ArtifactsOpt = None,
+    llm: LlmOpt = True,
+    db: Annotated[
+        str | None, typer.Option(help="Database URL (default sqlite:///ARTIFACTS/chatrec.db).")
+    ] = None,
+    auth: Annotated[
+        Path | None,
+        typer.Option(help="Password login: a file of 'name:password' lines (Gradio auth)."),
+    ] = None,
 ) -> None:
-    """Serve the chat in the browser (Gradio)."""
+    """Serve the app in the browser (Gradio): chat, cards, feedback, sessions, profiles."""
     from ui.app import launch
 
+    runtime = _runtime(artifacts)
+    if db:
+        runtime = runtime.model_copy(update={"database": db})
+    logins = None
+    if auth is not None:
+        if not auth.is_file():
+            _fail(FileNotFoundError(f"auth file not found: {auth}"))
+        pairs = [ln.split(":", 1) for ln in auth.read_text().splitlines() if ln.strip()]
+        if not pairs or any(len(p) != 2 or not p[0].strip() or not p[1] for p in pairs):
+            _fail(ValueError(f"{auth}: each line must be name:password"))
+        logins = [(a.strip(), b) for a, b in pairs]
     try:
-        launch(host=host, port=port, runtime=_runtime(artifacts))
+        launch(host=host, port=port, runtime=runtime, llm=llm, auth=logins)
     except USER_ERRORS as err:
         _fail(err)
 

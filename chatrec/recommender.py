@@ -11,6 +11,8 @@ and injected; without a generator the turn uses the retriever's order and fact t
 from __future__ import annotations
 
 import logging
+import re
+import secrets
 import sqlite3
 import uuid
 from collections import OrderedDict
@@ -153,6 +155,7 @@ class ChatRecommender:
         generator: Generator | None = None,
         llm: bool = True,
         store: Store | None = None,
+        persist: bool = False,
     ) -> ChatRecommender:
         """Load (or build, when missing or stale) the catalog's bundle and the models.
 
@@ -161,7 +164,10 @@ class ChatRecommender:
             llm: load the generator (config.generator) when none is given; False gives the
                 fast path: retriever order and fact templates.
             store: where users' sessions, feedback and profiles persist (None: memory only).
+            persist: without a ``store``, open the runtime's database (``database_url()``).
         """
+        if store is None and persist:
+            store = Store((runtime or RuntimeConfig()).database_url())
         config = (config or ChatRecConfig()).model_copy(update={"catalog": catalog})
         config = resolve_adapter(config, catalog)
         runtime = runtime or RuntimeConfig()
@@ -256,6 +262,39 @@ class ChatRecommender:
             n = k or len(state.last_shown) or self.config.retrieve.top_k
             *_, reply = self._recommend(turn, state, n, lam, user)
         return self._finish(state, user, turn, reply, source="button")
+
+    def sign_in(self, name: str, token: str | None = None) -> tuple[str, str]:
+        """(user, token) for a person who calls themselves ``name``: a new name is theirs
+        from now on (a fresh token proves it next time); a name already taken needs its
+        token. Raises ValueError with a message the person can read.
+        """
+        user = " ".join(str(name or "").split())[:40]
+        if not user or not re.fullmatch(r"[\w .'-]+", user):
+            raise ValueError("Please choose a name of letters, digits, spaces, . ' or -.")
+        if self.store is None:
+            raise ValueError("Sign-in needs a database; this server runs without one.")
+        token = token or secrets.token_urlsafe(24)
+        if not self.store.claim(user, token):
+            raise ValueError(
+                f"The name “{user}” is already taken on this server. Please pick another one."
+            )
+        return user, token
+
+    def owns(self, user: str, session_id: str) -> bool:
+        """Whether ``session_id`` is free or ``user``'s (never someone else's)."""
+        if self.store is None or not session_id:
+            return True
+        return self.store.session_owner(session_id) in (None, user)
+
+    def authenticate(self, user: str, token: str) -> bool:
+        """Whether ``token`` proves ``user`` (what every UI call checks)."""
+        return self.store is not None and bool(user) and self.store.check_token(user, token)
+
+    def popular_titles(self, n: int = 30) -> list[str]:
+        """The most reviewed titles (favourites to pick from when onboarding)."""
+        items = [it for it in self.catalog if not it.addon and it.review_count]
+        items.sort(key=lambda it: -(it.review_count or 0))
+        return [it.title for it in items[:n]]
 
     def sessions_of(self, user: str) -> list[dict[str, Any]]:
         """A person's saved sessions in this catalog, most recent first (for "resume")."""

@@ -13,6 +13,8 @@ one database (DESIGN.md); only SQLite is implemented.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import sqlite3
 import threading
@@ -69,6 +71,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (user_id, catalog)
     );
     """,
+    # 2: a person's browser proves who they are with a token (only its hash is stored)
+    """
+    ALTER TABLE users ADD COLUMN token_hash TEXT
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -90,6 +96,10 @@ def sqlite_path(url: str) -> str:
             "(PostgreSQL for several replicas is planned, see DESIGN.md)"
         )
     return url
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -218,7 +228,36 @@ class Store:
         )
         return [(i, int(v), s) for i, v, s in rows]
 
+    def user_exists(self, user: str) -> bool:
+        return self._one("SELECT 1 FROM users WHERE id = ?", user) is not None
+
+    def check_token(self, user: str, token: str) -> bool:
+        """Whether ``token`` is ``user``'s (constant-time compare of SHA-256 hashes)."""
+        row = self._one("SELECT token_hash FROM users WHERE id = ?", user)
+        if not row or not row[0] or not token:
+            return False
+        return hmac.compare_digest(row[0], _hash(token))
+
     # --- writes ---------------------------------------------------------------------------
+    def claim(self, user: str, token: str) -> bool:
+        """Create ``user`` owned by ``token``; False if the name is already someone's.
+
+        A user created before tokens existed (or by the CLI) is claimed by the first token.
+        """
+        now = time.time()
+        with self.transaction() as db:
+            row = db.execute("SELECT token_hash FROM users WHERE id = ?", (user,)).fetchone()
+            if row and row[0]:
+                return hmac.compare_digest(row[0], _hash(token))
+            if row:
+                db.execute("UPDATE users SET token_hash = ? WHERE id = ?", (_hash(token), user))
+            else:
+                db.execute(
+                    "INSERT INTO users(id, created, token_hash) VALUES (?, ?, ?)",
+                    (user, now, _hash(token)),
+                )
+            return True
+
     @staticmethod
     def _user(db: sqlite3.Connection, user: str, now: float) -> None:
         db.execute("INSERT OR IGNORE INTO users(id, created) VALUES (?, ?)", (user, now))

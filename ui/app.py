@@ -67,16 +67,24 @@ def card(n: int, item: dict[str, Any]) -> str:
     return text
 
 
-def render(text: str, items: list[dict[str, Any]]) -> str:
-    """Markdown for a chat bubble: the reply's first line, then one short card per pick."""
+def render(text: str, items: list[dict[str, Any]], full: bool = True) -> str:
+    """Markdown for a reply: its first line, then one card per pick (``full``: with the
+    explanation, as the API returns it; else one line each, as the chat shows it next to the
+    cards panel)."""
     if not items:
         return text
     head = text.splitlines()[0] if text else ""
-    return head + "\n\n" + "\n\n".join(card(n, it) for n, it in enumerate(items, 1))
+    if full:
+        return head + "\n\n" + "\n\n".join(card(n, it) for n, it in enumerate(items, 1))
+    lines = [
+        f"{n}. **{it['title']}** — {facts_line(it.get('attributes') or {})}"
+        for n, it in enumerate(items, 1)
+    ]
+    return head + "\n\n" + "\n".join(lines)
 
 
-def render_reply(reply: Reply) -> str:
-    return render(reply.text, reply.to_dict()["items"])
+def render_reply(reply: Reply, full: bool = True) -> str:
+    return render(reply.text, reply.to_dict()["items"], full)
 
 
 # --- models --------------------------------------------------------------------------------
@@ -161,7 +169,7 @@ def build_app(recs: Recommenders) -> gr.Blocks:
         last: list[dict] = []
         for t in rec.history_of(ident["session"], ident["user"]) if ident["session"] else []:
             msgs.append({"role": "user", "content": t["user"]})
-            msgs.append({"role": "assistant", "content": render(t["bot"], t["items"])})
+            msgs.append({"role": "assistant", "content": render(t["bot"], t["items"], False)})
             if t["items"]:
                 last = t["items"]
         return msgs, last
@@ -221,6 +229,7 @@ def build_app(recs: Recommenders) -> gr.Blocks:
         request: gr.Request | None,
         act: Callable[[ChatRecommender, dict[str, str]], Iterator[Reply]],
         shown: str,
+        full: bool = False,
     ) -> Iterator[tuple[list[dict], dict[str, str], list[dict]]]:
         """Run one turn (a message or a click) and stream (bubbles, identity, picks)."""
         msgs = list(msgs or [])
@@ -240,7 +249,7 @@ def build_app(recs: Recommenders) -> gr.Blocks:
             rec = recs.get(ident["catalog"])
             for reply in act(rec, ident):
                 items = reply.to_dict()["items"]
-                msgs[-1] = {"role": "assistant", "content": render_reply(reply)}
+                msgs[-1] = {"role": "assistant", "content": render_reply(reply, full)}
                 yield msgs, ident, items
         except Exception:  # the person sees a friendly line; the details go to the server log
             log.exception("chat turn failed")
@@ -265,6 +274,7 @@ def build_app(recs: Recommenders) -> gr.Blocks:
                 message, i["session"], mmr_lambda=mmr_lambda, user=i["user"]
             ),
             str(message),
+            full=True,
         ):
             yield msgs[-1]["content"], who
 

@@ -86,3 +86,27 @@ def test_concurrent_writers_lose_nothing(tmp_path: Path) -> None:
         turns = check.turns(f"s{n}", f"user{n}")
         assert [t["user"] for t in turns] == [f"message {k}" for k in range(15)]
         assert len(check.feedback(f"user{n}", "store")) == 15
+
+
+def test_an_older_database_is_migrated_and_keeps_its_data(tmp_path: Path) -> None:
+    from chatrec.store import MIGRATIONS
+
+    path = tmp_path / "v1.db"
+    db = sqlite3.connect(path)
+    for statement in MIGRATIONS[0].split(";"):
+        if statement.strip():
+            db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("INSERT INTO users(id, created) VALUES ('ann', 0)")
+    db.execute(
+        "INSERT INTO sessions(id, user_id, catalog, state, created, updated) "
+        "VALUES ('s1', 'ann', 'store', '{}', 0, 0)"
+    )
+    db.commit()
+    db.close()
+    s = Store(str(path))
+    assert s.version == SCHEMA_VERSION >= 2
+    assert s.session_state("s1", "ann") == {}
+    # the user from before tokens existed is claimed by the first browser that signs in
+    assert s.claim("ann", "token-a") and s.check_token("ann", "token-a")
+    assert not s.claim("ann", "token-b") and not s.check_token("ann", "token-b")

@@ -43,11 +43,12 @@ class Server:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.extra: list[str] = []
 
     def start(self) -> Server:
         ARTIFACTS.mkdir(exist_ok=True)
         log = ARTIFACTS / f"serve-{self.name}.log"
-        args = ["serve", "--port", str(self.port), "--db", f"sqlite:///{self.db}"]
+        args = ["serve", "--port", str(self.port), "--db", f"sqlite:///{self.db}", *self.extra]
         with log.open("a") as out:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "chatrec.cli", *args, *([] if self.llm else ["--no-llm"])],
@@ -287,3 +288,26 @@ def test_a_new_person_in_a_real_browser(server: str) -> None:
         assert _cards(page) == after
         page.screenshot(path=str(shots / "app-reloaded.png"), full_page=True)
         browser.close()
+
+
+@pytest.mark.integration
+def test_password_login_names_the_person(tmp_path: Path) -> None:
+    from gradio_client import Client
+
+    users = tmp_path / "users.txt"
+    users.write_text("ann:secret-a\nbob:secret-b\n")
+    srv = Server(tmp_path / "chatrec.db", "auth", llm=False)
+    srv.extra = ["--auth", str(users)]
+    srv.start()
+    try:
+        with pytest.raises(Exception):  # noqa: B017 - no login, no app
+            Client(srv.url, verbose=False).predict("hi", "store", 0.8, {}, api_name="/chat")
+        ann = Client(srv.url, auth=("ann", "secret-a"), verbose=False)
+        _, ident = ann.predict("show me headphones", "store", 0.8, {}, api_name="/chat")
+        assert ident["user"] == "ann"
+        # Bob, logged in, claiming to be Ann, is still Bob.
+        bob = Client(srv.url, auth=("bob", "secret-b"), verbose=False)
+        _, his = bob.predict("hello", "store", 0.8, {**ident}, api_name="/chat")
+        assert his["user"] == "bob" and his["session"] != ident["session"]
+    finally:
+        srv.kill()

@@ -280,3 +280,18 @@ def test_a_hostile_turn_is_kept_but_changes_no_profile(tiny_bundle, embedder, tm
     assert reply.intent == "out_of_scope"
     assert rec.profile("ann").to_dict() == before
     assert rec.history_of("s", "ann")[-1]["intent"] == "out_of_scope"
+
+
+def test_a_name_belongs_to_the_browser_that_took_it(tiny_bundle, embedder, tmp_path) -> None:
+    rec = _with_store(tiny_bundle, embedder, tmp_path / "x.db")
+    user, token = rec.sign_in("  Ann   Lee ")
+    assert user == "Ann Lee" and rec.authenticate("Ann Lee", token)
+    assert rec.sign_in("Ann Lee", token) == ("Ann Lee", token)  # the same browser again
+    with pytest.raises(ValueError, match="already taken"):
+        rec.sign_in("Ann Lee")  # another browser
+    assert not rec.authenticate("Ann Lee", "guess") and not rec.authenticate("", token)
+    for bad in ("", "<script>", "x" * 0):
+        with pytest.raises(ValueError, match="choose a name"):
+            rec.sign_in(bad)
+    rec.chat("a tv", "s1", user="Ann Lee")
+    assert rec.owns("Ann Lee", "s1") and not rec.owns("Bob", "s1") and rec.owns("Bob", "s2")

@@ -197,7 +197,8 @@ def build_app(recs: Recommenders) -> gr.Blocks:
         old = {**NO_IDENTITY, **(ident if isinstance(ident, dict) else {})}
         rec = recs.get(old["catalog"] if old["catalog"] in CATALOGS else "store")
         try:
-            user, token = rec.sign_in(name)
+            # This browser's token: signing in again with one's own name must work.
+            user, token = rec.sign_in(name, old["token"] or None)
         except ValueError as err:
             base = restore(ident, request)
             base[5] = [*base[5], {"role": "assistant", "content": str(err)}]

@@ -210,14 +210,18 @@ _WANTS_LIST = re.compile(
 _FACTS = {
     "price": r"\b(?:price[ds]?|cost|costs|how much|pricey|expensive|go(?:es|ing)? for|"
     r"want for|charge for|sell(?:ing)? (?:it|them|for)|sells? for|set me back|"
-    r"what(?:'s| is) it at)\b",
-    "discount": r"\b(?:discount(?:ed)?|on sale|sale|deal|off|savings?|save)\b",
+    r"what(?:'s| is) it at|asking (?:for|price)|what'?d i pay|what would i pay|"
+    r"how much would i pay)\b",
+    "discount": r"\b(?:discount(?:ed)?|on sale|sale|deal|off|savings?|save|reduction|reduced|"
+    r"markdown|marked down|price cut|knocked off)\b",
     "rating": r"\b(?:rating|rated|reviews?|reviewers|stars?|good|any good|worth it|popular|"
+    r"satisfied|satisfaction|feedback|weighed in|how many (?:people|ppl|folks)|"
     r"score|out of (?:5|five)|"
     r"(?:people|buyers|customers|folks) (?:actually )?(?:like|love|think))\b",
     "year": r"\b(?:year|released|come out|came out|how old|when was)\b",
     "category": r"\b(?:genres?|category|categories|kind of|type of|section|dept|department|"
-    r"aisle|listed (?:in|under)|find (?:it|that|this) under|filed under)\b",
+    r"aisle|listed (?:in|under)|find (?:it|that|this) under|filed under|"
+    r"part of the (?:catalog|store|shop|site))\b",
 }
 _FEATURE = re.compile(
     r"\b(?:have|has|got|support|supports|come with|comes with|include|includes|with)\s+"
@@ -863,6 +867,7 @@ def _content_words(low: str) -> list[str]:
 _CARRY = re.compile(
     r"\b(?:do|does) (?:you|u|you guys|you all|y'?all|the (?:store|shop)) (?:still )?"
     r"(?:have|sell|carry|stock)\b|\bcan i (?:get|buy)\b"
+    r"|\b(?:you|u) (?:guys |all )?(?:stock|carry|sell)\b"
 )
 _CLAUSE_QUESTION = re.compile(
     r"(?:^|[,.;:!\-–—]\s*)(?:how|what|what's|whats|which|does|do|is|are|can|could|will|"
@@ -886,7 +891,11 @@ def _qa_turn(
     in a question (or not carried), and the answer to "which one do you mean?"."""
     low = q.lower()
     wants = bool(_WANTS_LIST.search(low))
-    asking = (bool(_QUESTION.search(q)) or bool(_CLAUSE_QUESTION.search(q))) and not wants
+    # "i want the actual number" in a question is no list request: a question mark or a
+    # clause that asks ("..., how many stars") makes it a question.
+    asking = ("?" in q or bool(_CLAUSE_QUESTION.search(q))) or (
+        bool(_QUESTION.search(q)) and not wants
+    )
     carry = bool(_CARRY.search(low))
     c0 = state.constraints
 

@@ -30,7 +30,7 @@ from chatrec.qa import Policies, allowed_numbers
 from chatrec.recommender import ChatRecommender, Reply
 
 SETS = ("store_qa", "store_onboarding", "store_feedback")
-HOLDOUT = "store_qa_holdout"  # written after the Q&A code, never used to tune it
+HOLDOUT = "store_qa_holdout"  # store_qa_holdout*.jsonl: written after the Q&A code
 
 
 def load_set(path: Path) -> list[dict[str, Any]]:
@@ -335,13 +335,21 @@ def run_store_eval(rec: ChatRecommender, eval_dir: Path) -> dict[str, Any]:
         "onboarding": run_onboarding(rec, sets["store_onboarding"]),
         "feedback": run_feedback(rec, sets["store_feedback"]),
     }
-    holdout = eval_dir / f"{HOLDOUT}.jsonl"
-    if holdout.exists():
-        rows = load_set(holdout)
-        result["protocol"]["sets"][HOLDOUT] = f"data/eval/{HOLDOUT}.jsonl ({len(rows)} cases)"
-        result["qa_holdout"] = run_qa(rec, rows)
+    for path in sorted(eval_dir.glob(f"{HOLDOUT}*.jsonl")):
+        rows = load_set(path)
+        result["protocol"]["sets"][path.stem] = f"data/eval/{path.name} ({len(rows)} cases)"
+        result[f"qa_{path.stem.removeprefix('store_qa_')}"] = run_qa(rec, rows)
     result["seconds"] = round(time.perf_counter() - t0, 1)
     return result
+
+
+def _holdouts(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """("held-out set", ...) entries: ``qa_holdout``, ``qa_holdout2``, ..."""
+    return [
+        (k.removeprefix("qa_").replace("holdout", "held-out set "), v)
+        for k, v in sorted(result.items())
+        if k.startswith("qa_holdout")
+    ]
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -356,14 +364,14 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|",
         f"| Q&A accuracy ({qa['cases']} questions) | {qa['accuracy']:.1%} |",
         f"| invented numbers in answers | {qa['invented_numbers']} |",
-        *(
-            [
-                f"| Q&A accuracy, held-out set ({h['cases']} questions) | {h['accuracy']:.1%} |",
-                f"| invented numbers, held-out set | {h['invented_numbers']} |",
-            ]
-            if (h := result.get("qa_holdout"))
-            else []
-        ),
+        *[
+            line
+            for key, h in _holdouts(result)
+            for line in (
+                f"| Q&A accuracy, {key} ({h['cases']} questions) | {h['accuracy']:.1%} |",
+                f"| invented numbers, {key} | {h['invented_numbers']} |",
+            )
+        ],
         f"| onboarding precision@5 ({ob['cases']} people) | {ob['precision@5']:.1%} |",
         f"| vague first message got a question ({ob['clarify_first_cases']}) | "
         f"{ob['clarify_first_asked']:.0%} |",
@@ -377,7 +385,7 @@ def markdown(result: dict[str, Any]) -> str:
     ]
     for kind, v in qa["by_kind"].items():
         lines.append(f"| {kind} | {v['cases']} | {v['accuracy']:.0%} |")
-    for label, part in (("", qa), (", held-out set", result.get("qa_holdout"))):
+    for label, part in (("", qa), *((f", {k}", h) for k, h in _holdouts(result))):
         if part and part["failures"]:
             lines += ["", f"Failed questions{label}:", ""]
             lines += [f"- {f['id']} ({f['why']}): “{f['question']}”" for f in part["failures"]]

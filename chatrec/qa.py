@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from chatrec.catalog import Catalog, Item
 from chatrec.constraints import Lexicon
@@ -41,7 +41,8 @@ _FEATURES = (
     "headphone jack|mesh|tri-band|dual-band|ethernet|airplay|chromecast|homekit|"
     "two-way audio|motion detection|color night vision|spatial audio|transparency mode|"
     "heart rate|ecg|sleep tracking|fast charging|expandable storage|sd card|hdmi arc|earc|"
-    "power bank|powerbank|backup battery|battery backup"
+    "power bank|powerbank|backup battery|battery backup|battery powered|battery-powered|battery|"
+    "iphone|android"
 )
 FEATURE_TERMS = sorted(_FEATURES.split("|"), key=len, reverse=True)
 _FEATURE_TERM = re.compile(
@@ -74,21 +75,24 @@ COMPARE = {
         r"\b(?:best|highest|top)[- ](?:rated|reviewed|rating)\b|\bbest reviews\b"
         r"|\bhighest (?:score|stars)\b|\bmost stars\b|\bbest one\b|\bwhich is (?:the )?best\b"
         r"|\b(?:rate[sd]?|rated|reviewed|scored?) (?:the )?(?:highest|best|top)\b"
+        r"|\b(?:go(?:ing)? )?by (?:the )?(?:ratings?|reviews?|stars)\b"
     ),
     "cheapest": re.compile(
         r"\bcheapest\b|\bleast expensive\b|\blowest[- ]priced?\b|\bmost affordable\b"
         r"|\bleast pricey\b|\bcosts? (?:the )?least\b|\blowest price\b"
+        r"|\bmost budget[- ]friendly\b|\bleast money\b"
     ),
     "most_expensive": re.compile(
         r"\bmost expensive\b|\bpriciest\b|\bhighest[- ]priced?\b|\bdearest\b"
-        r"|\bcosts? (?:the )?most\b|\bhighest price\b"
+        r"|\bcosts? (?:the )?most\b|\bhighest price\b|\bbiggest dent\b|\bmost money\b"
     ),
     "most_reviews": re.compile(
         r"\bmost (?:reviews|reviewed|ratings|popular)\b|\bmost people\b|\bbest[- ]selling\b"
     ),
     "difference": re.compile(
         r"\b(?:difference|diff)(?:s)? between\b|\bdiffer\b|\bcompare\b|\bcomparison\b|\bvs\.?\b"
-        r"|\bversus\b|\bhow do .{1,40} compare\b"
+        r"|\bversus\b|\bhow do .{1,40} compare\b|\bseparates?\b|\bsets? (?:\w+ ){0,4}apart\b"
+        r"|\bdifferent from\b"
     ),
 }
 # What no catalog can know: stock in a place, a delivery date to an address, future prices.
@@ -108,6 +112,10 @@ UNKNOWABLE = re.compile(
     r"|\b(?:other|most) (?:customers|people|shoppers|buyers) "
     r"(?:usually |also |often )?(?:buy|bought|get)\b"
     r"|\b(?:bought|buy) (?:along )?with\b"
+    r"|\bwhere(?:'s| is) (?:it|my order|my package|my parcel|my stuff)\b"
+    r"|\border (?:number |no\.? |#)?\d{3,}\b"
+    r"|\btrack(?:ing)? (?:my |an? )?(?:order|package|parcel)\b"
+    r"|\bsales (?:numbers|figures)\b|\bhow many (?:did you|have you|you) sold\b"
 )
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 # Words of a question that do not name a product.
@@ -251,6 +259,7 @@ def _fold(word: str) -> str:
 
 
 _ABBREVIATION = {"gen": "generation"}
+_CLAUSE = re.compile(r"[,;:!?]+|\.(?:\s|$)|\s[-–—]+\s")
 
 
 def title_words(title: str) -> set[str]:
@@ -294,6 +303,8 @@ class Resolver:
         self.similarity = similarity  # (text, item ids) -> scores, to order several fits
         self.words = {it.id: title_words(it.title) for it in catalog}
         self.vocab: set[str] = set().union(*self.words.values()) if self.words else set()
+        self._long = sorted(v for v in self.vocab if len(v) >= 4)  # fuzzy candidates
+        self._known: dict[str, bool] = {}
 
     def _has(self, word: str, words: set[str]) -> bool:
         word = _ABBREVIATION.get(word, word)
@@ -309,8 +320,24 @@ class Resolver:
         return any(len(w) >= 4 and fuzz.ratio(word, w) >= self.FUZZY for w in words)
 
     def known(self, word: str) -> bool:
-        """Whether any title has the word (typos and model-code parts included)."""
-        return self._has(word, self.vocab)
+        """Whether any title has the word (typos and model-code parts included); cached."""
+        if word not in self._known:
+            w = _ABBREVIATION.get(word, word)
+            if w in self.vocab:
+                hit = True
+            elif w.isdigit():
+                hit = False
+            elif len(w) >= 3 and any(c.isdigit() for c in w):
+                hit = any(v.endswith(w) or v.startswith(w) for v in self.vocab)
+            elif len(w) < 5:
+                hit = False
+            else:
+                hit = process.extractOne(w, self._long, scorer=fuzz.ratio, score_cutoff=self.FUZZY)
+                hit = hit is not None
+            if len(self._known) > 50_000:
+                self._known.clear()
+            self._known[word] = hit
+        return self._known[word]
 
     def name_like(self, word: str, original: str, nxt: str) -> bool:
         """An unknown word that still names a product: a model code ("v15"), a capitalised
@@ -362,7 +389,7 @@ class Resolver:
         ``prefer``: the categories of the conversation; a named product is looked for there
         first ("the Sony" while talking about soundbars).
         """
-        words = self.name_words(text, skip)
+        words = self._best_clause(text, self.name_words(text, skip))
         scoped = bool(categories or prefer)  # category words name the category, not a product
         cat_spans = [(a, b) for a, b, _ in self.lexicon.find(text.lower())] if scoped else []
         names = [(w, a, b) for w, a, b in words if not any(x <= a < y for x, y in cat_spans)]
@@ -424,6 +451,16 @@ class Resolver:
         found = best([it.id for it in self.catalog if fits(it.id)])
         if found:
             return self._pick(text, found, name)
+        # "the lg xboom go xg5 kayaking": a trailing word no title has, lower case and no
+        # model code, is talk when the words before it already name exactly one product
+        # (not so "the nintendo gamecube": "nintendo" alone names several).
+        tail = [w for w, a, b in names if not self.known(w) and text[a:b].islower()]
+        while tail and hard and hard[-1] == tail[-1] and hard[-1].isalpha():
+            hard.pop()
+            tail.pop()
+            unique = [it.id for it in self.catalog if hard and fits(it.id)]
+            if len(unique) == 1:
+                return self._pick(text, unique, name)
         if categories:
             # "the Apple TV 4K" is no TV: read the category words as part of the name.
             wide = self.resolve(text, (), in_play, skip)
@@ -441,6 +478,21 @@ class Resolver:
             key=lambda i: (-share[i], -(self.catalog.get(i).review_count or 0)),
         )
         return Resolution(missing=name, name=name, related=related[:3])
+
+    def _best_clause(
+        self, text: str, words: list[tuple[str, int, int]]
+    ) -> list[tuple[str, int, int]]:
+        """The name words of the one clause that names a product: the one with the most
+        words some title has ("hisense 55 u75k - does it do 144hz? want it for my ps5")."""
+        ends = [m.end() for m in _CLAUSE.finditer(text)]
+        if not ends or not words:
+            return words
+        clause = [sum(1 for e in ends if e <= a) for _, a, _b in words]
+        score: dict[int, int] = {}
+        for (w, _, _b), c in zip(words, clause, strict=True):
+            score[c] = score.get(c, 0) + int(self.known(w))
+        best = max(score, key=lambda c: (score[c], -c))
+        return [w for w, c in zip(words, clause, strict=True) if c == best]
 
     def _pick(self, text: str, ids: list[str], name: str) -> Resolution:
         if len(ids) == 1:
@@ -583,8 +635,9 @@ def difference_answer(items: Sequence[Item]) -> str:
         said = "; ".join(v for k, v in facts.items() if k in ("price", "rating", "discount"))
         lines.append(f"- The {label} {said or 'has no price or rating listed'}.")
     wa, wb = title_words(a.title), title_words(b.title)
-    only_a = [w for w in _WORD.findall(a.title.lower()) if _fold(w) not in wb]
-    only_b = [w for w in _WORD.findall(b.title.lower()) if _fold(w) not in wa]
+    # Whole title tokens ("10.5\"" stays one): split words would make new numbers ("10", "5").
+    only_a = [t for t in a.title.split() if _WORD.search(t.lower()) and not title_words(t) <= wb]
+    only_b = [t for t in b.title.split() if _WORD.search(t.lower()) and not title_words(t) <= wa]
     fa = {str(f) for f in a.attributes.get("features") or []}
     fb = {str(f) for f in b.attributes.get("features") or []}
     if only_a or only_b:

@@ -346,7 +346,7 @@ def run_store_eval(rec: ChatRecommender, eval_dir: Path) -> dict[str, Any]:
 def _holdouts(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """("held-out set", ...) entries: ``qa_holdout``, ``qa_holdout2``, ..."""
     return [
-        (k.removeprefix("qa_").replace("holdout", "held-out set "), v)
+        (("held-out set " + k.removeprefix("qa_holdout")).strip(), v)
         for k, v in sorted(result.items())
         if k.startswith("qa_holdout")
     ]

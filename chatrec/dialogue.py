@@ -158,7 +158,6 @@ _ORDINAL = {
 _NUMBER = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _NUMBER.update({"nine": 9, "ten": 10, "dozen": 12, "a dozen": 12, "hundred": 100})
 _NUMBER.update({"a hundred": 100, "thousand": 1000, "a thousand": 1000, "million": 10**6})
-_WORD_ONE = {"one": 1}
 _ORD = "|".join(sorted(_ORDINAL, key=len, reverse=True))
 _NOT_A_PICK = r"(?!\s+(?:time|thing|place|day|week|month|year|of|half|date|impression))"
 _FIRST_N = re.compile(
@@ -333,6 +332,7 @@ class Turn:
     # "compare:cheapest", "unknowable", ... or "" (all facts)
     options: tuple[str, ...] = ()  # several products fit the question: ask which
     missing: str = ""  # the question names a product we don't carry
+    name: str = ""  # the words that named the product(s) asked about ("apple watch series 9")
     problems: tuple[str, ...] = ()  # contradictions: we ask instead of recommending
     unsupported: tuple[str, ...] = ()  # what the catalog can't check: named, then ignored
     flags: tuple[str, ...] = ()  # injection, privacy, off_topic, language, markup, capped, binary
@@ -545,7 +545,7 @@ def _references(text: str, state: DialogueState, titles: Sequence[tuple[int, int
         want(o - 1 if o > 0 else o, m.span())
     for m in _NUM_REF.finditer(text):
         raw = m["n1"] or m["n2"] or m["n3"]
-        want((int(raw) if raw.isdigit() else _NUMBER.get(raw, _WORD_ONE.get(raw, 0))) - 1, m.span())
+        want((int(raw) if raw.isdigit() else {"one": 1, **_NUMBER}[raw]) - 1, m.span())
     if shown:
         m = _BOTH.search(text)
         if m and len(shown) >= 2:
@@ -957,7 +957,7 @@ def _qa_turn(
     if res is None:
         return None
     if res.missing:
-        return turn(asked, res.related, missing=res.missing)
+        return turn(asked, res.related, missing=res.missing, name=res.name)
     if carry and not asking:
         return None  # "do you have Sony TVs?": a request for a list
     if not (res.ids or res.options):
@@ -966,7 +966,7 @@ def _qa_turn(
         if len(res.ids) == 1:
             state.focus = res.ids[0]
         return turn(asked, res.ids)
-    return turn(asked, options=tuple(res.options))
+    return turn(asked, options=tuple(res.options), name=res.name)
 
 
 def _outside_years(c: Constraints, ctx: DialogueContext) -> str:

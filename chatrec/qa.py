@@ -150,16 +150,6 @@ _STOP_WORDS = """
 _STOP = frozenset(_STOP_WORDS.split())
 
 
-@dataclass(frozen=True)
-class Question:
-    """What a product question asks: a fact, a comparison, a policy or something unknowable."""
-
-    kind: str  # "fact" | "compare" | "policy" | "unknowable"
-    asked: str = ""  # fact: "price", "rating", "feature:bluetooth", ... or "" (all)
-    op: str = ""  # compare: best_rated, cheapest, most_expensive, most_reviews, difference
-    topic: str = ""  # policy topic
-
-
 def compare_op(text: str) -> str:
     low = text.lower()
     return next((op for op, p in COMPARE.items() if p.search(low)), "")
@@ -303,7 +293,6 @@ class Resolver:
         self.similarity = similarity  # (text, item ids) -> scores, to order several fits
         self.words = {it.id: title_words(it.title) for it in catalog}
         self.vocab: set[str] = set().union(*self.words.values()) if self.words else set()
-        self._long = sorted(v for v in self.vocab if len(v) >= 4)  # fuzzy candidates
         self._known: dict[str, bool] = {}
 
     def _has(self, word: str, words: set[str]) -> bool:
@@ -317,26 +306,17 @@ class Resolver:
             return any(w.endswith(word) or w.startswith(word) for w in words)
         if len(word) < 5:
             return False
-        return any(len(w) >= 4 and fuzz.ratio(word, w) >= self.FUZZY for w in words)
+        long = (w for w in words if len(w) >= 4)
+        return (
+            process.extractOne(word, long, scorer=fuzz.ratio, score_cutoff=self.FUZZY) is not None
+        )
 
     def known(self, word: str) -> bool:
         """Whether any title has the word (typos and model-code parts included); cached."""
         if word not in self._known:
-            w = _ABBREVIATION.get(word, word)
-            if w in self.vocab:
-                hit = True
-            elif w.isdigit():
-                hit = False
-            elif len(w) >= 3 and any(c.isdigit() for c in w):
-                hit = any(v.endswith(w) or v.startswith(w) for v in self.vocab)
-            elif len(w) < 5:
-                hit = False
-            else:
-                hit = process.extractOne(w, self._long, scorer=fuzz.ratio, score_cutoff=self.FUZZY)
-                hit = hit is not None
             if len(self._known) > 50_000:
                 self._known.clear()
-            self._known[word] = hit
+            self._known[word] = self._has(word, self.vocab)
         return self._known[word]
 
     def name_like(self, word: str, original: str, nxt: str) -> bool:

@@ -405,7 +405,6 @@ class ChatRecommender:
             for item_id, value, _ in rows:
                 (prof.like if value > 0 else prof.dislike)(item_id)
         if user and self.store is not None:
-            items = [r for r in reply.to_dict()["items"]]
             try:
                 self.store.save_turn(
                     user,
@@ -415,7 +414,7 @@ class ChatRecommender:
                     turn.text,
                     reply.text,
                     reply.intent,
-                    items,
+                    reply.to_dict()["items"],
                     prof.to_dict(),
                     rows,
                 )
@@ -565,7 +564,7 @@ class ChatRecommender:
             items = options
             listed = " ".join(map(str, range(1, len(options) + 1)))  # "1. …; 2. …"
             extra = f"{turn.text} {listed} {len(options)} {len(options) - qa.Resolver.MAX_OPTIONS}"
-            text = qa.options_question(options, self._name(turn), asked)
+            text = qa.options_question(options, turn.name, asked)
             cards = options[: qa.Resolver.MAX_OPTIONS]
             state.pending = asked or "all"
         elif asked.startswith("compare:"):
@@ -598,13 +597,6 @@ class ChatRecommender:
         q = self.embedder.encode_query([text])[0]
         rows = [self.catalog.position(i) for i in ids]
         return self.bundle.embeddings[rows] @ q
-
-    def _name(self, turn: Turn) -> str:
-        res = self.dialogue.resolver
-        if res is None:
-            return ""
-        r = res.resolve(turn.text)
-        return r.name if r is not None else ""
 
     def wishes(self, turn: Turn, state: DialogueState) -> str:
         """What the person asked for, in their words plus the constraints in force."""

@@ -236,6 +236,32 @@ def _cards(page) -> list[str]:
     return out
 
 
+def _cards_settle(page, expected: list[str], timeout_s: float = 60.0) -> list[str]:
+    """The cards on screen once they match `expected` or `timeout_s` passes: after a reload
+    Gradio renders the card slots one by one, so a single read can catch a half-drawn list."""
+    deadline = time.monotonic() + timeout_s
+    seen = _cards(page)
+    while seen != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        seen = _cards(page)
+    return seen
+
+
+def _stable_cards(page, quiet_s: float = 1.0, timeout_s: float = 60.0) -> list[str]:
+    """The cards once they have stayed the same for `quiet_s` (the list is still drawing when
+    the last text lands)."""
+    deadline = time.monotonic() + timeout_s
+    seen, since = _cards(page), time.monotonic()
+    while time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+        now = _cards(page)
+        if now != seen:
+            seen, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            break
+    return seen
+
+
 @pytest.mark.integration
 def test_a_new_person_in_a_real_browser(server: str) -> None:
     """Onboard, get picks, 👎 one and see the list change, ask about a pick, reload: the
@@ -257,7 +283,7 @@ def test_a_new_person_in_a_real_browser(server: str) -> None:
         page.locator("#card-5").first.wait_for(state="visible", timeout=180_000)
         # Wait for the explanations to finish streaming (the profile line updates last).
         expect(page.locator("#profile")).to_contain_text("Monitors", timeout=180_000)
-        before = _cards(page)
+        before = _stable_cards(page)
         assert len(before) == 5
         for title in before:
             it = _by_title(title)
@@ -267,7 +293,7 @@ def test_a_new_person_in_a_real_browser(server: str) -> None:
         page.locator("#down-1").first.click()
         expect(page.get_by_text(f"won't suggest {before[0]}")).to_be_visible(timeout=180_000)
         expect(page.locator("#profile")).to_contain_text("rather not see", timeout=180_000)
-        after = _cards(page)
+        after = _stable_cards(page)
         assert after and before[0] not in after and after != before
         page.screenshot(path=str(shots / "app-thumbs-down.png"), full_page=True)
 
@@ -277,7 +303,7 @@ def test_a_new_person_in_a_real_browser(server: str) -> None:
         expect(page.locator("#chat")).to_contain_text(
             f"{second.title} costs {price_text(second)}", timeout=120_000
         )
-        assert _cards(page) == after  # an answer keeps the picks on screen
+        assert _cards_settle(page, after) == after  # an answer keeps the picks on screen
         page.screenshot(path=str(shots / "app-question.png"), full_page=True)
 
         page.reload(wait_until="domcontentloaded")
@@ -285,7 +311,7 @@ def test_a_new_person_in_a_real_browser(server: str) -> None:
             f"{second.title} costs {price_text(second)}", timeout=60_000
         )
         expect(page.locator("#chat")).to_contain_text("I work from home", timeout=10_000)
-        assert _cards(page) == after
+        assert _cards_settle(page, after) == after
         page.screenshot(path=str(shots / "app-reloaded.png"), full_page=True)
         browser.close()
 

@@ -380,6 +380,14 @@ def train_reranker_cmd(
     ),
     examples: Annotated[int, typer.Option(min=8, help="Rerank examples.")] = 1800,
     max_minutes: Annotated[float, typer.Option(help="Stop (keeping the best) after this.")] = 50,
+    stop_after_steps: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Stop after this many steps (0: none), keeping the planned schedule: a short "
+            "run retraces a long one's first steps.",
+        ),
+    ] = 0,
     seed: int = 0,
     resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint.")] = False,
 ) -> None:
@@ -392,9 +400,14 @@ def train_reranker_cmd(
         examples=examples,
         product_examples=max(examples // 10, 1),
         max_minutes=max_minutes,
+        stop_after_steps=stop_after_steps,
         seed=seed,
     )
-    command = f"chatrec train reranker --catalog movies --examples {examples} --seed {seed}"
+    command = (
+        f"chatrec train reranker --catalog movies --examples {examples} "
+        f"--max-minutes {max_minutes:g} --seed {seed}"
+        + (f" --stop-after-steps {stop_after_steps}" if stop_after_steps else "")
+    )
     try:
         result = train_reranker(out, cfg, resume=resume, command=command)
     except USER_ERRORS as err:

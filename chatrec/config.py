@@ -113,6 +113,12 @@ class RerankConfig(_Stage):
     cross_encoder: str | None = Field(
         None, description="A trained cross-encoder folder (kind='cross_encoder')."
     )
+    ranked: bool = Field(
+        True,
+        description="Show the candidates in the retriever's order and say so in the prompt "
+        "(the LoRA adapter is trained this way: it reads the retriever's rank as well as the "
+        "items). Orders beyond the first (permutations > 1) are never called ranked.",
+    )
 
 
 class ExplainConfig(_Stage):

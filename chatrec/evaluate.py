@@ -239,6 +239,20 @@ def run_eval(
             tuned_vecs @ tuned.encode_query([rt.query_text(liked(u, st, 5), None)])[0]
         )
 
+    # Each (scorer, user, stage) is scored once: the recall cap, the rerankers' candidates and
+    # the MMR curve read the same scores again (the text scorers embed a query each time).
+    memo: dict[tuple[str, int, str], np.ndarray] = {}
+
+    def remembered(name: str, fn: Any) -> Any:
+        def score(u: int, st: str) -> np.ndarray:
+            if (name, u, st) not in memo:
+                memo[(name, u, st)] = fn(u, st)
+            return memo[(name, u, st)]
+
+        return score
+
+    scorers = {name: remembered(name, fn) for name, fn in scorers.items()}
+
     def lists(name: str, us: list[int], stage: str) -> tuple[list[list[int]], list[float]]:
         fn = scorers[name]
         return _timed(lambda u: top_k(fn(u, stage), split.history(u, stage)), us)
@@ -269,7 +283,9 @@ def run_eval(
         if v > best_v + 1e-9:
             best_w, best_v = w, v
     fused_name = f"transitions + {text_name}"
-    scorers[fused_name] = lambda u, st: parts(u, st)[0] + best_w * parts(u, st)[1]
+    scorers[fused_name] = remembered(
+        fused_name, lambda u, st: parts(u, st)[0] + best_w * parts(u, st)[1]
+    )
     val_ndcg[fused_name] = best_v
     say(f"validation NDCG@10: {val_ndcg}; fusion text weight {best_w}")
     retrievers = ["text: base MiniLM", "text: base MiniLM, query text",
@@ -293,7 +309,7 @@ def run_eval(
             "recall@50": float(np.mean([t in d for d, t in zip(deep, tg, strict=True)])),
         }
 
-    # ---- rerankers on the best retriever's top 20, shown in a seeded shuffle
+    # ---- rerankers on the best retriever's top 20, shown in its order (the prompt says so)
     def candidates(u: int, st: str) -> tuple[list[int], np.ndarray]:
         s = scorers[best_retriever](u, st)
         c = top_k(s, split.history(u, st))
@@ -331,11 +347,7 @@ def run_eval(
 
     def rerank_scores(score: Any, u: int, st: str) -> tuple[list[int], np.ndarray, np.ndarray]:
         cands, retr = candidates(u, st)
-        order = np.random.default_rng([seed, u]).permutation(len(cands))
-        shown = [items[cands[i]] for i in order]
-        s_disp = np.asarray(score(rerank_query(u, st), shown), dtype=np.float64)
-        s = np.empty(len(cands))
-        s[order] = s_disp
+        s = np.asarray(score(rerank_query(u, st), [items[i] for i in cands]), dtype=np.float64)
         return cands, retr, s
 
     fusion_weights: dict[str, float] = {}
@@ -401,7 +413,7 @@ def run_eval(
             "validation_users": len(tune_users),
             "best_retriever": best_retriever,
             "rerank_candidates": K_EVAL,
-            "rerank_display": "seeded shuffle per user",
+            "rerank_display": "the retriever's order (best first, as the GPT prompt says)",
             "rerank_wish": EVAL_WISH,
             "fusion_weights": fusion_weights,
             "text_fusion_weight": best_w,
@@ -461,7 +473,7 @@ def markdown(result: dict[str, Any]) -> str:
         f"Protocol: {p['split']}; ranking {p['ranking']}. {p['users']} of {p['users_total']} "
         f"test users; fusion weights and the best retriever chosen on the validation targets "
         f"of {p['validation_users']} users. Rerankers reorder the top {p['rerank_candidates']} "
-        f"of the best retriever ({p['best_retriever']}), shown in a {p['rerank_display']}, "
+        f"of the best retriever ({p['best_retriever']}), shown in {p['rerank_display']}, "
         f'with the wish "{p["rerank_wish"]}". Run time {p["seconds"] / 60:.1f} min.',
         "",
         "| " + " | ".join(h for _, h in REPORT_COLUMNS) + " |",

@@ -128,8 +128,10 @@ class VerbalizerReranker:
         self.config = config or RerankConfig()
         self.template = template
 
-    def prompt(self, query: RerankQuery, items: Sequence[Item]) -> str:
-        """The chat prompt that lists ``items`` in the given order as A, B, C, ..."""
+    def prompt(self, query: RerankQuery, items: Sequence[Item], ranked: bool | None = None) -> str:
+        """The chat prompt that lists ``items`` in the given order as A, B, C, ...
+
+        ``ranked`` (default: the config's): the prompt says the list is best-first."""
         if len(items) > len(LETTERS):
             raise ValueError(f"at most {len(LETTERS)} items fit one prompt, got {len(items)}")
         keep = self.config.history_titles
@@ -141,21 +143,26 @@ class VerbalizerReranker:
             history=history,
             disliked=disliked,
             candidates=[(LETTERS[i], describe(it)) for i, it in enumerate(items)],
+            ranked=self.config.ranked if ranked is None else ranked,
         )
         return self.generator.chat_prompt(messages)
 
-    def letter_logprobs(self, query: RerankQuery, items: Sequence[Item]) -> np.ndarray:
+    def letter_logprobs(
+        self, query: RerankQuery, items: Sequence[Item], ranked: bool | None = None
+    ) -> np.ndarray:
         """(n,) log p(letter) renormalised over the n letters shown; index = display position."""
         letters = list(LETTERS[: len(items)])
-        return _log_softmax(self.generator.choice_logprobs(self.prompt(query, items), letters))
+        prompt = self.prompt(query, items, ranked)
+        return _log_softmax(self.generator.choice_logprobs(prompt, letters))
 
     def order_logprobs(self, query: RerankQuery, items: Sequence[Item]) -> np.ndarray:
         """(p, n): row r holds each item's letter log-prob when shown in the r-th order of
         ``display_orders`` (row 0: as given). Columns follow ``items``."""
         n = len(items)
         rows = []
-        for order in display_orders(n, self.config.permutations):
-            lp = self.letter_logprobs(query, [items[i] for i in order])  # by display position
+        for r, order in enumerate(display_orders(n, self.config.permutations)):
+            shown = [items[i] for i in order]  # only the order as given is the retriever's
+            lp = self.letter_logprobs(query, shown, self.config.ranked and r == 0)
             row = np.empty(n)
             row[order] = lp  # back to item index
             rows.append(row)
@@ -412,8 +419,11 @@ def position_bias(
     agree (mean pairwise Kendall tau, top-1 agreement; 1.0 = order-independent). The
     ``debiased_*`` entries repeat the last three for the reranker's own scores, which average
     ``reranker.config.permutations`` orders (the same as the single-pass ones when that is 1).
-    Costs ``len(queries) * n_orders * permutations`` forward passes.
+    Costs ``len(queries) * n_orders * permutations`` forward passes. The shuffles are not the
+    retriever's order, so the prompt never calls them ranked.
     """
+    unranked = reranker.config.model_copy(update={"ranked": False})
+    reranker = VerbalizerReranker(reranker.generator, unranked, reranker.template)
     rng = np.random.default_rng(seed)
     width = max(len(items) for items in items_lists)
     mass, hits, counts = np.zeros(width), np.zeros(width), np.zeros(width)

@@ -103,9 +103,12 @@ def test_prompt_without_history_and_template_roles(tiny_catalog: Catalog) -> Non
     assert [letter for letter, _ in _LINE.findall(prompt)] == ["A", "B", "C"]
 
     messages = render_messages(
-        "rerank", wishes="x", history=[], disliked=[], candidates=[("A", "y")]
+        "rerank", wishes="x", history=[], disliked=[], candidates=[("A", "y")], ranked=True
     )
     assert [m["role"] for m in messages] == ["system", "user"]
+    assert "best guesses first" in messages[1]["content"]
+    unranked = VerbalizerReranker(FakeGenerator(), RerankConfig(ranked=False))
+    assert "best guesses first" not in unranked.prompt(RerankQuery("a TV"), items)
     assert all(m["content"] and not m["content"].startswith("\n") for m in messages)
     with pytest.raises(jinja2.UndefinedError):  # a missing variable never renders silently
         render_messages("rerank", wishes="x", candidates=[])

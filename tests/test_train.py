@@ -4,6 +4,7 @@ on a tiny random Llama with the real SmolLM2 tokenizer."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +102,28 @@ def test_examples_use_training_items_only_and_point_at_the_target() -> None:
     assert {"rerank", "cold_start", "refine"} <= set(c["by_kind"])
     cold = [e for e in ex if e.kind == "cold_start"]
     assert cold and all("They liked" not in e.messages[-1]["content"] for e in cold)
+
+
+def test_candidates_come_in_the_retrievers_order_and_misses_land_where_hits_do() -> None:
+    cat, sp = _movies(), _split()
+    ex = build_rerank_examples(sp, cat, _scores(40), 200, seed=5)
+    rank = {it.id: i for i, it in enumerate(cat.items)}  # _scores: item 0 scores best
+    hits, misses = [], []
+    for e in ex:
+        m = e.meta
+        others = [rank[c] for c in m["candidates"] if c != m["target"]]
+        assert others == sorted(others), m["candidates"]  # the retriever's order, best first
+        assert "our best guesses first" in e.messages[-1]["content"]
+        (hits if m["hit"] else misses).append(LETTERS.index(e.answer))
+    assert hits and misses
+    # A missed target sits only where some earlier hit sat: its letter says no more than rank.
+    assert set(misses) <= set(hits)
+    shuffled = build_rerank_examples(sp, cat, _scores(40), 40, seed=5, ranked=False)
+    assert any(
+        [rank[c] for c in e.meta["candidates"]] != sorted(rank[c] for c in e.meta["candidates"])
+        for e in shuffled
+    )
+    assert all("best guesses" not in e.messages[-1]["content"] for e in shuffled)
 
 
 def test_product_answers_quote_only_the_items_facts() -> None:
@@ -212,3 +235,21 @@ def test_lora_training_learns_the_letters_and_round_trips(tiny_lm: tuple, tmp_pa
         result["val_after"]["eval_ndcg@10"], abs=1e-6
     )
     assert torch.is_tensor(next(reloaded.parameters()))
+
+    # A run told to stop after 3 steps retraces the first 3 steps of the full run exactly (the
+    # schedule is the full run's), which is how a short rerun checks a shipped adapter.
+    short = train_lora(
+        add_lora(copy.deepcopy(base), cfg),
+        tok,
+        ex,
+        val,
+        tmp_path / "short",
+        replace(cfg, stop_after_steps=3),
+    )
+    assert short["steps"] == 3
+
+    def steps(path: Path) -> list[tuple]:
+        rows = [json.loads(line) for line in path.read_text().splitlines()]
+        return [(r["step"], r["loss"], r["learning_rate"]) for r in rows if "loss" in r][:3]
+
+    assert steps(tmp_path / "short" / "log.jsonl") == steps(tmp_path / "log.jsonl")

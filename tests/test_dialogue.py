@@ -386,7 +386,10 @@ def test_state_round_trips_through_json_and_gives_history(ctx: DialogueContext) 
     ],
 )
 def test_pathological_messages_are_read_quickly(ctx: DialogueContext, message: str) -> None:
+    # A catastrophic regex backtrack takes minutes on these; a sane reading takes ~20 ms idle.
+    # The bound is loose on purpose (a loaded 2-core CI box is 10x slower): this is a guard
+    # against blow-ups, not a speed target (those live in `chatrec bench`).
     t0 = time.perf_counter()
     turn = update(DialogueState("s"), message, ctx)
-    assert time.perf_counter() - t0 < 0.5
+    assert time.perf_counter() - t0 < 5.0
     assert len(turn.query) <= 2 * QUERY_CHARS

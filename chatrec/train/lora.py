@@ -186,7 +186,11 @@ def validate(model: Any, tokenizer: Any, items: Sequence[ValItem]) -> dict[str, 
 
 
 def add_lora(model: Any, cfg: LoraTrainConfig) -> Any:
-    """Wrap ``model`` with trainable LoRA on its top ``cfg.layers`` blocks (fp32 adapters)."""
+    """Wrap ``model`` with trainable LoRA on its top ``cfg.layers`` blocks (fp32 adapters).
+
+    The adapters' random initialisation is seeded by ``cfg.seed``: without it two runs of the
+    same command start from different LoRA weights and drift apart from the first step."""
+    import torch
     from peft import LoraConfig, get_peft_model
 
     n_layers = model.config.num_hidden_layers
@@ -198,6 +202,7 @@ def add_lora(model: Any, cfg: LoraTrainConfig) -> Any:
         layers_to_transform=list(range(max(n_layers - cfg.layers, 0), n_layers)),
         task_type="CAUSAL_LM",
     )
+    torch.manual_seed(cfg.seed)
     peft_model = get_peft_model(model, lora)
     for p in peft_model.parameters():
         if p.requires_grad:

@@ -263,15 +263,9 @@ def run_eval(
         val_ndcg[name] = _ndcg10(lists(name, tune_users, "valid")[0], val_targets)
     # Fusion of the collaborative source with the best text retriever, weight chosen on valid.
     text_name = "text: MiniLM + LoRA" if tuned is not None else "text: base MiniLM"
-    cache: dict[tuple[int, str], tuple[np.ndarray, np.ndarray]] = {}
 
     def parts(u: int, st: str) -> tuple[np.ndarray, np.ndarray]:
-        if (u, st) not in cache:
-            cache[(u, st)] = (
-                zscore(scorers["transitions"](u, st)),
-                zscore(scorers[text_name](u, st)),
-            )
-        return cache[(u, st)]
+        return zscore(scorers["transitions"](u, st)), zscore(scorers[text_name](u, st))
 
     best_w, best_v = 0.0, -1.0
     for w in FUSION_WEIGHTS[:-1]:

@@ -93,7 +93,11 @@ def build_pairs(
 
 
 def in_batch_loss(
-    model: Any, queries: Sequence[str], docs: Sequence[str], log_q: Sequence[float], cfg: Any
+    model: Any,
+    queries: Sequence[str],
+    docs: Sequence[str],
+    log_q: Sequence[float],
+    cfg: RetrieverTrainConfig,
 ) -> Any:
     """Softmax over the batch's documents for each query (its own document is the label);
     with ``cfg.logq`` each document's logit is lowered by its log sampling frequency."""

@@ -373,6 +373,89 @@ class TransformersGenerator:
         return logp[ids].cpu().numpy()
 
 
+def shared_depth(a: TransformersGenerator, b: TransformersGenerator) -> int:
+    """How many bottom decoder blocks (with the embeddings) ``a`` and ``b`` share, weight for
+    weight: a LoRA on the top blocks, merged, leaves the blocks below it as the base's.
+
+    0 when the two are not Llama-style decoders of one shape, or differ from the embeddings on.
+    """
+    import torch
+
+    ma, mb = getattr(a.model, "model", None), getattr(b.model, "model", None)
+    la, lb = getattr(ma, "layers", None), getattr(mb, "layers", None)
+    if la is None or lb is None or len(la) != len(lb) or a.model.config != b.model.config:
+        return 0
+
+    def same(x: Any, y: Any) -> bool:
+        px, py = list(x.parameters()), list(y.parameters())
+        return len(px) == len(py) and all(
+            p.shape == q.shape and p.dtype == q.dtype and torch.equal(p, q)
+            for p, q in zip(px, py, strict=True)
+        )
+
+    if not same(ma.embed_tokens, mb.embed_tokens):
+        return 0
+    depth = 0
+    while depth < len(la) and same(la[depth], lb[depth]):
+        depth += 1
+    return depth
+
+
+class SharedTrunk:
+    """Next-token log-probabilities of several generators that share their bottom blocks
+    (``shared_depth``), from ONE pass through those blocks per prompt: the base model and its
+    top-block LoRA score a prompt for little more than the cost of one.
+
+    ``choice_logprobs`` returns one array per generator, and ``last_seconds`` how long each
+    would have taken alone (the shared pass plus its own top blocks), so latencies stay honest.
+    The top blocks run as the model's own forward does (its rotary embedding and causal mask);
+    a test checks the result against each model's own forward.
+    """
+
+    def __init__(self, generators: Sequence[TransformersGenerator]):
+        if len(generators) < 2:
+            raise ValueError("a shared trunk needs at least two generators")
+        self.generators = list(generators)
+        self.depth = min(shared_depth(generators[0], g) for g in generators[1:])
+        if self.depth == 0:
+            raise ValueError("these generators share no bottom blocks")
+        self.last_seconds: list[float] = []
+
+    def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> list[np.ndarray]:
+        import time
+
+        import torch
+        from transformers.masking_utils import create_causal_mask
+
+        first = self.generators[0]
+        ids = first.choice_token_ids(choices)
+        tokens = first._encode([prompt])["input_ids"]  # (1, T)
+        trunk = first.model.model
+        with torch.inference_mode():
+            t0 = time.perf_counter()
+            h = trunk.embed_tokens(tokens)
+            pos = torch.arange(tokens.shape[1], device=h.device).unsqueeze(0)
+            mask = create_causal_mask(
+                config=trunk.config, inputs_embeds=h, attention_mask=None,
+                past_key_values=None, position_ids=pos,
+            )  # fmt: skip
+            rope = trunk.rotary_emb(h, position_ids=pos)
+            for layer in trunk.layers[: self.depth]:
+                h = layer(h, attention_mask=mask, position_ids=pos, position_embeddings=rope)
+            shared = time.perf_counter() - t0
+            out, self.last_seconds = [], []
+            for g in self.generators:
+                t1 = time.perf_counter()
+                x, m = h, g.model.model
+                for layer in m.layers[self.depth :]:
+                    x = layer(x, attention_mask=mask, position_ids=pos, position_embeddings=rope)
+                logits = g.model.lm_head(m.norm(x[:, -1:]))[0, -1]
+                logp = torch.log_softmax(logits.float(), dim=-1)[ids].cpu().numpy()
+                out.append(logp)
+                self.last_seconds.append(shared + time.perf_counter() - t1)
+        return out
+
+
 class OpenAIGenerator:
     """An OpenAI-compatible completions server (vLLM, llama.cpp server, ...)."""
 

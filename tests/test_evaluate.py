@@ -89,6 +89,8 @@ def test_eval_json_contract_every_row_on_a_slice(tmp_path: Path) -> None:
         assert name in systems
     for backbone in ("cross-encoder", "GPT zero-shot", "GPT LoRA"):
         assert sum(backbone in s for s in systems) == 2, systems  # pure and fused
+    # The GPT rows ran on one shared pass through the blocks the LoRA leaves as the base's.
+    assert any("20 bottom blocks" in line for line in out["log"]), out["log"]
     for r in out["rows"]:
         assert 0 <= r["ndcg@10"] <= r["recall@10"] <= r["recall@20"] <= 1
         assert r["invalid_item_rate"] == 0.0

@@ -106,7 +106,7 @@ def test_examples_use_training_items_only_and_point_at_the_target() -> None:
 
 def test_candidates_come_in_the_retrievers_order_and_misses_land_where_hits_do() -> None:
     cat, sp = _movies(), _split()
-    ex = build_rerank_examples(sp, cat, _scores(40), 200, seed=5)
+    ex = build_rerank_examples(sp, cat, _scores(40), 200, seed=5, misses=True)
     rank = {it.id: i for i, it in enumerate(cat.items)}  # _scores: item 0 scores best
     hits, misses = [], []
     for e in ex:
@@ -124,6 +124,21 @@ def test_candidates_come_in_the_retrievers_order_and_misses_land_where_hits_do()
         for e in shuffled
     )
     assert all("best guesses" not in e.messages[-1]["content"] for e in shuffled)
+
+
+def test_by_default_only_lists_the_retriever_really_produced_are_kept() -> None:
+    cat, sp = _movies(), _split()
+    ex = build_rerank_examples(sp, cat, _scores(40), 120, seed=5)
+    rank = {it.id: i for i, it in enumerate(cat.items)}
+    for e in ex:  # the target is among the top 20 by the retriever, listed in its order
+        ranks = [rank[c] for c in e.meta["candidates"]]
+        assert e.meta["hit"] and ranks == sorted(ranks)
+        assert ranks[LETTERS.index(e.answer)] == rank[e.meta["target"]]
+    skipped = sum(e.meta["skipped_misses"] for e in ex)
+    assert skipped > 0  # _scores' fixed top 20 misses many targets: those draws were dropped
+    c = card(ex, 5, "test")
+    assert c["misses_kept"] == 0
+    assert c["retriever_hit_rate"] == round(len(ex) / (len(ex) + skipped), 3) < 1.0
 
 
 def test_product_answers_quote_only_the_items_facts() -> None:

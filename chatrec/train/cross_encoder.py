@@ -34,8 +34,11 @@ def run(out_dir: Path = ADAPTER_DIR, examples: int = 1500, seed: int = 0) -> dic
     ml = movielens.load(runtime.cache_dir)
     split = leave_one_out(ml)
     source = CandidateSource.fit(split, ml.catalog, runtime=runtime)
-    # Pairs ignore the display order; ranked=False keeps the lists the shipped adapter had.
-    data = build_rerank_examples(split, ml.catalog, source.scores, examples, seed + 2, ranked=False)
+    # Pairs ignore the display order; ranked=False with misses kept (a missed target is still a
+    # positive pair) builds the lists the shipped adapter was trained on.
+    data = build_rerank_examples(
+        split, ml.catalog, source.scores, examples, seed + 2, ranked=False, misses=True
+    )
     rng = random.Random(seed)
     pairs = []
     for ex in data:

@@ -12,8 +12,12 @@ Kinds, per DESIGN.md's three uses:
   says something (vague, a genre, a decade, "something like X", or precise), and the next
   item they rated is the answer. Candidates are the retriever's top 20 for that history and
   wish, in the retriever's order (the prompt says so: the model learns to fuse that rank with
-  what it reads); if it missed the target, the target takes a position drawn from where the
-  retriever's hits land, so the letter tells no more than the retriever's rank.
+  what it reads). Only draws where the retriever found the target are kept (``misses=False``,
+  the reranker's default): at inference the list is the retriever's own, and a target swapped
+  into it is an item the retriever would not have listed, which teaches "pick the odd one
+  out" -- a cue the real lists never hold. With ``misses=True`` a missed target takes a
+  position drawn from where the retriever's hits land, so the letter tells no more than the
+  retriever's rank.
 - ``cold_start``: no history; the wish names the target's genres and decade.
 - ``refine``: two turns joined ("a comedy; only ones from the 90s"); the target fits both.
 - ``product_question``: a question about a store product, answered from its facts only, so
@@ -185,10 +189,13 @@ def build_rerank_examples(
     history_titles: int = 10,
     kinds: dict[str, float] | None = None,
     ranked: bool = True,
+    misses: bool = False,
 ) -> list[Example]:
     """``n`` rerank / cold-start / refine examples from training interactions only.
 
-    ``ranked``: candidates in the retriever's order, as the eval and the chat show them."""
+    ``ranked``: candidates in the retriever's order, as the eval and the chat show them.
+    ``misses``: keep draws whose target the retriever missed (swapped into the list); else
+    they are skipped, and the next example's ``meta["skipped_misses"]`` counts them."""
     kinds = kinds or {"rerank": 0.8, "cold_start": 0.1, "refine": 0.1}
     rng = random.Random(seed)
     hit_positions: list[int] = []
@@ -196,6 +203,7 @@ def build_rerank_examples(
     items = catalog.items
     out: list[Example] = []
     users = list(range(len(split.users)))
+    skipped = 0
     while len(out) < n:
         kind = rng.choices(names, weights)[0]
         u = rng.choice(users)
@@ -227,6 +235,9 @@ def build_rerank_examples(
             wish = f"Recommend a {GENRE_WORD[genre]}; only ones from the {decade}"
         scores = candidates(hist, None if style == "vague" else wish)
         cand, hit = _candidates(rng, scores, hist, target, ranked, hit_positions)
+        if not hit and not misses:
+            skipped += 1
+            continue
         shown = [items[i] for i in cand]
         out.append(
             Example(
@@ -244,9 +255,11 @@ def build_rerank_examples(
                     "liked": liked,
                     "disliked": disliked,
                     "candidates": [items[i].id for i in cand],
+                    "skipped_misses": skipped,
                 },
             )
         )
+        skipped = 0
     return out
 
 
@@ -294,13 +307,17 @@ def build_product_examples(store: Catalog, n: int, seed: int = 0) -> list[Exampl
 def card(examples: Sequence[Example], seed: int, source: str) -> dict[str, Any]:
     """Counts a dataset card reports: per kind, per wish style, retriever hit rate."""
     rer = [e for e in examples if e.n_choices]
+    hits = sum(e.meta["hit"] for e in rer)
+    draws = len(rer) + sum(e.meta.get("skipped_misses", 0) for e in rer)
     return {
         "seed": seed,
         "source": source,
         "examples": len(examples),
         "by_kind": dict(Counter(e.kind for e in examples)),
         "by_wish_style": dict(Counter(e.meta.get("style", "-") for e in rer)),
-        "retriever_hit_rate": round(sum(e.meta["hit"] for e in rer) / max(len(rer), 1), 3),
+        # of all the draws, skipped misses included: how often the retriever had the target
+        "retriever_hit_rate": round(hits / max(draws, 1), 3),
+        "misses_kept": len(rer) - hits,
         "answer_letters": dict(sorted(Counter(e.answer for e in rer).items())),
     }
 

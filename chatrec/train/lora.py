@@ -60,6 +60,7 @@ class LoraTrainConfig:
     )  # fmt: skip
     explain_weight: float = 0.2
     history_titles: int = 10
+    misses: bool = False  # keep examples whose target the retriever missed (swapped in)
     eval_steps: int = 50
     eval_users: int = 120
     patience: int = 3
@@ -323,6 +324,12 @@ def train_lora(
         "val_after": after,
         "steps": trainer.state.global_step,
         "best_checkpoint": trainer.state.best_model_checkpoint,
+        # every validation of the run (the last one is the best checkpoint, reloaded)
+        "val_curve": [
+            [e["step"], round(e["eval_ndcg@10"], 4)]
+            for e in trainer.state.log_history
+            if "eval_ndcg@10" in e
+        ][:-1],
         "stopped_by_budget": time.time() - t0 > cfg.max_minutes * 60,
         "seconds": round(seconds, 1),
     }

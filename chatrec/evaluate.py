@@ -173,46 +173,6 @@ def _sample(n: int, k: int | None, seed: int) -> list[int]:
     return sorted(np.random.default_rng(seed).choice(n, size=k, replace=False).tolist())
 
 
-class SharedLetters:
-    """The GPT rows' letter log-probs from one ``SharedTrunk`` pass per prompt.
-
-    The zero-shot model and its LoRA (top blocks only) read the same prompt; the blocks below
-    the LoRA are the base's, so they run once for both rows. Each row's scorer remembers every
-    (query, list) it was asked, and ``scorer(i).seconds`` holds what its last call would have
-    taken alone. Only the eval uses this: the chat runs one model.
-    """
-
-    def __init__(self, verbalizer: Any, trunk: Any):
-        self.verbalizer = verbalizer  # renders the prompt both rows read
-        self.trunk = trunk
-        self.memo: dict[tuple[Any, tuple[str, ...]], tuple[list[np.ndarray], list[float]]] = {}
-
-    @classmethod
-    def build(cls, verbalizer: Any, generators: list[Any]) -> SharedLetters | None:
-        """None when the generators share no blocks (then each row runs its own model)."""
-        from chatrec.generate import SharedTrunk
-
-        try:
-            return cls(verbalizer, SharedTrunk(generators))
-        except (ValueError, AttributeError):
-            return None
-
-    def scorer(self, i: int) -> Any:
-        from chatrec.rerank import LETTERS, _log_softmax
-
-        def score(query: Any, shown: list[Any]) -> np.ndarray:
-            key = (query, tuple(it.id for it in shown))
-            if key not in self.memo:
-                prompt = self.verbalizer.prompt(query, shown)
-                lps = self.trunk.choice_logprobs(prompt, list(LETTERS[: len(shown)]))
-                self.memo[key] = ([_log_softmax(lp) for lp in lps], list(self.trunk.last_seconds))
-            lps, secs = self.memo[key]
-            score.seconds = secs[i]  # type: ignore[attr-defined]
-            return lps[i]
-
-        return score
-
-
 def run_eval(
     users: int | None = None,
     llm: bool = True,
@@ -382,61 +342,65 @@ def run_eval(
         lk, dl = _history_titles(catalog, h, r, 10)
         return RerankQuery(EVAL_WISH, tuple(lk), tuple(dl))
 
-    rerankers: list[tuple[str, str, Any]] = []  # (system, backbone, scorer(query, items))
+    # (system, backbone, scorer(query, items), what it ran on: a shared-trunk view reports
+    # in ``last_seconds`` what the call would have taken alone)
+    rerankers: list[tuple[str, str, Any, Any]] = []
     if (cross_encoder_dir / "adapter_config.json").exists():
         from chatrec.rerank import CrossEncoderReranker
 
         ce = CrossEncoderReranker.from_adapter(cross_encoder_dir, runtime.device, 10)
-        rerankers.append(("cross-encoder (MiniLM, fine-tuned)", "BERT-style", ce.scores))
+        rerankers.append(("cross-encoder (MiniLM, fine-tuned)", "BERT-style", ce.scores, ce))
     else:
         say(f"no cross-encoder in {cross_encoder_dir}: its rows are skipped")
     if llm:
-        from chatrec.generate import TransformersGenerator
+        from chatrec.generate import SharedTrunk, TransformersGenerator
         from chatrec.rerank import VerbalizerReranker
 
         rcfg = RerankConfig(kind="verbalizer", history_titles=10)
-        zs = TransformersGenerator.from_config(GeneratorConfig(), runtime)
-        zs_rr = VerbalizerReranker(zs, rcfg)
-        gpt = [("GPT zero-shot (SmolLM2-135M)", zs_rr.letter_logprobs)]
+        gens: list[Any] = [TransformersGenerator.from_config(GeneratorConfig(), runtime)]
+        names = ["GPT zero-shot (SmolLM2-135M)"]
         if (reranker_adapter / "adapter_config.json").exists():
-            lora = TransformersGenerator.from_config(
-                GeneratorConfig(adapter=str(reranker_adapter)), runtime
-            )
-            gpt.append(("GPT LoRA (SmolLM2-135M)", VerbalizerReranker(lora, rcfg).letter_logprobs))
-            shared = SharedLetters.build(zs_rr, [zs, lora])
-            if shared is not None:
-                say(f"GPT rows: the {shared.trunk.depth} bottom blocks the LoRA leaves as the "
+            cfg = GeneratorConfig(adapter=str(reranker_adapter))
+            gens.append(TransformersGenerator.from_config(cfg, runtime))
+            names.append("GPT LoRA (SmolLM2-135M)")
+            try:  # the blocks below the LoRA are the base's: run them once for both rows
+                trunk = SharedTrunk(gens)
+                gens = [trunk.view(i) for i in range(len(gens))]
+                say(f"GPT rows: the {trunk.depth} bottom blocks the LoRA leaves as the "
                     "base's run once per prompt for both rows")  # fmt: skip
-                gpt = [(name, shared.scorer(i)) for i, (name, _) in enumerate(gpt)]
+            except ValueError:
+                pass  # each row runs its own model
         else:
             say(f"no reranker adapter in {reranker_adapter}: the GPT LoRA rows are skipped")
-        rerankers += [(name, "GPT-style", fn) for name, fn in gpt]
+        for name, gen in zip(names, gens, strict=True):
+            rr = VerbalizerReranker(gen, rcfg)
+            rerankers.append((name, "GPT-style", rr.letter_logprobs, gen))
 
     def rerank_scores(
-        score: Any, u: int, st: str
+        score: Any, ran_on: Any, u: int, st: str
     ) -> tuple[list[int], np.ndarray, np.ndarray, float]:
         """Candidates, their retriever scores, the reranker's, and the seconds this took (a
-        shared-trunk scorer reports what it would have taken alone)."""
+        shared-trunk view reports what it would have taken alone)."""
         t0 = time.perf_counter()
         cands, retr = candidates(u, st)
         t1 = time.perf_counter()
         s = np.asarray(score(rerank_query(u, st), [items[i] for i in cands]), dtype=np.float64)
-        alone = getattr(score, "seconds", None)
+        alone = getattr(ran_on, "last_seconds", None)
         secs = (t1 - t0) + (alone if alone is not None else time.perf_counter() - t1)
         return cands, retr, s, secs
 
     fusion_weights: dict[str, float] = {}
-    for system, backbone, score in rerankers:
+    for system, backbone, score, ran_on in rerankers:
         tuned_lists = {w: [] for w in FUSION_WEIGHTS}
         for u in bar(tune_users, f"{system} (valid)"):
-            cands, retr, s, _ = rerank_scores(score, u, "valid")
+            cands, retr, s, _ = rerank_scores(score, ran_on, u, "valid")
             for w in FUSION_WEIGHTS:
                 tuned_lists[w].append(_fuse_order(cands, retr, s, w))
         w_best = max(FUSION_WEIGHTS, key=lambda w: (_ndcg10(tuned_lists[w], val_targets), -w))
         fusion_weights[system] = w_best
         pure, fused, secs = [], [], []
         for u in bar(test_users, system):
-            cands, retr, s, sec = rerank_scores(score, u, "test")
+            cands, retr, s, sec = rerank_scores(score, ran_on, u, "test")
             secs.append(sec)
             pure.append(_fuse_order(cands, retr, s, 1.0))
             fused.append(_fuse_order(cands, retr, s, w_best))

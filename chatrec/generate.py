@@ -420,6 +420,11 @@ class SharedTrunk:
         if self.depth == 0:
             raise ValueError("these generators share no bottom blocks")
         self.last_seconds: list[float] = []
+        self.memo: dict[tuple[str, tuple[str, ...]], tuple[list[np.ndarray], list[float]]] = {}
+
+    def view(self, i: int) -> TrunkView:
+        """Generator ``i`` as a reranker reads a generator; see ``TrunkView``."""
+        return TrunkView(self, i)
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> list[np.ndarray]:
         import time
@@ -454,6 +459,31 @@ class SharedTrunk:
                 out.append(logp)
                 self.last_seconds.append(shared + time.perf_counter() - t1)
         return out
+
+
+class TrunkView:
+    """One generator of a ``SharedTrunk``, with the ``chat_prompt`` and ``choice_logprobs`` a
+    ``VerbalizerReranker`` reads. Every (prompt, choices) the trunk scores is kept in its
+    ``memo``, so the other views read that prompt for free; ``last_seconds`` is what the last
+    call would have taken this generator alone. The memo grows with every prompt: meant for
+    the eval's fixed set of users, not for a long-running chat.
+    """
+
+    def __init__(self, trunk: SharedTrunk, i: int):
+        self.trunk, self.i = trunk, i
+        self.last_seconds: float | None = None
+
+    def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
+        return self.trunk.generators[self.i].chat_prompt(messages)
+
+    def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray:
+        key = (prompt, tuple(choices))
+        if key not in self.trunk.memo:
+            logps = self.trunk.choice_logprobs(prompt, choices)
+            self.trunk.memo[key] = (logps, list(self.trunk.last_seconds))
+        logps, seconds = self.trunk.memo[key]
+        self.last_seconds = seconds[self.i]
+        return logps[self.i]
 
 
 class OpenAIGenerator:

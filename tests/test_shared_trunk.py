@@ -104,3 +104,22 @@ def test_the_shipped_lora_scored_on_the_shared_trunk_matches_its_own_forward() -
         want = gen.choice_logprobs(prompt, list("ABCD"))
         assert np.argsort(-lp).tolist() == np.argsort(-want).tolist()
         np.testing.assert_allclose(lp, want, atol=0.1)  # bfloat16 sums in another order
+
+
+def test_views_read_one_shared_pass_per_prompt(pair: tuple) -> None:
+    """The eval's GPT rows: each view scores like its own model, and a prompt one view has
+    scored costs the other nothing more."""
+    trunk = SharedTrunk(list(pair))
+    zs, lora = trunk.view(0), trunk.view(1)
+    for prompt in PROMPTS:
+        got_zs = zs.choice_logprobs(prompt, LETTERS)
+        calls = len(trunk.memo)
+        got_lora = lora.choice_logprobs(prompt, LETTERS)
+        assert len(trunk.memo) == calls  # read from the memo, no second pass
+        for gen, got in zip(pair, (got_zs, got_lora), strict=True):
+            gen.__dict__.pop("_prefix_cache", None)
+            np.testing.assert_allclose(got, gen.choice_logprobs(prompt, LETTERS), atol=1e-5)
+        assert zs.last_seconds > 0 and lora.last_seconds > 0
+    assert len(trunk.memo) == len(PROMPTS)
+    hi = [{"role": "user", "content": "hi"}]
+    assert lora.chat_prompt(hi) == pair[1].chat_prompt(hi)

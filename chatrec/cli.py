@@ -336,7 +336,7 @@ def audit(
             )
         except USER_ERRORS as err:
             _fail(err)
-        embedder, generator = rec.retriever.embedder, rec.generator
+        embedder, generator = rec.retriever.embedder, rec.explain_generator
         echo = (lambda line: typer.echo(line, err=True)) if verbose else None
         results.append(run_audit(rec, name, echo).to_dict())
     keys = ("invalid_items", "other_items_named", "unknown_titles", "invented_numbers")

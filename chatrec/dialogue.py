@@ -651,8 +651,17 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     q = text[:QUERY_CHARS]
     low = q.lower()
     spec_names = ctx.specs.available if ctx.specs is not None else None
-    said = parse(q, ctx.lexicon, ctx.newest_year, ctx.has_prices, spec_names)
     mentions = ctx.matcher.find(q) if ctx.matcher else []
+    # A title is a name, not a wish: "like Star Wars" asks for no War film, "Fargo (1996)" for
+    # no year. Constraints are read with the titles blanked out (same length: spans stay put);
+    # the search text keeps them.
+    untitled = q
+    for m in mentions:
+        untitled = untitled[: m.start] + " " * (m.end - m.start) + untitled[m.end :]
+    said = parse(untitled, ctx.lexicon, ctx.newest_year, ctx.has_prices, spec_names)
+    if mentions:
+        whole = parse(q, ctx.lexicon, ctx.newest_year, ctx.has_prices, spec_names)
+        said = replace(said, positive_text=whole.positive_text)
     refs = _references(low, state, [(m.start, m.end) for m in mentions])
     named = list(dict.fromkeys(m.item_id for m in mentions))
     unsupported = list(said.unsupported)

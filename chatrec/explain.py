@@ -11,8 +11,16 @@ Why it can be trusted:
   numbers that appear in the item's facts), and every text is checked again here, so an
   HTTP backend that cannot be guarded is held to the same rule;
 - titles: a text that names any catalog item other than the one explained is rejected;
-- a text that is empty, unfinished, says nothing about the item, or repeats the prompt's
-  instructions is rejected. Rejected texts are replaced by the template.
+- history: a text may say the person liked, watched or bought something only when they have
+  a history, and never of the item it explains (recommendations are items they have not had);
+- facts not given: a name (a capitalised word inside a sentence) found neither in the item's
+  title and facts nor in the request is rejected ("directed by John Wick"), and so is talk of
+  things the facts never hold: praise, awards, critics, cast, director; so is a text that
+  gives the item a genre or category of the catalog's that it does not have ("a horror film"
+  of a comedy);
+- a text that is empty, unfinished, repeats itself ("a film from 1969, a film from 1969"),
+  says nothing about the item, or repeats the prompt's instructions is rejected. Rejected
+  texts are replaced by the template.
 """
 
 from __future__ import annotations
@@ -35,6 +43,23 @@ _GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 2,499.99 yes; 3,79.9
 _WITH_YEAR = re.compile(r"\(\d{4}\)")
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
+# A claim about the person's past: "that you liked", "you've enjoyed", "your favourite".
+_PAST_LIKING = re.compile(
+    r"\b(?:you(?:'ve|\s+have|\s+had|\s+already|\s+really|\s+also)*\s+"
+    r"(?:liked|loved|enjoyed|adored|rated|watched|seen|saw|bought|purchased|owned)"
+    r"|your\s+(?:favou?rites?|past|previous|earlier|history))\b",
+    re.IGNORECASE,
+)
+# Things a small model likes to add that no item fact supports (the facts are genres, year,
+# price, rating and features): reception, awards, people.
+_UNSUPPORTED = re.compile(
+    r"\b(?:praised|acclaimed|acclaim|award\w*|oscars?|critics?|critically|beloved|"
+    r"masterpiece|box[- ]office|directed|director|starring|stars|cast|actors?|actress)\b",
+    re.IGNORECASE,
+)
+# A capitalised word inside a sentence (not after ". ", ": " or "- "): a name. Words in
+# capitals only are acronyms (RAM, HDR, II), not names.
+_CAPITALISED = re.compile(r"(?<![.!?:;\-(\"]\s)(?<!^)\b([A-Z][a-z][a-zA-Z]*)\b")
 # Words that carry no information about an item: an explanation made only of these says nothing.
 _STOP_WORDS = """
     a an and are as at be been but by can for from has have in is it its of on or so that the
@@ -185,13 +210,45 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
+def _foreign_categories(text: str, item: Item, categories: Iterable[str]) -> list[str]:
+    """The catalog's categories, other than the item's own, that ``text`` names (its own title
+    taken out first: "Mystery Science Theater 3000" is no claim of a Mystery)."""
+    said = f" {_plain(text).replace(_plain(item.title), ' ')} "
+    own = {_plain(c) for c in item.categories}
+    wrong = []
+    for c in categories:
+        p = _plain(c)
+        if p and p not in own and re.search(rf" {re.escape(p)}(?:s|es)? ", said):
+            wrong.append(c)
+    return wrong
+
+
+def _said_of_itself(text: str, claim: re.Match[str], own: str) -> bool:
+    """Whether a past-liking ``claim`` is about the item itself ("Contact ... that you liked",
+    "you loved Contact"): its own title in the same sentence before "that/which you ...", or
+    right after the claim."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, claim.start())), default=0)
+    before = text[start : claim.start()]
+    if re.search(r"\b(?:that|which)\s*$", before) and own and own in _plain(before):
+        return True
+    return bool(own) and _plain(text[claim.end() :]).startswith(own)
+
+
 def check(
     text: str,
     item: Item,
     mentions: Mentions | None,
     instructions: str = "",
+    history: Sequence[str] = (),
+    request: str = "",
+    categories: Iterable[str] = (),
 ) -> list[str]:
-    """Problems that make a generated explanation unusable (empty list: it may be shown)."""
+    """Problems that make a generated explanation unusable (empty list: it may be shown).
+
+    ``history`` is the titles the person liked, as the prompt showed them (empty: none);
+    ``request`` what they asked for (a name they used may be repeated); ``categories`` the
+    catalog's genres or categories (the text may give the item only its own).
+    """
     problems: list[str] = []
     if len(text.split()) < 4:
         return ["no complete sentence"]
@@ -214,6 +271,25 @@ def check(
     for quoted in _QUOTED.findall(text):
         if _plain(quoted) not in own:
             problems.append(f"quotes something that is not this item: {quoted!r}")
+    for m in _PAST_LIKING.finditer(text):
+        if not history:
+            problems.append(f"claims a history the person does not have: {m.group(0)!r}")
+        elif _said_of_itself(text, m, own):
+            problems.append(f"says the person already had this item: {m.group(0)!r}")
+    unsupported = sorted({m.lower() for m in _UNSUPPORTED.findall(text)})
+    if unsupported:
+        problems.append(f"says what the facts do not hold: {', '.join(unsupported)}")
+    known = _plain(" ".join([item.title, facts_text(item), request, *history])).split()
+    names = [w for w in _CAPITALISED.findall(text) if w.lower() not in known]
+    if names:
+        problems.append(f"names what the facts do not: {', '.join(dict.fromkeys(names))}")
+    wrong = _foreign_categories(text, item, categories)
+    if wrong:
+        problems.append(f"gives it a category it does not have: {', '.join(wrong)}")
+    said = _WORD.findall(text.lower())
+    grams = [" ".join(said[i : i + 3]) for i in range(len(said) - 2)]
+    if len(set(grams)) < len(grams):
+        problems.append("repeats itself")
     if not _words(text) & _words(f"{item.title} {facts_text(item)}"):
         problems.append("says nothing about the item")
     if instructions:
@@ -240,6 +316,7 @@ class Explainer:
     config: ExplainConfig = field(default_factory=ExplainConfig)
     mentions: Mentions | None = None
     kind: str = "item"
+    categories: tuple[str, ...] = ()  # the catalog's; a text may give an item only its own
 
     def messages(self, wishes: str, history: Sequence[str], item: Item) -> list[dict[str, str]]:
         return render_messages(
@@ -301,7 +378,17 @@ class Explainer:
             problems: tuple[str, ...] = ()
             if i in llm:
                 text = finish(raw[i])
-                problems = tuple(check(text, item, self.mentions, instructions))
+                problems = tuple(
+                    check(
+                        text,
+                        item,
+                        self.mentions,
+                        instructions,
+                        history=list(history)[-5:],
+                        request=wishes,
+                        categories=self.categories,
+                    )
+                )
                 if not problems:
                     yield ExplainEvent(i, text, final=True, source="llm")
                     continue

@@ -107,7 +107,13 @@ class ChatRecommender:
         generator: Generator | None = None,
         reranker: Reranker | None = None,
         store: Store | None = None,
+        explain_generator: Generator | None = None,
     ):
+        """``generator`` reranks (with the catalog's LoRA adapter merged, when it has one);
+        ``explain_generator`` writes the explanations (default: ``generator``). The reranking
+        adapter is trained to answer with a letter, not to explain: with it, explanations
+        claimed a history the person did not have and repeated the year ("a 1969 film from
+        1969, a film from 1969"), so ``from_pretrained`` gives the explainer the base model."""
         self.store = store
         self.config = resolve_adapter(config or ChatRecConfig(), bundle.catalog.name)
         self.bundle = bundle
@@ -123,6 +129,7 @@ class ChatRecommender:
             # Several products fit a question: the closest by embedding is listed first.
             self.dialogue.resolver.similarity = self._similarity
         self.generator = generator
+        self.explain_generator = explain_generator or generator
         rcfg = self.config.rerank
         if rcfg.kind == "auto":
             kind = "verbalizer" if self.config.generator.adapter else "none"
@@ -132,10 +139,11 @@ class ChatRecommender:
             reranker = build_reranker(rcfg, generator)
         self.reranker = reranker
         self.explainer = Explainer(
-            generator if self.config.explain.use_llm else None,
+            self.explain_generator if self.config.explain.use_llm else None,
             self.config.explain,
             self.dialogue.matcher,
             kind="film" if self.catalog.name == "movies" else "product",
+            categories=tuple(sorted({c for it in self.catalog for c in it.categories})),
         )
         # Sessions in memory, least recently used dropped first; with a store and a user
         # they are also saved after every turn and reloaded from there.
@@ -160,7 +168,9 @@ class ChatRecommender:
         """Load (or build, when missing or stale) the catalog's bundle and the models.
 
         Args:
-            generator: a loaded language model to share (e.g. between catalogs).
+            generator: a loaded language model to share (e.g. between catalogs). When the
+                catalog has a reranking adapter and ``generator`` is the base model, the base
+                writes the explanations and the adapter is loaded beside it.
             llm: load the generator (config.generator) when none is given; False gives the
                 fast path: retriever order and fact templates.
             store: where users' sessions, feedback and profiles persist (None: memory only).
@@ -176,14 +186,24 @@ class ChatRecommender:
         bundle = bundles.load_or_build(
             runtime.artifacts_dir, cat, embedder, config.embed, config.index, rebuild, progress
         )
+        explainer: Generator | None = None
         if not llm:
             generator = None
         elif generator is None or getattr(generator, "adapter", None) != config.generator.adapter:
             # A shared model with another adapter (or none) would rank with the wrong weights.
             from chatrec.generate import TransformersGenerator
 
+            if generator is not None and getattr(generator, "adapter", None) is None:
+                explainer = generator  # the shared base model explains
             generator = TransformersGenerator.from_config(config.generator, runtime)
-        return cls(bundle, embedder, lexicon, config, generator, store=store)
+        if generator is not None and explainer is None and getattr(generator, "adapter", None):
+            from chatrec.generate import TransformersGenerator
+
+            base = config.generator.model_copy(update={"adapter": None})
+            explainer = TransformersGenerator.from_config(base, runtime)
+        return cls(
+            bundle, embedder, lexicon, config, generator, store=store, explain_generator=explainer
+        )
 
     def session(self, session_id: str | None, user: str | None = None) -> DialogueState:
         """The dialogue state of a session (new when unknown). With a user and a store, a

@@ -87,10 +87,20 @@ def test_generated_explanations_stay_grounded(real_runtime: RuntimeConfig) -> No
     """A slice with the real language model reranking and explaining (the full run is
     `chatrec audit`, minutes on this CPU)."""
     rec = ChatRecommender.from_pretrained("movies", runtime=real_runtime)
+    # The LoRA adapter reranks; the base model explains (the adapter only learned letters).
+    assert rec.generator.adapter and rec.explain_generator.adapter is None
+    assert rec.explainer.generator is rec.explain_generator
     res = audit(rec, "movies", sessions=[["a thriller from the 70s"], ["a western"]])
     assert res.explanations >= 6 and res.llm_explanations + res.template_fallbacks == 6
     _check(res)
+    guest = rec.chat("a sci-fi film from the 90s", session_id="a-new-guest")
+    for it in guest.items:  # someone with no history is never told what they liked
+        assert "you liked" not in it.explanation.lower(), it.explanation
     store = ChatRecommender.from_pretrained(
-        "store", runtime=real_runtime, embedder=rec.retriever.embedder, generator=rec.generator
+        "store",
+        runtime=real_runtime,
+        embedder=rec.retriever.embedder,
+        generator=rec.explain_generator,
     )
+    assert store.generator is rec.explain_generator  # shared, not loaded again
     _check(audit(store, "store", sessions=[["a TV under $500"], ["cheap wireless headphones"]]))

@@ -47,6 +47,7 @@ def films() -> DialogueContext:
         ("f4", "Toy Story (1995)", 1995, ("Animation", "Children's", "Comedy"), 450),
         ("f5", "Heat (1995)", 1995, ("Action", "Crime", "Thriller"), 150),
         ("f6", "Casablanca (1942)", 1942, ("Drama", "Romance", "War"), 240),
+        ("f7", "Star Wars (1977)", 1977, ("Action", "Adventure", "Sci-Fi"), 583),
     ]
     items = [
         Item(id=i, title=t, year=y, categories=c, rating=4.0, review_count=n)
@@ -185,6 +186,18 @@ def test_more_like_a_named_title_starts_a_new_request(films: DialogueContext) ->
     assert t.like == ("f2",)
     t = update(s, "something like Heat but from the 70s", films)
     assert t.like == ("f5",) and (t.constraints.year_min, t.constraints.year_max) == (1970, 1979)
+
+
+def test_a_title_is_a_name_not_a_genre_or_a_year(films: DialogueContext) -> None:
+    """ "like Star Wars" once asked for War films (Casablanca came first)."""
+    t = update(DialogueState("s"), "something like Star Wars", films)
+    assert t.like == ("f7",) and t.constraints.categories == ()
+    t = update(DialogueState("s"), "more like Star Wars (1977)", films)
+    assert t.constraints.year_min is None and t.constraints.year_max is None
+    t = update(DialogueState("s"), "a war film like Star Wars, from the 40s", films)
+    assert t.constraints.categories == ("War",)
+    assert (t.constraints.year_min, t.constraints.year_max) == (1940, 1949)
+    assert "star wars" in t.constraints.positive_text  # the search text keeps the title
 
 
 def test_negative_feedback_rejects_for_the_whole_session(ctx: DialogueContext) -> None:

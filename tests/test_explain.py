@@ -112,7 +112,8 @@ def test_check_rejects_invented_numbers_other_titles_and_empty_talk(
         "says nothing about the item"
     ]
     assert check('Like "Blade Runner", this 4K LED TV has smart apps.', tv, lookup) == [
-        "quotes something that is not this item: 'Blade Runner'"
+        "quotes something that is not this item: 'Blade Runner'",
+        "names what the facts do not: Blade, Runner",
     ]
     assert check('The "Acme 50" 4K LED TV has smart apps.', tv, lookup) == []
     assert check("A 4K LED TV under $2,99.99 with smart apps.", tv, lookup)[0] == (
@@ -120,9 +121,9 @@ def test_check_rejects_invented_numbers_other_titles_and_empty_talk(
     )
     film = Item(id="m1", title="Vertigo (1958)", year=1958, categories=("Thriller",))
     assert check("Vertigo (1958) is a Thriller from 1958.", film, lookup) == []
-    assert check("A Thriller starring James Bond (1958) in 1958.", film, lookup) == [
+    assert check("A Thriller starring James Bond (1958) in 1958.", film, lookup)[0] == (
         "names a title that is not this item: 'A Thriller starring James Bond (1958)'"
-    ]
+    )
     rules = "Use only the facts given and never name any other title please."
     said = "I must use only the facts given and never name any other title, 4K TV."
     assert "repeats the instructions" in check(said, tv, lookup, rules)
@@ -193,3 +194,86 @@ def test_explain_prompt_renders_with_and_without_history(tvs: list[Item]) -> Non
         "explain", kind="film", wishes="x", history=[], title="T", facts="released 1999"
     )
     assert "They liked" not in bare[1]["content"] and "film" in bare[0]["content"]
+
+
+def test_check_rejects_a_liking_the_person_never_stated() -> None:
+    contact = Item(id="m1", title="Contact (1997)", year=1997, categories=("Sci-Fi", "Drama"))
+    # What the fine-tuned model wrote for a new guest with no history (stop 11's make run).
+    said = "Contact (1997) is a 1997 film from 1997 that you liked."
+    assert check(said, contact, None) == ["claims a history the person does not have: 'you liked'"]
+    for text in (
+        "A Sci-Fi Drama from 1997, like the films you've enjoyed.",
+        "Your favourite kind of Sci-Fi: a Drama from 1997.",
+    ):
+        assert check(text, contact, None)[0].startswith("claims a history"), text
+    # With a history, a claim about what they liked is allowed, but not about this very item:
+    # a recommendation is something they have not had.
+    liked = ["Star Wars (1977)"]
+    ok = "A 1997 Sci-Fi Drama, like the space films you liked."
+    assert check(ok, contact, None, history=liked) == []
+    assert check(said, contact, None, history=liked) == [
+        "says the person already had this item: 'you liked'"
+    ]
+    assert check("Since you loved Contact (1997), a Sci-Fi Drama.", contact, None, history=liked)
+    assert check("A Sci-Fi Drama from 1997 for you.", contact, None) == []
+
+
+def test_an_explanation_claiming_a_history_falls_back_to_the_template(
+    tiny_catalog: Catalog, tvs: list[Item]
+) -> None:
+    said = f"The {tvs[0].title} is a 4K LED TV that you bought before."
+    gen = ScriptedGenerator({tvs[0].title: said})
+    ex = Explainer(gen, ExplainConfig(n_llm=1), TitleLookup(tiny_catalog), kind="product")
+    guest = ex.explain("a tv", [], tvs[:1], Constraints())[0]
+    assert guest.source == "template" and guest.text == template(tvs[0], Constraints())
+    assert guest.problems[0].startswith("claims a history the person does not have")
+
+
+def test_check_rejects_invented_people_praise_and_repetition() -> None:
+    """What the base and the fine-tuned SmolLM2 wrote for real picks (2026-11-24)."""
+    film = Item(id="m", title="Contact (1997)", year=1997, categories=("Drama", "Sci-Fi"))
+    west = Item(id="w", title="The Wild Bunch (1969)", year=1969, categories=("Western",))
+    wish = "an old western"
+    assert check("Contact (1997) is a 1997 sci-fi film directed by John Wick.", film, None) == [
+        "says what the facts do not hold: directed",
+        "names what the facts do not: John, Wick",
+    ]
+    praised = "The Wild Bunch (1969) is a classic western film that has been widely praised."
+    assert check(praised, west, None, request=wish) == ["says what the facts do not hold: praised"]
+    loop = "The Wild Bunch (1969) is a 1969 film from 1969, a film from 1969, a film from 1969."
+    assert check(loop, west, None, request=wish) == ["repeats itself"]
+    assert check("A Western from 1969, in France.", west, None, request=wish) == [
+        "names what the facts do not: France"
+    ]
+    # Names from the title, the facts or the request are the person's own words: allowed.
+    fine = "The Wild Bunch (1969) is a classic Western, the old kind you asked for."
+    assert check(fine, west, None, request=wish) == []
+    war = Item(id="c", title="Casablanca (1942)", year=1942, categories=("Drama", "War"))
+    said = "Casablanca (1942) is a War drama set in World War Two, as you asked."
+    assert check(said, war, None, request="a film about world war two") == []
+
+
+def test_check_rejects_a_genre_the_item_does_not_have() -> None:
+    genres = ("Comedy", "Drama", "Film-Noir", "Horror", "Mystery", "Sci-Fi")
+    mst = Item(
+        id="m",
+        title="Mystery Science Theater 3000: The Movie (1996)",
+        year=1996,
+        categories=("Comedy", "Sci-Fi"),
+    )
+    said = f"{mst.title} is a comedy-drama film with elements of sci-fi and horror."
+    assert check(said, mst, None, categories=genres) == [
+        "gives it a category it does not have: Drama, Horror"
+    ]
+    # Its own title says "Mystery": that is no claim of the genre.
+    assert check(f"{mst.title} is a Sci-Fi Comedy from 1996.", mst, None, categories=genres) == []
+    wolf = Item(
+        id="w",
+        title="An American Werewolf in London (1981)",
+        year=1981,
+        categories=("Comedy", "Horror"),
+    )
+    noir = "An American Werewolf in London (1981) is a horror film from the 1981 film noir."
+    assert check(noir, wolf, None, categories=genres) == [
+        "gives it a category it does not have: Film-Noir"
+    ]

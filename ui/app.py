@@ -110,7 +110,9 @@ class Recommenders:
                 kwargs = dict(self.kwargs)
                 if shared is not None:  # one embedder, language model and database for all
                     kwargs["embedder"] = shared.retriever.embedder
-                    kwargs["generator"] = shared.generator
+                    # The base model (the explainer's); a catalog with a reranking adapter
+                    # loads its adapter beside it.
+                    kwargs["generator"] = shared.explain_generator
                     kwargs["llm"] = shared.generator is not None
                     kwargs["store"] = shared.store
                 self._loaded[catalog] = self.factory(catalog, **kwargs)

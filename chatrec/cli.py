@@ -462,6 +462,13 @@ def eval_cmd(
     ] = None,
     out: Annotated[Path, typer.Option(help="Report folder.")] = Path("bench/eval"),
     seed: int = 0,
+    display: Annotated[
+        str,
+        typer.Option(
+            help="How rerankers see the top 20: 'ranked' (the retriever's order, as in the "
+            "chat) or 'shuffled' (a seeded random order: the models' own ranking)."
+        ),
+    ] = "ranked",
 ) -> None:
     """Every backbone side by side on the fixed protocol; writes JSON, Markdown and plots.
 
@@ -477,7 +484,12 @@ def eval_cmd(
     _movies_only(catalog, "the offline evaluation")
     try:
         result = run_eval(
-            users=users, llm=llm, val_users=val_users, seed=seed, progress=not as_json
+            users=users,
+            llm=llm,
+            val_users=val_users,
+            seed=seed,
+            progress=not as_json,
+            display=display,
         )
     except USER_ERRORS as err:
         _fail(err)

@@ -167,6 +167,22 @@ def _fuse_order(cands: list[int], retr: np.ndarray, rer: np.ndarray, w: float) -
     return [cands[i] for i in np.argsort(-fuse(retr, rer, w), kind="stable")]
 
 
+DISPLAYS = {
+    "ranked": "the retriever's order (best first, as the GPT prompt says)",
+    "shuffled": "a seeded random order per user (the same for every reranker; the GPT prompt "
+    "makes no claim of order)",
+}
+
+
+def display_order(n: int, display: str, seed: int, user: int, stage: str) -> np.ndarray:
+    """The order the rerankers are shown a user's candidates in (indices into the
+    retriever's list): as ranked, or a shuffle seeded by (seed, user, stage)."""
+    if display == "ranked":
+        return np.arange(n)
+    rng = np.random.default_rng([seed, user, 0 if stage == "valid" else 1])
+    return rng.permutation(n)
+
+
 def _sample(n: int, k: int | None, seed: int) -> list[int]:
     if k is None or k >= n:
         return list(range(n))
@@ -184,8 +200,14 @@ def run_eval(
     cross_encoder_dir: Path | None = None,
     conversations: bool = True,
     progress: bool = True,
+    display: str = "ranked",
 ) -> dict[str, Any]:
     """Every system on the same leave-one-out split; returns {"protocol", "rows", ...}.
+
+    ``display``: how the rerankers are shown the retriever's top 20. "ranked" (the chat's
+    way): in the retriever's order, the GPT prompt saying so. "shuffled": in a seeded random
+    order per user and stage (the same for every reranker), the prompt making no claim of
+    order: the model's own ranking, without the retriever's order to lean on.
 
     ``users``: evaluate a seeded sample of that many test users (None: all 943). Fusion
     weights and the best retriever are chosen on the VALIDATION targets of ``val_users``
@@ -205,6 +227,8 @@ def run_eval(
     from chatrec.train import retriever as rt
     from chatrec.train.data import EVAL_WISH, _history_titles
 
+    if display not in DISPLAYS:
+        raise ValueError(f"display must be one of {', '.join(DISPLAYS)}, not {display!r}")
     t_start = time.time()
     runtime = runtime or RuntimeConfig()
     reranker_adapter = reranker_adapter or rr.ADAPTER_DIR
@@ -372,6 +396,8 @@ def run_eval(
                 pass  # each row runs its own model
         else:
             say(f"no reranker adapter in {reranker_adapter}: the GPT LoRA rows are skipped")
+        if display == "shuffled":
+            rcfg = rcfg.model_copy(update={"ranked": False})
         for name, gen in zip(names, gens, strict=True):
             rr = VerbalizerReranker(gen, rcfg)
             rerankers.append((name, "GPT-style", rr.letter_logprobs, gen))
@@ -383,8 +409,11 @@ def run_eval(
         shared-trunk view reports what it would have taken alone)."""
         t0 = time.perf_counter()
         cands, retr = candidates(u, st)
+        order = display_order(len(cands), display, seed, u, st)
         t1 = time.perf_counter()
-        s = np.asarray(score(rerank_query(u, st), [items[i] for i in cands]), dtype=np.float64)
+        shown = np.asarray(score(rerank_query(u, st), [items[cands[i]] for i in order]))
+        s = np.empty(len(cands), dtype=np.float64)
+        s[order] = shown  # back to the retriever's order
         alone = getattr(ran_on, "last_seconds", None)
         secs = (t1 - t0) + (alone if alone is not None else time.perf_counter() - t1)
         return cands, retr, s, secs
@@ -462,7 +491,7 @@ def run_eval(
             "validation_users": len(tune_users),
             "best_retriever": best_retriever,
             "rerank_candidates": K_EVAL,
-            "rerank_display": "the retriever's order (best first, as the GPT prompt says)",
+            "rerank_display": DISPLAYS[display],
             "rerank_wish": EVAL_WISH,
             "fusion_weights": fusion_weights,
             "text_fusion_weight": best_w,

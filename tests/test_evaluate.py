@@ -117,3 +117,14 @@ def test_eval_json_contract_every_row_on_a_slice(tmp_path: Path) -> None:
         assert r["invalid_item_rate"] == 0.0
     assert out["conversational"]["cases"] >= 50
     assert (tmp_path / "eval.md").exists() and (tmp_path / "ndcg10.png").exists()
+
+
+def test_shuffled_display_is_one_seeded_order_per_user_and_stage() -> None:
+    from chatrec.evaluate import display_order
+
+    assert display_order(20, "ranked", 0, 7, "test").tolist() == list(range(20))
+    a = display_order(20, "shuffled", 0, 7, "test")
+    assert sorted(a.tolist()) == list(range(20)) and a.tolist() != list(range(20))
+    assert display_order(20, "shuffled", 0, 7, "test").tolist() == a.tolist()  # every row
+    assert display_order(20, "shuffled", 0, 8, "test").tolist() != a.tolist()
+    assert display_order(20, "shuffled", 0, 7, "valid").tolist() != a.tolist()

@@ -23,6 +23,7 @@ import platform
 import resource
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -128,7 +129,8 @@ def bench_rerank(rec: Any, runs: int = 10) -> dict[str, Any]:
         "compute_floor_ms": round(floor_s * 1000, 1),
         "p50_over_floor": round(stats["p50_ms"] / (floor_s * 1000), 2),
         "with_cached_history_prefix": _ms(cached),
-        # Zero-shot, the model's letter scores follow the display position (uniform = 0.05).
+        # How far the letter scores follow the display position (uniform = 0.05) and whether
+        # two shuffled orders of one list get the same ranking.
         "position_bias": {
             k: v
             for k, v in position_bias(reranker, queries, pools, n_orders=4).items()
@@ -175,7 +177,8 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
     from chatrec.generate import TransformersGenerator
     from chatrec.recommender import ChatRecommender
 
-    # The verbalizer is on for the whole benchmark, as it is with a LoRA adapter: the worst case.
+    # The verbalizer is on for the whole benchmark, as it is with a LoRA adapter: the worst case
+    # for the store. Movies load as in the app: the shipped adapter ranks, the base explains.
     cfg = ChatRecConfig().model_copy(
         update={"rerank": ChatRecConfig().rerank.model_copy(update={"kind": "verbalizer"})}
     )
@@ -196,6 +199,12 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
         },
         "generator": cfg.generator.model,
         "rerank_kind": cfg.rerank.kind,
+        # The movie reranker's adapter (None: the base model ranks); the base model explains.
+        "movies_rerank_adapter": (
+            Path(str(movies.config.generator.adapter)).name
+            if movies.config.generator.adapter
+            else None
+        ),
         "generator_quantize": cfg.generator.quantize,
         "generator_load_s": round(load_s, 2),
         "rerank": bench_rerank(movies, runs),

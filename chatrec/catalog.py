@@ -106,6 +106,7 @@ class Catalog:
         self.items: list[Item] = list(items)
         self.source = source
         self._pos = {it.id: i for i, it in enumerate(self.items)}
+        self._twins: dict[str, tuple[str, ...]] | None = None
         if len(self._pos) != len(self.items):
             raise ValueError(f"catalog {name!r} has duplicate ids")
 
@@ -123,6 +124,41 @@ class Catalog:
 
     def position(self, item_id: str) -> int:
         return self._pos[item_id]
+
+    def listing(self, item_id: str) -> tuple[Any, ...]:
+        """What a person sees of an item, without its id and crowd figures (rating, reviews).
+
+        Two ids with the same listing are one thing to a person: MovieLens-100k has 18 films
+        under two ids each ("Chasing Amy (1997)" is 246 and 268). Same-titled store laptops
+        whose descriptions differ (16 vs 32 GB) are different listings.
+        """
+        it = self.get(item_id)
+        return (
+            it.title.casefold(),
+            it.categories,
+            it.text,
+            it.price,
+            it.price_max,
+            it.year,
+            it.addon,
+        )
+
+    def twins(self, item_id: str) -> tuple[str, ...]:
+        """The other ids with the same ``listing`` (usually none)."""
+        if self._twins is None:
+            groups: dict[tuple[Any, ...], list[str]] = {}
+            for it in self.items:
+                groups.setdefault(self.listing(it.id), []).append(it.id)
+            self._twins = {i: tuple(g) for g in groups.values() if len(g) > 1 for i in g}
+        return tuple(i for i in self._twins.get(item_id, ()) if i != item_id)
+
+    def with_twins(self, ids: Iterable[str]) -> tuple[str, ...]:
+        """``ids`` followed by their twins, each id once: what to leave out when ``ids`` are."""
+        out = dict.fromkeys(ids)
+        for i in list(out):
+            if i in self._pos:
+                out.update(dict.fromkeys(self.twins(i)))
+        return tuple(out)
 
     def categories(self) -> list[str]:
         seen: dict[str, None] = {}

@@ -314,7 +314,7 @@ class ChatRecommender:
         """The most reviewed titles (favourites to pick from when onboarding)."""
         items = [it for it in self.catalog if not it.addon and it.review_count]
         items.sort(key=lambda it: -(it.review_count or 0))
-        return [it.title for it in items[:n]]
+        return list(dict.fromkeys(it.title for it in items))[:n]  # a twin's title once
 
     def sessions_of(self, user: str) -> list[dict[str, Any]]:
         """A person's saved sessions in this catalog, most recent first (for "resume")."""
@@ -628,12 +628,14 @@ class ChatRecommender:
         self, turn: Turn, state: DialogueState, k: int, lam: float, user: str | None = None
     ) -> Iterator[Reply]:
         """Snapshots of one recommendation reply: the picks, then explanations as they come."""
-        exclude = (*turn.exclude, *self.dialogue.blocked(turn.constraints))
+        # A film listed under two ids is one film: leaving one out leaves out both.
+        exclude = self.catalog.with_twins((*turn.exclude, *self.dialogue.blocked(turn.constraints)))
         n_pool = max(4 * k, self.rerank_config.max_candidates)
         pool: list[Candidate] = self.retriever.retrieve(
             turn.query, turn.constraints, exclude, k=n_pool
         )
         pool = self._personalize(pool, self.profile(user, state.session_id), state)
+        pool = self._one_per_listing(pool)  # before the rerank, so its 20 are 20 films
         wishes = self.wishes(turn, state)
         history = [
             self.catalog.get(i).title
@@ -680,6 +682,17 @@ class ChatRecommender:
             yield reply
         reply.done = True
         yield reply
+
+    def _one_per_listing(self, pool: list[Candidate]) -> list[Candidate]:
+        """The best-ranked candidate of each listing: the same film never shows twice."""
+        seen: set[tuple[Any, ...]] = set()
+        out = []
+        for c in pool:
+            key = self.catalog.listing(c.item.id)
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+        return out
 
     def _personalize(
         self, pool: list[Candidate], prof: Profile, state: DialogueState

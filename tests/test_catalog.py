@@ -85,3 +85,21 @@ def test_content_hash_changes_with_any_field() -> None:
     b = Catalog("x", [Item(id="1", title="A", price=1.5)])
     assert a.content_hash() != b.content_hash()
     assert a.content_hash() == Catalog("x", [Item(id="1", title="A", price=1.0)]).content_hash()
+
+
+def test_one_thing_under_two_ids_is_found_and_same_titles_that_differ_are_not() -> None:
+    film = {"title": "Chasing Amy (1997)", "categories": ["Drama", "Romance"], "year": 1997}
+    laptop = {"title": "HP Envy 17", "categories": ["Laptops"], "price": 1399.0}
+    cat = Catalog(
+        "t",
+        [
+            Item(id="246", **film, rating=3.8),
+            Item(id="268", **film, rating=3.6),  # MovieLens lists this film twice
+            Item(id="1", title="Clerks (1994)", year=1994),
+            Item(id="e1", **laptop, text="16GB RAM"),
+            Item(id="e2", **laptop, text="32GB RAM"),  # same title, another machine
+        ],
+    )
+    assert cat.twins("246") == ("268",) and cat.twins("268") == ("246",)
+    assert cat.twins("1") == () and cat.twins("e1") == ()
+    assert cat.with_twins(["1", "268", "gone"]) == ("1", "268", "gone", "246")

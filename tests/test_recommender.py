@@ -295,3 +295,27 @@ def test_a_name_belongs_to_the_browser_that_took_it(tiny_bundle, embedder, tmp_p
             rec.sign_in(bad)
     rec.chat("a tv", "s1", user="Ann Lee")
     assert rec.owns("Ann Lee", "s1") and not rec.owns("Bob", "s1") and rec.owns("Bob", "s2")
+
+
+def test_a_film_listed_twice_is_shown_once_and_left_out_with_its_twin(
+    tmp_path, tiny_catalog, tiny_recommender
+) -> None:
+    from chatrec.bundle import load_or_build
+    from chatrec.catalog import Catalog
+    from chatrec.config import ChatRecConfig
+
+    hp1 = tiny_catalog.get("hp1")
+    twin = hp1.model_copy(update={"id": "hp1b", "rating": 4.1, "review_count": 3})
+    catalog = Catalog("tiny", [*tiny_catalog.items, twin])
+    cfg = ChatRecConfig()
+    embedder = tiny_recommender.embedder
+    bundle = load_or_build(tmp_path / "twins", catalog, embedder, cfg.embed, cfg.index)
+    rec = ChatRecommender(bundle, embedder, tiny_recommender.lexicon)
+
+    first = rec.chat("quiet noise cancelling headphones", "s")
+    shown = [i for i in _ids(first) if i in ("hp1", "hp1b")]
+    titles = [r.title for r in first.items]
+    assert len(shown) == 1 and len(titles) == len(set(titles)) == 5  # none shown twice
+    reply = rec.feedback("s", shown[0], "down")
+    assert not {"hp1", "hp1b"} & set(_ids(reply))
+    assert not {"hp1", "hp1b"} & set(_ids(rec.chat("noise cancelling headphones", "s")))

@@ -46,6 +46,8 @@ class Constraints:
     year_min: int | None = None
     year_max: int | None = None
     categories: tuple[str, ...] = ()  # any of these
+    # Every one of these: an added wish ("something romantic", then "funny too").
+    all_categories: tuple[str, ...] = ()
     exclude_categories: tuple[str, ...] = ()
     allow_addons: bool = False
     specs: tuple[Spec, ...] = ()  # product specs, each a range on one stated attribute
@@ -64,6 +66,8 @@ class Constraints:
     def describe(self) -> str:
         """A short human phrase: 'TVs, under $500'."""
         parts: list[str] = []
+        if self.all_categories:
+            parts.append(" and ".join(self.all_categories))
         if self.categories:
             parts.append(" or ".join(self.categories))
         if self.exclude_categories:

@@ -307,7 +307,7 @@ class DialogueState:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DialogueState:
         c = dict(d.get("constraints") or {})
-        for key in ("categories", "exclude_categories"):
+        for key in ("categories", "all_categories", "exclude_categories"):
             c[key] = tuple(c.get(key) or ())
         c["specs"] = tuple(Spec(*s) for s in c.get("specs") or ())
         fields = {k: v for k, v in d.items() if k != "constraints"}
@@ -785,14 +785,21 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
 
     # Which request is in force: a new topic resets the constraints, anything else refines.
     from_last_list = bool(like) and all(i in state.last_shown for i in like)
+    both = _added_category(low, state, said, ctx) if not like else ()
     new_topic = (
         not state.topic
-        or (bool(said.categories) and set(said.categories) != set(c0.categories))
+        or (
+            bool(said.categories)
+            and not both
+            and set(said.categories) != set(c0.categories or c0.all_categories)
+        )
         or (bool(like) and not from_last_list)
         or onboarding
     ) and feedback != "negative"
     said_clean = replace(said, problems=(), unsupported=())
     constraints = said_clean if new_topic else _merge(c0, said_clean)
+    if both and not new_topic:
+        constraints = replace(constraints, categories=(), all_categories=both)
     # "cheaper than those" reads the last list; on a new topic "high-end" is just a wish.
     lo, hi, problem = (None, None, "")
     no_price = said.price_min is None and said.price_max is None
@@ -986,6 +993,47 @@ def _outside_years(c: Constraints, ctx: DialogueContext) -> str:
     if lo > ctx.newest_year or hi < ctx.oldest_year:
         return f"this catalog only has items from {ctx.oldest_year} to {ctx.newest_year}"
     return ""
+
+
+# An added wish, not a new one: "and funny", "but scary", "with some romance", "funny too".
+_ADD_START = re.compile(
+    r"^\W*(?:and|but|with|also|plus|make (?:it|them)|preferably|ideally|"
+    r"(?:one|ones|something) (?:that|which|with)|that(?:'?s| is| are| has| have))\b"
+)
+_ADD_END = re.compile(r"\b(?:too|as well|also|in it|in them|at the same time)\W*$")
+_ADD_ANY = re.compile(r"\b(?:as well as|mixed with|combined with|at once)\b")
+_SWITCH = re.compile(
+    r"\b(?:instead|rather|actually|how about|what about|forget|never ?mind|change of plan|"
+    r"something else|different|not (?:a|an|any)\b)"
+)
+# An added genre is kept only if the catalog has this many items with every genre asked for.
+MIN_COMBINED = 5
+
+
+def _added_category(
+    low: str, state: DialogueState, said: Constraints, ctx: DialogueContext
+) -> tuple[str, ...]:
+    """The categories every pick must now have when this message adds one genre to the request
+    in force ("something romantic" -> "funny too": Romance and Comedy); () otherwise.
+
+    Only for one added category on top of a request for one category (or an earlier such
+    pair), with an additive cue and no "instead", and only where at least ``MIN_COMBINED``
+    items have them all: in a shop, "also a smart watch" after headphones is a new request.
+    """
+    old = state.constraints.all_categories or state.constraints.categories
+    if not state.topic or len(said.categories) != 1 or not old:
+        return ()
+    if len(old) > 1 and not state.constraints.all_categories:
+        return ()  # "action or comedy", then "and funny": which one is meant?
+    if said.categories[0] in old or _SWITCH.search(low):
+        return ()
+    if not (_ADD_START.search(low) or _ADD_END.search(low) or _ADD_ANY.search(low)):
+        return ()
+    both = (*old, said.categories[0])
+    if ctx.catalog is None:
+        return ()
+    have = sum(1 for it in ctx.catalog if set(both) <= set(it.categories))
+    return both if have >= MIN_COMBINED else ()
 
 
 def _merge(old: Constraints, new: Constraints) -> Constraints:

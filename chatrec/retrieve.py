@@ -94,6 +94,8 @@ class Retriever:
             m &= self.year <= c.year_max
         if c.categories:
             m &= self._cat_mask(c.categories)
+        for cat in c.all_categories:
+            m &= self._cat_mask((cat,))
         if c.exclude_categories:
             m &= ~self._cat_mask(c.exclude_categories)
         if not c.allow_addons:

@@ -406,3 +406,46 @@ def test_pathological_messages_are_read_quickly(ctx: DialogueContext, message: s
     turn = update(DialogueState("s"), message, ctx)
     assert time.perf_counter() - t0 < 5.0
     assert len(turn.query) <= 2 * QUERY_CHARS
+
+
+def _genre_films(n_both: int) -> DialogueContext:
+    """``n_both`` films that are both Horror and Comedy, plus plain ones of each."""
+    rows = [(f"hc{i}", f"Scary Laughs {i} (1990)", ("Comedy", "Horror")) for i in range(n_both)]
+    rows += [(f"h{i}", f"Night Terror {i} (1985)", ("Horror",)) for i in range(6)]
+    rows += [(f"c{i}", f"Office Jokes {i} (1995)", ("Comedy",)) for i in range(6)]
+    items = [Item(id=i, title=t, year=int(t[-5:-1]), categories=c) for i, t, c in rows]
+    return DialogueContext.from_catalog(Catalog("movies", items), Lexicon(GENRE_ALIASES))
+
+
+@pytest.mark.parametrize(
+    "added",
+    ["and funny please", "make it funny", "funny as well", "with some comedy", "comedy too"],
+)
+def test_an_added_genre_narrows_the_request_instead_of_replacing_it(added: str) -> None:
+    ctx = _genre_films(5)
+    s = DialogueState("s")
+    update(s, "a horror film from the 80s", ctx)
+    turn = update(s, added, ctx)
+    assert turn.intent == "refine"
+    assert set(turn.constraints.all_categories) == {"Horror", "Comedy"}
+    assert (turn.constraints.year_min, turn.constraints.year_max) == (1980, 1989)
+    assert "Horror and Comedy" in turn.constraints.describe()
+    later = update(s, "only ones from the 90s", ctx)  # the pair stays in force
+    assert set(later.constraints.all_categories) == {"Horror", "Comedy"}
+    assert (later.constraints.year_min, later.constraints.year_max) == (1990, 1999)
+    restored = DialogueState.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert restored.constraints == s.constraints
+
+
+def test_a_switched_genre_or_an_impossible_pair_is_a_new_request() -> None:
+    ctx = _genre_films(5)
+    for switch in ("a comedy instead", "actually, a comedy", "a comedy"):
+        s = DialogueState("s")
+        update(s, "a horror film", ctx)
+        turn = update(s, switch, ctx)
+        assert turn.intent == "recommend" and turn.constraints.categories == ("Comedy",)
+        assert turn.constraints.all_categories == ()
+    s = DialogueState("s")  # fewer than 5 films are both: "and funny" starts over
+    update(s, "a horror film", _genre_films(2))
+    turn = update(s, "and funny", _genre_films(2))
+    assert turn.intent == "recommend" and turn.constraints.all_categories == ()

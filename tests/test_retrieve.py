@@ -41,3 +41,11 @@ def test_impossible_constraints_return_nothing(tiny_bundle: Bundle, embedder) ->
     assert r.retrieve("tv", Constraints(price_max=5, categories=("TVs",))) == []
     # Items without a year never pass a year constraint.
     assert r.retrieve("tv", Constraints(year_min=1990)) == []
+
+
+def test_all_categories_means_every_one(tiny_bundle: Bundle, embedder) -> None:
+    r = Retriever(tiny_bundle, embedder)
+    both = Constraints(all_categories=("Laptops", "Gaming Laptops"))
+    assert [c.item.id for c in r.retrieve("laptop", both, k=10)] == ["lap2"]
+    anyof = Constraints(categories=("Laptops", "Gaming Laptops"))
+    assert len(r.retrieve("laptop", anyof, k=10)) == 5

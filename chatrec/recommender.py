@@ -143,7 +143,7 @@ class ChatRecommender:
             self.config.explain,
             self.dialogue.matcher,
             kind="film" if self.catalog.name == "movies" else "product",
-            categories=tuple(sorted({c for it in self.catalog for c in it.categories})),
+            categories=tuple(sorted(self.catalog.categories())),
         )
         # Sessions in memory, least recently used dropped first; with a store and a user
         # they are also saved after every turn and reloaded from there.
@@ -189,18 +189,17 @@ class ChatRecommender:
         explainer: Generator | None = None
         if not llm:
             generator = None
-        elif generator is None or getattr(generator, "adapter", None) != config.generator.adapter:
-            # A shared model with another adapter (or none) would rank with the wrong weights.
+        else:
             from chatrec.generate import TransformersGenerator
 
-            if generator is not None and getattr(generator, "adapter", None) is None:
-                explainer = generator  # the shared base model explains
-            generator = TransformersGenerator.from_config(config.generator, runtime)
-        if generator is not None and explainer is None and getattr(generator, "adapter", None):
-            from chatrec.generate import TransformersGenerator
-
-            base = config.generator.model_copy(update={"adapter": None})
-            explainer = TransformersGenerator.from_config(base, runtime)
+            if generator is None or getattr(generator, "adapter", None) != config.generator.adapter:
+                # A shared model with another adapter (or none) would rank with the wrong weights.
+                if generator is not None and getattr(generator, "adapter", None) is None:
+                    explainer = generator  # the shared base model explains
+                generator = TransformersGenerator.from_config(config.generator, runtime)
+            if explainer is None and getattr(generator, "adapter", None):
+                base = config.generator.model_copy(update={"adapter": None})
+                explainer = TransformersGenerator.from_config(base, runtime)
         return cls(
             bundle, embedder, lexicon, config, generator, store=store, explain_generator=explainer
         )

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatrec.explain import invented_numbers
+from chatrec.facts import invented_numbers
 from chatrec.mentions import TitleMatcher
 
 HOSTILE = [

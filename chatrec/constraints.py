@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from chatrec.catalog import Item
+from chatrec.facts import money
 
 # Units after a number that make it anything but a price ("16GB", "65 inch", "2 hours").
 _UNIT = (
@@ -183,10 +184,6 @@ _NEGATION = re.compile(
 )
 
 
-def _money(v: float) -> str:
-    return f"${v:,.0f}" if float(v).is_integer() else f"${v:,.2f}"
-
-
 _UNDER = (
     r"(?:under|below|less than|cheaper than|lower than|up to|at most|max(?:imum)?|"
     r"no more than|within|<=?)"
@@ -223,7 +220,7 @@ def _price(text: str) -> tuple[float | None, float | None, list[str]]:
     hi = _amount(m_hi[1], m_hi[2]) if m_hi else None
     lo = _amount(m_lo[1], m_lo[2]) if m_lo else None
     if lo is not None and hi is not None and lo > hi:
-        return None, None, [f"a price under {_money(hi)} and over {_money(lo)} can't both hold"]
+        return None, None, [f"a price under {money(hi)} and over {money(lo)} can't both hold"]
     if lo is not None or hi is not None:
         return lo, hi, []
     m = (

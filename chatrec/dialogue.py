@@ -44,6 +44,7 @@ from chatrec.qa import (
     feature_term,
     unknowable,
 )
+from chatrec.text import words
 
 Intent = Literal[
     "recommend",
@@ -59,10 +60,6 @@ Intent = Literal[
 MAX_CHARS = 10_000  # longer messages are cut (and the reply says so)
 QUERY_CHARS = 1_000  # what retrieval reads of a message
 MAX_K = 10  # most picks one reply shows: more is not readable in a chat (and says so)
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
 
 
 _MORE = re.compile(
@@ -119,14 +116,14 @@ _OFF_TOPIC = re.compile(
 )
 # Function words of other languages (none of them English words): two or more, and more of
 # them than English function words, means the message is not in English.
-_FOREIGN = _words(
+_FOREIGN = words(
     "quiero busco necesito película películas peliculas una unos unas los las del por favor "
     "para sin muy barato barata algo bueno buena gracias hola je cherche veux voudrais une "
     "des pour avec sans très pas cher bonjour merci ich suche möchte brauche einen eine der "
     "das und für mit ohne bitte billig günstig nicht danke hallo vorrei cerco voglio gli per "
     "senza grazie ciao eu quero procuro um uma os obrigado também não"
 )
-_ENGLISH = _words(
+_ENGLISH = words(
     "the a an i you me my want need looking for with and or show recommend something movie "
     "film under from please some good is are what how like any of to in"
 )
@@ -248,7 +245,7 @@ _PRICIER = re.compile(
 # feature, not a person).
 _PERSON = re.compile(r"\b(?:with|by|starring|featuring)\s+[A-Z][a-z]+\s+[A-Z][a-z]+(?:\s|$|[,.!?])")
 _MONEY_WORDS = re.compile(r"\$\s?\d|\b\d+\s?(?:dollars|bucks)\b|\bcheaper\b|\bprice[sd]?\b")
-_FILLER = _words(
+_FILLER = words(
     "more like similar to something anything stuff films film movies movie ones one others "
     "other products items things some please the a an of that this it those these me show "
     "give find recommend suggest just kind bit along lines vein style i want need would "
@@ -862,7 +859,7 @@ _VAGUE = re.compile(
     r"just (?:browsing|looking)|no preference|open to anything|undecided|help me choose)\b"
 )
 _SURPRISE = re.compile(r"\bsurprise me\b|\byou (?:choose|pick|decide)\b|\bpopular\b")
-_NOT_CONTENT = _words(
+_NOT_CONTENT = words(
     "new here first time joined signed up never used this im i'm am hi hello hey welcome just "
     "stuff things something anything help me please want need looking for some good nice cool "
     "start started getting get what to buy watch see shop shopping recommend suggest show"
@@ -871,12 +868,12 @@ _NOT_CONTENT = _words(
 
 def _content_words(low: str) -> list[str]:
     """Words of an onboarding message that could say what a person likes."""
-    from chatrec.qa import _STOP
+    from chatrec.qa import NOT_A_NAME
 
     return [
         w
         for w in re.findall(r"[a-z][a-z'-]+", low)
-        if w not in _STOP and w not in _NOT_CONTENT and len(w) > 2
+        if w not in NOT_A_NAME and w not in _NOT_CONTENT and len(w) > 2
     ]
 
 

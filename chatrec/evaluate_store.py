@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from chatrec.catalog import Catalog, Item
-from chatrec.explain import money, numbers_in, price_text
-from chatrec.qa import Policies, allowed_numbers
+from chatrec.facts import allowed_numbers, money, numbers_in, price_text
+from chatrec.qa import Policies
 from chatrec.recommender import ChatRecommender, Reply
 
 SETS = ("store_qa", "store_onboarding", "store_feedback")

@@ -33,13 +33,20 @@ from typing import Any, Literal, Protocol
 from chatrec.catalog import Item
 from chatrec.config import ExplainConfig
 from chatrec.constraints import Constraints
-from chatrec.generate import Generator, number_key
+from chatrec.facts import (
+    GROUPED,
+    NUMBER,
+    discount_text,
+    fact_numbers,
+    facts_text,
+    invented_numbers,
+    price_text,
+)
+from chatrec.generate import Generator
 from chatrec.prompts import render_messages
+from chatrec.text import STOP_WORDS, words
 
-_NUMBER = re.compile(r"\d(?:[\d,]*\d)?(?:\.\d+)?")  # commas only between digits
 _WORD = re.compile(r"[a-z][a-z'-]+")
-_MONEY_OR_NUMBER = re.compile(r"(\$\s?)?(\d(?:[\d,]*\d)?(?:\.\d+)?)")
-_GROUPED = re.compile(r"^\d{1,3}(?:,\d{3})+(?:\.\d+)?$")  # 2,499.99 yes; 3,79.99 no
 _WITH_YEAR = re.compile(r"\(\d{4}\)")
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 _SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
@@ -60,13 +67,12 @@ _UNSUPPORTED = re.compile(
 # A capitalised word inside a sentence (not after ". ", ": " or "- "): a name. Words in
 # capitals only are acronyms (RAM, HDR, II), not names.
 _CAPITALISED = re.compile(r"(?<![.!?:;\-(\"]\s)(?<!^)\b([A-Z][a-z][a-zA-Z]*)\b")
-# Words that carry no information about an item: an explanation made only of these says nothing.
-_STOP_WORDS = """
-    a an and are as at be been but by can for from has have in is it its of on or so that the
-    their there this to was were which while with you your item items product request requested
-    person fits fit suits suit meets great good perfect choice option criteria specified
-    requirements"""
-_STOP = frozenset(_STOP_WORDS.split())
+# Words, beyond the function words, that carry no information about an item: an explanation
+# made only of these says nothing.
+_EMPTY = STOP_WORDS | words(
+    "choice criteria fit fits good great item items meets option perfect person product request "
+    "requested requirements specified suit suits"
+)
 
 
 class Mentions(Protocol):
@@ -95,68 +101,6 @@ class ExplainEvent:
     problems: tuple[str, ...] = ()  # on a final template event: why the generated text was not used
 
 
-def money(v: float) -> str:
-    return f"${v:,.0f}" if float(v).is_integer() else f"${v:,.2f}"
-
-
-def price_text(item: Item) -> str:
-    if item.price is None:
-        return ""
-    if item.price_max and item.price_max != item.price:
-        return f"{money(item.price)}–{money(item.price_max)}"
-    return money(item.price)
-
-
-def facts_text(item: Item, max_features: int = 3) -> str:
-    """The item's facts as a compact line: what the model may say, and all it may say."""
-    parts: list[str] = []
-    if item.year is not None:
-        parts.append(f"released {item.year}")
-    if item.categories:
-        label = "genres" if item.year is not None else "category"
-        parts.append(f"{label}: {', '.join(item.categories)}")
-    if item.price is not None:
-        parts.append(f"price {price_text(item)}")
-    if item.rating is not None:
-        count = f" from {item.review_count:,} ratings" if item.review_count else ""
-        parts.append(f"average rating {item.rating:g} out of 5{count}")
-    discount = item.attributes.get("discount_amount")
-    if discount:
-        until = item.attributes.get("discount_valid_until")
-        parts.append(f"{money(discount)} off" + (f" until {until}" if until else ""))
-    features = item.attributes.get("features") or []
-    if isinstance(features, list) and features:
-        parts.append("features: " + "; ".join(str(f) for f in features[:max_features]))
-    return ". ".join(parts)
-
-
-def fact_numbers(item: Item) -> set[str]:
-    """Canonical numbers (``number_key``) an explanation of ``item`` may contain; amounts of
-    money (price, price range, discount) also appear as "$" + number, and only those may
-    follow a "$"."""
-    texts = [item.title, facts_text(item, max_features=100)]
-    texts += [str(v) for v in item.facts().values()]
-    out = {number_key(n) for t in texts for n in _NUMBER.findall(t)}
-    amounts = [item.price, item.price_max, item.attributes.get("discount_amount")]
-    out |= {"$" + number_key(f"{a:.2f}") for a in amounts if isinstance(a, int | float)}
-    return out
-
-
-def numbers_in(text: str) -> list[str]:
-    """Canonical numbers written in ``text`` ('$2,499.99' -> '$2499.99', '3.80' -> '3.8')."""
-    return [
-        ("$" if m.group(1) else "") + number_key(m.group(2))
-        for m in _MONEY_OR_NUMBER.finditer(text)
-    ]
-
-
-def invented_numbers(text: str, item: Item) -> list[str]:
-    """Numbers in ``text`` that are not among ``item``'s facts (a "$" amount must be a price
-    or discount of the item)."""
-    allowed = fact_numbers(item)
-    return [n for n in numbers_in(text) if n not in allowed]
-
-
 def template(item: Item, c: Constraints) -> str:
     """A faithful, fact-only reason: what matched the request, then the item's key facts.
 
@@ -176,10 +120,8 @@ def template(item: Item, c: Constraints) -> str:
         reasons.append(f"came out in {item.year}, in the years you asked for")
     if item.rating is not None and item.review_count:
         reasons.append(f"is rated {item.rating:g} out of 5 from {item.review_count:,} ratings")
-    discount = item.attributes.get("discount_amount")
-    if discount:
-        until = item.attributes.get("discount_valid_until")
-        reasons.append(f"has {money(discount)} off" + (f" until {until}" if until else ""))
+    if discount_text(item):
+        reasons.append(f"has {discount_text(item)}")
     if not reasons:
         genres = ", ".join(item.categories)
         return f"{item.title} is close to what you described" + (f" ({genres})." if genres else ".")
@@ -206,8 +148,8 @@ def _plain(text: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
-def _words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+def _content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _EMPTY}
 
 
 def _foreign_categories(text: str, item: Item, categories: Iterable[str]) -> list[str]:
@@ -252,7 +194,7 @@ def check(
     problems: list[str] = []
     if len(text.split()) < 4:
         return ["no complete sentence"]
-    garbled = [n for n in _NUMBER.findall(text) if "," in n and not _GROUPED.match(n)]
+    garbled = [n for n in NUMBER.findall(text) if "," in n and not GROUPED.match(n)]
     if garbled:
         problems.append(f"badly written numbers: {', '.join(garbled)}")
     invented = invented_numbers(text, item)
@@ -290,7 +232,7 @@ def check(
     grams = [" ".join(said[i : i + 3]) for i in range(len(said) - 2)]
     if len(set(grams)) < len(grams):
         problems.append("repeats itself")
-    if not _words(text) & _words(f"{item.title} {facts_text(item)}"):
+    if not _content_words(text) & _content_words(f"{item.title} {facts_text(item)}"):
         problems.append("says nothing about the item")
     if instructions:
         said = " ".join(_WORD.findall(text.lower()))

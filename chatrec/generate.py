@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from chatrec.config import GeneratorConfig, RuntimeConfig
+from chatrec.facts import number_key
 
 Numbers = Sequence[Collection[str]] | None  # per prompt: the numbers its text may contain
 
@@ -52,14 +53,6 @@ class Generator(Protocol):
     ) -> Iterator[tuple[int, str]]: ...
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray: ...
-
-
-def number_key(text: str) -> str:
-    """A number as written ('2,499.99', '3.80') -> its canonical digits ('2499.99', '3.8')."""
-    t = text.replace(",", "")
-    if "." in t:
-        t = t.rstrip("0").rstrip(".")
-    return t or "0"
 
 
 @functools.cache

@@ -17,13 +17,13 @@ title, and for long product names a unique short name ("Apple AirPods"). A fuzzy
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
 from chatrec.catalog import Catalog
+from chatrec.text import STOP_WORDS, fold, words
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’.][^\W_]+)*|&")
 _YEAR = re.compile(r"\s*\((\d{4})\)\s*$")
@@ -36,24 +36,14 @@ _NAME_END = re.compile(r"\s(?:-|–|—|\(|with\b|,)|,")
 _QUOTES = "\"'“”‘’`*«»"
 
 
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
-
-# Function words: a title made only of these ("It", "Only You") reads as ordinary English.
-_STOPWORDS = _words(
-    "a an and are as at be but by do for from go he her him his how i if in is it me my no not "
-    "of on one only or our she so that the their them they this to up us was we what when who "
-    "why will with you your"
-)
 # Words after which a name is very likely a title: "more like fargo", "I've seen heat".
-_CUES = _words("like than seen saw watched love loved liked enjoyed about")
+_CUES = words("like than seen saw watched love loved liked enjoyed about")
 _CUE_PAIRS = frozenset(
     {("similar", "to"), ("rating", "of"), ("fan", "of"), ("reviews", "of"), ("price", "of")}
 )
 # Words that may follow a title that stands alone ("like fargo, please"), unlike a modifier
 # ("ghost stories").
-_AFTER = _words("and or but please too as again instead")
+_AFTER = words("and or but please too as again instead")
 _CUE_PHRASE = re.compile(
     r"\b(?:like|similar to|than|seen|saw|watched|loved?|liked|enjoyed|about|rating of|"
     r"price of|reviews of)\s+",
@@ -63,23 +53,11 @@ FUZZY_CUTOFF = 86.0  # rapidfuzz ratio (0-100) a near miss must reach
 FUZZY_WORDS = 6  # longest phrase after a cue that the fuzzy fallback reads
 
 
-_ROMAN = {"ii": "2", "iii": "3", "iv": "4"}  # "Part II" and "part 2" are one key
-
-
-def _fold(token: str) -> str:
-    if token == "&":
-        return "and"
-    token = unicodedata.normalize("NFKD", token.lower())
-    token = "".join(ch for ch in token if not unicodedata.combining(ch))
-    token = token.replace("'", "").replace("’", "").replace(".", "")
-    return _ROMAN.get(token, token)
-
-
 def tokens(text: str) -> list[tuple[int, int, str]]:
     """(start, end, normalised word) for every word of ``text``; spans index the original."""
     out = []
     for m in _TOKEN.finditer(text):
-        word = _fold(m.group())
+        word = fold(m.group())
         if word:
             out.append((m.start(), m.end(), word))
     return out
@@ -197,7 +175,7 @@ class TitleMatcher:
         capital = text[start].isupper()
         before = text[:start].rstrip()
         sentence_start = not before or before[-1] in '.!?:;"“'
-        if len(key) <= 4 or all(w in _STOPWORDS for w in key.split()):
+        if len(key) <= 4 or all(w in STOP_WORDS for w in key.split()):
             return capital and not sentence_start
         cued = bool(prev) and (prev[-1] in _CUES or tuple(prev[-2:]) in _CUE_PAIRS)
         alone = nxt is None or nxt in _AFTER or bool(re.match(r"\s*[,.;!?)]", text[end:]))
@@ -220,7 +198,7 @@ class TitleMatcher:
                 if key not in self._ids:
                     continue
                 start, end = toks[i][0], toks[i + n - 1][1]
-                plain = n == 1 or all(w in _STOPWORDS for w in words[i : i + n])
+                plain = n == 1 or all(w in STOP_WORDS for w in words[i : i + n])
                 nxt = words[i + n] if i + n < len(words) else None
                 if plain and not self._plain(key, text, start, end, words[max(0, i - 2) : i], nxt):
                     continue
@@ -261,7 +239,7 @@ class TitleMatcher:
                 phrase = " ".join(w for _, _, w in toks[j : j + n])
                 if phrase in self._ids or len(phrase) < 5:
                     continue  # exact keys were judged by ``find``
-                if all(w in _STOPWORDS or w in self.reserved for w in phrase.split()):
+                if all(w in STOP_WORDS or w in self.reserved for w in phrase.split()):
                     continue
                 if n == 1:  # a near miss of one word must stand alone: not "ghosts stories"
                     after = toks[j + 1][2] if j + 1 < len(toks) else None

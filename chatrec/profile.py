@@ -110,7 +110,7 @@ class Profile:
         """One line for the UI, e.g. "You like 1990s Sci-Fi and Comedy; budget around $500"."""
         parts: list[str] = []
         cats = self.top_categories(catalog)
-        decades = self.decades(catalog) if catalog.name == "movies" else []
+        decades = self.decades(catalog)  # none in a catalog without years
         if cats or decades:
             era = " and ".join(f"{d}s" for d in decades)
             what = (

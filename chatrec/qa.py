@@ -26,7 +26,8 @@ from rapidfuzz import fuzz, process
 
 from chatrec.catalog import Catalog, Item
 from chatrec.constraints import Lexicon
-from chatrec.explain import money, numbers_in, price_text
+from chatrec.facts import fact_values, price_text
+from chatrec.text import STOP_WORDS, fold, singular, words
 
 # --- what a question asks ------------------------------------------------------------------
 # Features people ask about ("does it have bluetooth?", "is it waterproof?"), longest first.
@@ -118,8 +119,8 @@ UNKNOWABLE = re.compile(
     r"|\bsales (?:numbers|figures)\b|\bhow many (?:did you|have you|you) sold\b"
 )
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
-# Words of a question that do not name a product.
-_STOP_WORDS = """
+# Words of a question, beyond the function words, that do not name a product.
+_QUESTION_WORDS = """
     a an the this that these those it its it's one ones of for to in on at by with and or but
     is are was were be been being do does did doing have has had having can could will would
     should shall may might must i me my mine we us our you your yours he she they them their
@@ -147,7 +148,7 @@ _STOP_WORDS = """
     same different difference compare between versus vs vs. which one two three first second
     third last next other another good bad great awesome worth well highly high low
 """
-_STOP = frozenset(_STOP_WORDS.split())
+NOT_A_NAME = STOP_WORDS | words(_QUESTION_WORDS)
 
 
 def compare_op(text: str) -> str:
@@ -242,10 +243,7 @@ def common_words() -> frozenset[str] | None:
 
 
 def _fold(word: str) -> str:
-    w = word.replace("-", "").replace("'", "")
-    if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
-        w = w[:-1]
-    return w
+    return singular(fold(word))
 
 
 _ABBREVIATION = {"gen": "generation"}
@@ -339,7 +337,7 @@ class Resolver:
         out = []
         for n, m in enumerate(found):
             w = m.group()
-            if w in _STOP or _fold(w) in _STOP or (len(w) < 2 and not w.isdigit()):
+            if w in NOT_A_NAME or _fold(w) in NOT_A_NAME or (len(w) < 2 and not w.isdigit()):
                 continue
             f = _fold(w)
             if not self.known(f):
@@ -486,47 +484,6 @@ class Resolver:
                 score[i] += 20.0 * float(s)
         ranked = sorted(ids, key=lambda i: -score[i])
         return Resolution(options=ranked, name=name)
-
-
-# --- answers -------------------------------------------------------------------------------
-def fact_values(item: Item) -> dict[str, str]:
-    """The item's facts as the phrases an answer uses: the only source of its numbers."""
-    facts: dict[str, str] = {}
-    if item.price is not None:
-        facts["price"] = f"costs {price_text(item)}"
-    discount = item.attributes.get("discount_amount")
-    if discount:
-        until = item.attributes.get("discount_valid_until")
-        facts["discount"] = f"has {money(discount)} off" + (f" until {until}" if until else "")
-    if item.rating is not None and item.review_count:
-        noun = "ratings" if item.year is not None else "reviews"
-        facts["rating"] = f"is rated {item.rating:g}/5 from {item.review_count:,} {noun}"
-    elif item.review_count == 0:
-        facts["rating"] = "has no reviews yet"
-    if item.year is not None:
-        facts["year"] = f"came out in {item.year}"
-    if item.categories:
-        facts["category"] = f"is in {', '.join(item.categories)}"
-    return facts
-
-
-def allowed_numbers(items: Sequence[Item], extra: str = "") -> set[str]:
-    """Every number an answer about ``items`` may contain, as ``numbers_in`` writes it."""
-    from chatrec.explain import fact_numbers
-
-    out: set[str] = set(numbers_in(extra))
-    for it in items:
-        out |= fact_numbers(it)
-        out |= set(numbers_in(it.title))
-        out |= set(numbers_in(" ".join(str(b) for b in it.attributes.get("features") or [])))
-        out |= set(numbers_in(" ".join(fact_values(it).values())))
-    return out
-
-
-def invented(text: str, items: Sequence[Item], extra: str = "") -> list[str]:
-    """Numbers in ``text`` that are in none of the facts it may quote (must be empty)."""
-    allowed = allowed_numbers(items, extra)
-    return [n for n in numbers_in(text) if n not in allowed]
 
 
 def fact_answer(item: Item, asked: str) -> str:

@@ -30,7 +30,8 @@ from chatrec.constraints import Constraints, Lexicon
 from chatrec.dialogue import MAX_K, DialogueContext, DialogueState, Turn, update
 from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
-from chatrec.explain import Explainer, price_text
+from chatrec.explain import Explainer
+from chatrec.facts import invented, price_text
 from chatrec.generate import Generator
 from chatrec.profile import Profile
 from chatrec.rerank import Reranker, RerankQuery, build_reranker, rerank
@@ -604,7 +605,7 @@ class ChatRecommender:
             return Reply(f"Which of our {self._what()} do you mean? Tell me its name.", turn.intent)
         else:
             text = "\n".join(qa.fact_answer(it, "" if asked == "all" else asked) for it in items)
-        bad = qa.invented(text, items, extra)
+        bad = invented(text, items, extra)
         if bad:  # a bug in a template: never show a number the facts don't have
             log.error("answer with numbers not in the facts %s: %r", bad, text)
             text = "\n".join(f"{it.title}." for it in items) or "Sorry, I can't answer that."

@@ -31,6 +31,7 @@ import numpy as np
 
 from chatrec.catalog import Item
 from chatrec.config import RerankConfig
+from chatrec.facts import prompt_money
 from chatrec.models import MissingWeightsError
 from chatrec.prompts import render_messages
 from chatrec.retrieve import Candidate
@@ -61,13 +62,6 @@ class Reranker(Protocol):
         ...
 
 
-def _money(x: float) -> str:
-    # Whole dollars, no separators: SmolLM2 spends a token per digit and mark ("$2,499.99" is
-    # 9 tokens, "$2499" 5), and cents never decide a ranking. Rounded down, so $499.99 still
-    # reads as under $500.
-    return f"${math.floor(x)}"
-
-
 def describe(item: Item, title_chars: int = TITLE_CHARS) -> str:
     """One compact line: title | year | up to 3 categories | price, e.g.
     ``Toy Story (1995) | Animation, Children's, Comedy`` or ``Zen 55" QLED TV | TVs | $449-$549``.
@@ -82,9 +76,9 @@ def describe(item: Item, title_chars: int = TITLE_CHARS) -> str:
     if item.categories:
         parts.append(", ".join(item.categories[:3]))
     if item.price is not None:
-        price = _money(item.price)
+        price = prompt_money(item.price)
         if item.price_max is not None and item.price_max > item.price:
-            price += f"-{_money(item.price_max)}"
+            price += f"-{prompt_money(item.price_max)}"
         parts.append(price)
     return " | ".join(parts)
 

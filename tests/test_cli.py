@@ -242,7 +242,7 @@ def _never_repeat(replies: list[dict]) -> None:
 
 @pytest.mark.integration
 def test_store_questions_cheaper_and_thumbs_down_through_ask_batch(tmp_path: Path) -> None:
-    from chatrec.explain import price_text
+    from chatrec.facts import price_text
 
     lines = [
         {"session": "w", "message": "Show me some smart watches"},

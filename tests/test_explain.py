@@ -10,16 +10,8 @@ import pytest
 from chatrec.catalog import Catalog, Item
 from chatrec.config import ExplainConfig
 from chatrec.constraints import Constraints
-from chatrec.explain import (
-    Explainer,
-    check,
-    fact_numbers,
-    facts_text,
-    finish,
-    invented_numbers,
-    numbers_in,
-    template,
-)
+from chatrec.explain import Explainer, check, finish, template
+from chatrec.facts import fact_numbers, facts_text, invented_numbers, numbers_in
 from chatrec.prompts import render_messages
 
 

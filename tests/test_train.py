@@ -12,7 +12,7 @@ import pytest
 
 from chatrec.catalog import Catalog, Item
 from chatrec.config import RerankConfig
-from chatrec.explain import fact_numbers, numbers_in
+from chatrec.facts import fact_numbers, numbers_in
 from chatrec.rerank import RerankQuery, VerbalizerReranker
 from chatrec.split import Split
 from chatrec.train.data import (

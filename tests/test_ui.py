@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from chatrec.datasets import data_dir, store
-from chatrec.explain import price_text
+from chatrec.facts import price_text
 
 from .conftest import REPO
 

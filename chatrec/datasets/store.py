@@ -146,7 +146,7 @@ ADDON_WORDS = (
 )
 
 
-def _money(text: str) -> float:
+def _dollars(text: str) -> float:
     return float(text.replace(",", ""))
 
 
@@ -155,8 +155,8 @@ def parse_price(raw: str) -> tuple[float | None, float | None]:
     found = re.findall(_MONEY, raw or "")
     if not found:
         return None, None
-    low = _money(found[0])
-    high = _money(found[1]) if len(found) > 1 else None
+    low = _dollars(found[0])
+    high = _dollars(found[1]) if len(found) > 1 else None
     return low, high
 
 
@@ -178,10 +178,10 @@ def parse_discount(raw: str) -> dict[str, Any]:
     out["discount"] = raw.rstrip("*").strip()
     m = re.search(r"After " + _MONEY + r" OFF", raw, re.IGNORECASE)
     if m:
-        out["discount_amount"] = _money(m[1])
+        out["discount_amount"] = _dollars(m[1])
         before = re.match(_MONEY + r"\s+After", raw)
         if before:
-            out["regular_price"] = _money(before[1])
+            out["regular_price"] = _dollars(before[1])
     m = re.search(r"(?:valid through|ends on)\s+(\d{1,2})/(\d{1,2})/(\d{2,4})", raw, re.I)
     if m:
         month, day, year = int(m[1]), int(m[2]), int(m[3])

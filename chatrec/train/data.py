@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from chatrec.catalog import Catalog, Item
-from chatrec.explain import money, price_text
+from chatrec.facts import money, price_text
 from chatrec.rerank import describe
 from chatrec.split import Split
 
@@ -286,7 +286,7 @@ def _qa(rng: random.Random, item: Item) -> tuple[str, str] | None:
 
 def build_product_examples(store: Catalog, n: int, seed: int = 0) -> list[Example]:
     """``n`` product questions answered from the item's facts (prompts/product_answer.j2)."""
-    from chatrec.explain import facts_text
+    from chatrec.facts import facts_text
     from chatrec.prompts import render_messages
 
     rng = random.Random(seed + 1)

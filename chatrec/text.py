@@ -1,0 +1,48 @@
+"""Words of a text, written once: the normaliser, the word sets and the stop-word list.
+
+Every stage that compares words (title mentions, product-name resolution, explanation checks,
+the dialogue's vocabularies) folds and splits them here, so "Part II" and "part 2", "Wi-Fi"
+and "wifi" are one word everywhere. ``STOP_WORDS`` is the one list of English function words;
+a stage that ignores more words (a question's filler, an explanation's empty praise) names
+those extra words beside its own rule, as a union with this list.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4"}  # "Part II" and "part 2" are one key
+
+
+def words(text: str) -> frozenset[str]:
+    """The whitespace-separated words of ``text`` (a vocabulary written as one string)."""
+    return frozenset(text.split())
+
+
+# English function words: a title made only of these ("It", "Only You") reads as ordinary
+# English, a question's words among these name no product, an explanation of only these says
+# nothing about its item.
+STOP_WORDS = words(
+    "a an and are as at be been but by can do for from go has have he her him his how i if in "
+    "is it its me my no not of on one only or our she so that the their them there they this "
+    "to up us was we were what when which while who why will with you your"
+)
+
+
+def fold(token: str) -> str:
+    """One word, normalised: lower case, accents and apostrophes, dots and hyphens dropped,
+    '&' -> 'and', roman II-IV -> digits ("Wi-Fi" -> "wifi", "Amélie" -> "amelie")."""
+    if token == "&":
+        return "and"
+    token = unicodedata.normalize("NFKD", token.lower())
+    token = "".join(ch for ch in token if not unicodedata.combining(ch))
+    for mark in "'’.-":
+        token = token.replace(mark, "")
+    return _ROMAN.get(token, token)
+
+
+def singular(word: str) -> str:
+    """A folded word without a plural 's' ("routers" -> "router"; "glass" stays)."""
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word

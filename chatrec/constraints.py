@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 
 from chatrec.catalog import Item
 from chatrec.facts import money
+from chatrec.types import Constraints, Spec
 
 # Units after a number that make it anything but a price ("16GB", "65 inch", "2 hours").
 _UNIT = (
@@ -36,71 +35,6 @@ _NUM = r"\$?\s?(\d[\d,]*+(?:\.\d+)?+)(?!\.\d)\s?(k\b)?" + _UNIT
 def _amount(num: str, k: str | None) -> float:
     value = float(num.replace(",", ""))
     return value * 1000 if k else value
-
-
-@dataclass(frozen=True)
-class Constraints:
-    """What a message asks for. ``None`` means "not said"."""
-
-    price_min: float | None = None
-    price_max: float | None = None
-    year_min: int | None = None
-    year_max: int | None = None
-    categories: tuple[str, ...] = ()  # any of these
-    # Every one of these: an added wish ("something romantic", then "funny too").
-    all_categories: tuple[str, ...] = ()
-    exclude_categories: tuple[str, ...] = ()
-    allow_addons: bool = False
-    specs: tuple[Spec, ...] = ()  # product specs, each a range on one stated attribute
-    mentions: tuple[str, ...] = field(default=(), compare=False)  # phrases matched, for replies
-    # The message without its negated phrases: "90s sci-fi, no horror" must not be embedded
-    # as a query that is close to horror films.
-    positive_text: str = field(default="", compare=False)
-    # This message only (never carried to the next turn): what contradicts itself ("under $200
-    # but over $500") and what the catalog cannot check ("5000 mAh battery"), in short words.
-    problems: tuple[str, ...] = field(default=(), compare=False)
-    unsupported: tuple[str, ...] = field(default=(), compare=False)
-
-    def is_empty(self) -> bool:
-        return self == Constraints()
-
-    def describe(self) -> str:
-        """A short human phrase: 'TVs, under $500'."""
-        parts: list[str] = []
-        if self.all_categories:
-            parts.append(" and ".join(self.all_categories))
-        if self.categories:
-            parts.append(" or ".join(self.categories))
-        if self.exclude_categories:
-            parts.append("no " + ", ".join(self.exclude_categories))
-        if self.price_min is not None and self.price_max is not None:
-            parts.append(f"${self.price_min:,.0f}–${self.price_max:,.0f}")
-        elif self.price_max is not None:
-            parts.append(f"under ${self.price_max:,.0f}")
-        elif self.price_min is not None:
-            parts.append(f"over ${self.price_min:,.0f}")
-        if self.year_min is not None and self.year_max is not None:
-            parts.append(
-                f"{self.year_min}"
-                if self.year_min == self.year_max
-                else f"{self.year_min}–{self.year_max}"
-            )
-        elif self.year_max is not None:
-            parts.append(f"up to {self.year_max}")
-        elif self.year_min is not None:
-            parts.append(f"from {self.year_min}")
-        parts.extend(spec.text for spec in self.specs)
-        return ", ".join(parts)
-
-
-class Spec(NamedTuple):
-    """One product spec wanted: ``lo <= value <= hi`` (either may be None) for a numeric
-    spec, or the presence of a feature word (``lo`` and ``hi`` None) for a keyword spec."""
-
-    name: str  # "screen", "ram", "storage", "refresh", "rating" or a KEYWORDS name
-    lo: float | None = None
-    hi: float | None = None
-    text: str = ""  # how a reply names it: '65" screen', '16GB+ RAM', '4K'
 
 
 SPEC_LABELS = {

@@ -30,11 +30,11 @@ import html
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from chatrec.catalog import Catalog, Item
-from chatrec.constraints import Constraints, Lexicon, Spec, SpecTable, parse
+from chatrec.constraints import Lexicon, SpecTable, parse
 from chatrec.mentions import TitleMatcher
 from chatrec.qa import (
     Policies,
@@ -45,21 +45,10 @@ from chatrec.qa import (
     unknowable,
 )
 from chatrec.text import words
-
-Intent = Literal[
-    "recommend",
-    "refine",
-    "product_question",
-    "feedback",
-    "onboarding",
-    "chit_chat",
-    "clarify",
-    "out_of_scope",
-]
+from chatrec.types import MAX_K, Constraints, DialogueState, Intent, Turn
 
 MAX_CHARS = 10_000  # longer messages are cut (and the reply says so)
 QUERY_CHARS = 1_000  # what retrieval reads of a message
-MAX_K = 10  # most picks one reply shows: more is not readable in a chat (and says so)
 
 
 _MORE = re.compile(
@@ -251,89 +240,6 @@ _FILLER = words(
     "give find recommend suggest just kind bit along lines vein style i want need would "
     "love and or but with like"
 )
-
-
-@dataclass
-class DialogueState:
-    """One session's memory: plain lists and strings, so the store can persist it as JSON."""
-
-    session_id: str
-    constraints: Constraints = field(default_factory=Constraints)
-    topic: str = ""  # the query of the request in force (refinements add to it)
-    shown: list[str] = field(default_factory=list)  # every id shown this session, oldest first
-    last_shown: list[str] = field(default_factory=list)  # the last list, in its order
-    liked: list[str] = field(default_factory=list)  # oldest first
-    rejected: list[str] = field(default_factory=list)  # never shown again this session
-    focus: str = ""  # the item last asked about ("is it any good?" means this one)
-    request: list[str] = field(default_factory=list)  # the person's words of the request in force
-    pending: str = ""  # a question asked back ("which one do you mean?"): what was asked
-    onboarding_asks: int = 0  # clarifying questions asked of a new person (at most 2)
-    turns: list[tuple[str, str]] = field(default_factory=list)  # (user, bot)
-
-    def remember(self, user: str, bot: str, shown: list[str]) -> None:
-        """Record a finished turn: what was said and the list shown (if any)."""
-        if shown:
-            self.shown.extend(shown)
-            self.last_shown = list(shown)
-            self.focus = ""
-        self.turns.append((user, bot))
-
-    def history(self, limit: int = 20) -> list[str]:
-        """Item ids for a reranker prompt: shown-and-not-rejected first, then liked; oldest
-        first within each, so the strongest signal (what the person liked) reads last.
-
-        Liked items are kept over shown ones when trimming to ``limit``; an id appears once.
-        """
-        if limit <= 0:
-            return []
-        liked = list(dict.fromkeys(self.liked))[-limit:]
-        skip = set(self.rejected) | set(liked)
-        shown = [i for i in reversed(dict.fromkeys(reversed(self.shown))) if i not in skip]
-        room = limit - len(liked)
-        return (shown[-room:] if room > 0 else []) + liked
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["constraints"] = {
-            k: v
-            for k, v in d["constraints"].items()
-            if k not in ("mentions", "positive_text", "problems", "unsupported")
-        }
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> DialogueState:
-        c = dict(d.get("constraints") or {})
-        for key in ("categories", "all_categories", "exclude_categories"):
-            c[key] = tuple(c.get(key) or ())
-        c["specs"] = tuple(Spec(*s) for s in c.get("specs") or ())
-        fields = {k: v for k, v in d.items() if k != "constraints"}
-        fields["turns"] = [tuple(t) for t in fields.get("turns") or []]
-        return cls(constraints=Constraints(**c), **fields)
-
-
-@dataclass(frozen=True)
-class Turn:
-    """What one message means, for the recommender to act on."""
-
-    text: str  # the cleaned message (markup stripped)
-    intent: Intent
-    constraints: Constraints
-    query: str  # what retrieval embeds
-    exclude: tuple[str, ...]  # ids not to show: rejected, liked, the like-items, shown if "other"
-    notice: str = ""  # "long" (cut) or "binary"
-    refs: tuple[str, ...] = ()  # items the message points at ("the second one", a title)
-    like: tuple[str, ...] = ()  # "more like X": the items the query was built from
-    feedback: Literal["", "positive", "negative"] = ""
-    asked: str = ""  # product questions: "price", "rating", "feature:hdmi", "policy:returns",
-    # "compare:cheapest", "unknowable", ... or "" (all facts)
-    options: tuple[str, ...] = ()  # several products fit the question: ask which
-    missing: str = ""  # the question names a product we don't carry
-    name: str = ""  # the words that named the product(s) asked about ("apple watch series 9")
-    problems: tuple[str, ...] = ()  # contradictions: we ask instead of recommending
-    unsupported: tuple[str, ...] = ()  # what the catalog can't check: named, then ignored
-    flags: tuple[str, ...] = ()  # injection, privacy, off_topic, language, markup, capped, binary
-    k: int | None = None  # how many picks were asked for (at most MAX_K)
 
 
 @dataclass(frozen=True)

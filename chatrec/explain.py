@@ -32,7 +32,6 @@ from typing import Any, Literal, Protocol
 
 from chatrec.catalog import Item
 from chatrec.config import ExplainConfig
-from chatrec.constraints import Constraints
 from chatrec.facts import (
     GROUPED,
     NUMBER,
@@ -45,6 +44,7 @@ from chatrec.facts import (
 from chatrec.generate import Generator
 from chatrec.prompts import render_messages
 from chatrec.text import STOP_WORDS, words
+from chatrec.types import Constraints
 
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _WITH_YEAR = re.compile(r"\(\d{4}\)")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from chatrec.catalog import Catalog
-from chatrec.constraints import Constraints
+from chatrec.types import Constraints
 
 NEAR_DUPLICATE = 0.93  # cosine of item embeddings above which a disliked item's twin goes too
 LIKED_BONUS = 0.1  # added to a candidate's score per liked-category share (0..1)

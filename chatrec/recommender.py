@@ -17,7 +17,7 @@ import sqlite3
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -26,8 +26,8 @@ from chatrec import bundle as bundles
 from chatrec import datasets, qa
 from chatrec.catalog import Item
 from chatrec.config import ChatRecConfig, RuntimeConfig
-from chatrec.constraints import Constraints, Lexicon
-from chatrec.dialogue import MAX_K, DialogueContext, DialogueState, Turn, update
+from chatrec.constraints import Lexicon
+from chatrec.dialogue import DialogueContext, update
 from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
 from chatrec.explain import Explainer
@@ -35,41 +35,9 @@ from chatrec.facts import invented, price_text
 from chatrec.generate import Generator
 from chatrec.profile import Profile
 from chatrec.rerank import Reranker, RerankQuery, build_reranker, rerank
-from chatrec.retrieve import Candidate, Retriever
+from chatrec.retrieve import Retriever
 from chatrec.store import Store, StoreError
-
-
-@dataclass
-class Recommendation:
-    item_id: str
-    title: str
-    score: float
-    explanation: str
-    attributes: dict[str, Any] = field(default_factory=dict)
-    # Who wrote the explanation, "llm" or "template"; not part of the JSON contract.
-    source: str = field(default="template", compare=False)
-
-
-@dataclass
-class Reply:
-    """What one turn returns: text for people, items as data (the ``chatrec ask`` JSON).
-
-    While a reply streams, ``done`` is False and explanations may be partial;
-    ``streaming_explanation`` turns True with the first generated piece.
-    """
-
-    text: str
-    intent: str
-    items: list[Recommendation] = field(default_factory=list)
-    done: bool = field(default=True, compare=False)
-    streaming_explanation: bool = field(default=False, compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        items = [{k: v for k, v in asdict(i).items() if k != "source"} for i in self.items]
-        return {"text": self.text, "intent": self.intent, "items": items}
-
-    def snapshot(self) -> Reply:
-        return replace(self, items=[replace(i) for i in self.items])
+from chatrec.types import MAX_K, Candidate, Constraints, DialogueState, Recommendation, Reply, Turn
 
 
 def _join(titles: list[str]) -> str:

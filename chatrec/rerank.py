@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from chatrec.catalog import Item
+from chatrec.collab import zscore
 from chatrec.config import RerankConfig
 from chatrec.facts import prompt_money
 from chatrec.models import MissingWeightsError
 from chatrec.prompts import render_messages
-from chatrec.retrieve import Candidate
+from chatrec.types import Candidate
 
 if TYPE_CHECKING:
     from sentence_transformers import CrossEncoder
@@ -308,11 +309,6 @@ class CrossEncoderReranker:
         return np.asarray(logits, dtype=np.float64).reshape(len(items))
 
 
-def _zscore(x: np.ndarray) -> np.ndarray:
-    sd = x.std()
-    return (x - x.mean()) / sd if sd > 0 else np.zeros_like(x)
-
-
 def fuse(
     retriever_scores: Sequence[float] | np.ndarray,
     reranker_scores: Sequence[float] | np.ndarray,
@@ -332,7 +328,7 @@ def fuse(
     bad = ~np.isfinite(s)
     if bad.any():
         s[bad] = s[~bad].min() - 1.0 if (~bad).any() else 0.0
-    return (1.0 - weight) * _zscore(r) + weight * _zscore(s)
+    return (1.0 - weight) * zscore(r) + weight * zscore(s)
 
 
 def rerank(

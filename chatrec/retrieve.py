@@ -9,14 +9,13 @@ the best matching rows rather than an empty page.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
 
 from chatrec.bundle import Bundle
 from chatrec.catalog import Item
-from chatrec.constraints import Constraints
 from chatrec.embed import Embedder
+from chatrec.types import Candidate, Constraints
 
 CATEGORY_BONUS = 0.05  # per requested category an item has (an animated film for kids > either)
 
@@ -39,13 +38,6 @@ def quality_prior(items: list[Item], shrink: float = 10.0) -> np.ndarray:
     rating_part = (bayes - lo) / (hi - lo) if hi > lo else np.zeros(len(items))
     pop_part = np.log1p(counts) / np.log1p(counts.max())
     return 0.5 * rating_part + 0.5 * pop_part
-
-
-@dataclass(frozen=True)
-class Candidate:
-    item: Item
-    score: float  # cosine similarity to the query + category bonus + quality prior
-    row: int  # row in the bundle
 
 
 class Retriever:

@@ -3,9 +3,10 @@ from __future__ import annotations
 import pytest
 
 from chatrec.catalog import Catalog
-from chatrec.constraints import Constraints, Lexicon, SpecTable, item_specs, parse
+from chatrec.constraints import Lexicon, SpecTable, item_specs, parse
 from chatrec.datasets.movielens import GENRE_ALIASES
 from chatrec.datasets.store import ADDON_WORDS, ALIASES
+from chatrec.types import Constraints
 
 STORE = Lexicon(ALIASES, ADDON_WORDS)
 MOVIES = Lexicon(GENRE_ALIASES)

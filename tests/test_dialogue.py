@@ -10,16 +10,15 @@ from chatrec.constraints import Lexicon
 from chatrec.datasets.movielens import GENRE_ALIASES
 from chatrec.dialogue import (
     MAX_CHARS,
-    MAX_K,
     QUERY_CHARS,
     DialogueContext,
-    DialogueState,
     clean_message,
     is_foreign,
     requested_count,
     strip_markup,
     update,
 )
+from chatrec.types import MAX_K, DialogueState
 
 LEX = Lexicon(
     {

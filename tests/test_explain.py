@@ -9,10 +9,10 @@ import pytest
 
 from chatrec.catalog import Catalog, Item
 from chatrec.config import ExplainConfig
-from chatrec.constraints import Constraints
 from chatrec.explain import Explainer, check, finish, template
 from chatrec.facts import fact_numbers, facts_text, invented_numbers, numbers_in
 from chatrec.prompts import render_messages
+from chatrec.types import Constraints
 
 
 class ScriptedGenerator:

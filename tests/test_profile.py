@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from chatrec.catalog import Catalog, Item
-from chatrec.constraints import Constraints
 from chatrec.profile import NEAR_DUPLICATE, Profile
+from chatrec.types import Constraints
 
 
 def _catalog() -> Catalog:

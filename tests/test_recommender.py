@@ -6,8 +6,8 @@ import re
 import pytest
 
 from chatrec.constraints import Lexicon
-from chatrec.dialogue import MAX_K
-from chatrec.recommender import ChatRecommender, Reply
+from chatrec.recommender import ChatRecommender
+from chatrec.types import MAX_K, Reply
 
 
 def _numbers(text: str) -> set[float]:

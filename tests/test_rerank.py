@@ -29,7 +29,7 @@ from chatrec.rerank import (
     query_text,
     rerank,
 )
-from chatrec.retrieve import Candidate
+from chatrec.types import Candidate
 
 _LINE = re.compile(r"^([A-Z])\. (.*)$", re.M)
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 from chatrec.bundle import Bundle
-from chatrec.constraints import Constraints
 from chatrec.retrieve import Retriever
+from chatrec.types import Constraints
 
 
 def test_filters_price_category_and_addons(tiny_bundle: Bundle, embedder) -> None:

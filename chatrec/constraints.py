@@ -12,9 +12,7 @@ spec constraint is a vectorised check.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
-
-import numpy as np
+from collections.abc import Collection, Iterable, Mapping
 
 from chatrec.catalog import Item
 from chatrec.facts import money
@@ -490,47 +488,3 @@ def item_specs(item: Item) -> tuple[dict[str, float], set[str]]:
     return values, words
 
 
-class SpecTable:
-    """The specs every item of a catalog states, as arrays for vectorised checks.
-
-    An item that does not state a spec never passes a constraint on it (like an unknown price):
-    we only promise what the listing says.
-    """
-
-    def __init__(self, items: Sequence[Item]):
-        self.ids = [it.id for it in items]
-        n = len(self.ids)
-        self.values: dict[str, np.ndarray] = {}  # name -> (n,) float64, NaN = not stated
-        self.words: dict[str, np.ndarray] = {}  # keyword -> (n,) bool
-        for r, it in enumerate(items):
-            values, words = item_specs(it)
-            for name, v in values.items():
-                self.values.setdefault(name, np.full(n, np.nan))[r] = v
-            for w in words:
-                self.words.setdefault(w, np.zeros(n, dtype=bool))[r] = True
-        self.available = frozenset(self.values) | frozenset(self.words)
-
-    def mask(self, specs: Iterable[Spec]) -> np.ndarray:
-        """(n,) bool: items that state every spec and satisfy its range."""
-        ok = np.ones(len(self.ids), dtype=bool)
-        for spec in specs:
-            if spec.name in self.words:
-                ok &= self.words[spec.name]
-                continue
-            col = self.values.get(spec.name)
-            if col is None:
-                return np.zeros(len(self.ids), dtype=bool)
-            with np.errstate(invalid="ignore"):
-                if spec.lo is not None:
-                    ok &= col >= spec.lo
-                if spec.hi is not None:
-                    ok &= col <= spec.hi
-                ok &= ~np.isnan(col)
-        return ok
-
-    def failing(self, specs: Iterable[Spec]) -> list[str]:
-        """Ids of the items that do not meet ``specs`` (empty when there are none)."""
-        specs = list(specs)
-        if not specs:
-            return []
-        return [self.ids[r] for r in np.flatnonzero(~self.mask(specs))]

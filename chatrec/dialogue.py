@@ -34,7 +34,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from chatrec.catalog import Catalog, Item
-from chatrec.constraints import Lexicon, SpecTable, parse
+from chatrec.constraints import Lexicon, parse
+from chatrec.filters import SpecTable
 from chatrec.mentions import TitleMatcher
 from chatrec.qa import (
     Policies,
@@ -249,7 +250,7 @@ class DialogueContext:
     lexicon: Lexicon
     catalog: Catalog | None = None
     matcher: TitleMatcher | None = None
-    specs: SpecTable | None = None
+    spec_names: frozenset[str] | None = None  # the specs its listings state (None: any)
     newest_year: int | None = None
     oldest_year: int | None = None
     has_prices: bool = True
@@ -266,7 +267,7 @@ class DialogueContext:
             lexicon=lexicon,
             catalog=catalog,
             matcher=TitleMatcher(catalog, reserved=lexicon.aliases),
-            specs=SpecTable(catalog.items),
+            spec_names=SpecTable(catalog.items).available,
             newest_year=max(years) if years else None,
             oldest_year=min(years) if years else None,
             has_prices=has_prices,
@@ -278,12 +279,6 @@ class DialogueContext:
         if self.catalog is None or item_id not in self.catalog:
             return None
         return self.catalog.get(item_id)
-
-    def blocked(self, constraints: Constraints) -> list[str]:
-        """Ids that fail the spec constraints (the retriever filters price/year/category)."""
-        if not constraints.specs or self.specs is None:
-            return []
-        return self.specs.failing(constraints.specs)
 
 
 def clean_message(message: object) -> tuple[str, str]:
@@ -553,7 +548,7 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
 
     q = text[:QUERY_CHARS]
     low = q.lower()
-    spec_names = ctx.specs.available if ctx.specs is not None else None
+    spec_names = ctx.spec_names
     mentions = ctx.matcher.find(q) if ctx.matcher else []
     # A title is a name, not a wish: "like Star Wars" asks for no War film, "Fargo (1996)" for
     # no year. Constraints are read with the titles blanked out (same length: spans stay put);

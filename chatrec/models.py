@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from chatrec.config import ChatRecConfig
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -207,3 +209,18 @@ def load_generator(spec: str, cache_dir: Path, device: str = "auto") -> tuple[An
         ) from err
     model.to(resolve_device(device)).eval()
     return model, tokenizer
+
+
+def resolve_adapter(config: ChatRecConfig, catalog: str) -> ChatRecConfig:
+    """``generator.adapter='auto'`` -> the catalog's shipped reranking adapter folder (its card
+    names it: ``reranker_adapter`` in ``data/catalogs/<name>.toml``), or None."""
+    from chatrec.datasets import catalog_info, data_dir
+
+    if config.generator.adapter != "auto":
+        return config
+    adapter = None
+    name = catalog_info(catalog).reranker_adapter
+    if name and (data_dir() / "adapters" / name / "adapter_config.json").exists():
+        adapter = str(data_dir() / "adapters" / name)
+    gen = config.generator.model_copy(update={"adapter": adapter})
+    return config.model_copy(update={"generator": gen})

@@ -10,13 +10,13 @@ Watches and Headphones; budget around $300").
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from chatrec.catalog import Catalog
-from chatrec.types import Constraints
+from chatrec.types import Candidate, Constraints, DialogueState
 
 NEAR_DUPLICATE = 0.93  # cosine of item embeddings above which a disliked item's twin goes too
 LIKED_BONUS = 0.1  # added to a candidate's score per liked-category share (0..1)
@@ -163,3 +163,29 @@ class Profile:
                 floor = out.min() - 1.0
                 out[near] = floor + out[near] * 1e-3
         return out
+
+
+def personalize(
+    pool: list[Candidate],
+    prof: Profile,
+    state: DialogueState,
+    catalog: Catalog,
+    embeddings: np.ndarray,
+) -> list[Candidate]:
+    """Feedback changes the order: near-duplicates of disliked items go to the bottom, items
+    in liked categories move up (``Profile.adjust``). ``embeddings``: (n_items, d) float32."""
+    disliked = [i for i in dict.fromkeys([*prof.disliked, *state.rejected]) if i in catalog]
+    liked = list(dict.fromkeys([*prof.liked, *state.liked]))
+    if not pool or not (disliked or liked):
+        return pool
+    view = Profile(liked=liked, disliked=disliked)
+    rows = [catalog.position(i) for i in disliked]
+    scores = view.adjust(
+        catalog,
+        [c.item.id for c in pool],
+        np.array([c.score for c in pool]),
+        embeddings[[c.row for c in pool]],
+        embeddings[rows] if rows else np.zeros((0, embeddings.shape[1]), embeddings.dtype),
+    )
+    order = np.argsort(-scores, kind="stable")
+    return [replace(pool[i], score=float(scores[i])) for i in order]

@@ -15,6 +15,7 @@ short clarifying question listing them. Words no title has ("GameCube"): we don'
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import tomllib
 from collections.abc import Callable, Sequence
@@ -26,8 +27,9 @@ from rapidfuzz import fuzz, process
 
 from chatrec.catalog import Catalog, Item
 from chatrec.constraints import Lexicon
-from chatrec.facts import fact_values, price_text
+from chatrec.facts import fact_values, invented, price_text
 from chatrec.text import STOP_WORDS, fold, singular, words
+from chatrec.types import MAX_K, DialogueState, Recommendation, Reply, Turn
 
 # --- what a question asks ------------------------------------------------------------------
 # Features people ask about ("does it have bluetooth?", "is it waterproof?"), longest first.
@@ -49,6 +51,8 @@ FEATURE_TERMS = sorted(_FEATURES.split("|"), key=len, reverse=True)
 _FEATURE_TERM = re.compile(
     r"(?<![\w-])(" + "|".join(re.escape(t) for t in FEATURE_TERMS) + r")(?![\w-])"
 )
+
+log = logging.getLogger(__name__)
 
 
 def feature_term(text: str) -> tuple[str, tuple[int, int]] | None:
@@ -637,3 +641,70 @@ UNKNOWABLE_ANSWER = (
     "address or future prices. I can tell you a product's listed price, discount, rating and "
     "features, and our shipping, returns and warranty policies."
 )
+
+
+def answer(
+    turn: Turn,
+    state: DialogueState,
+    catalog: Catalog,
+    policies: Policies | None,
+    related: Callable[[str], list[Item]],
+    nouns: str = "products",
+) -> Reply:
+    """A customer-service answer from catalog facts and store policies only.
+
+    ``related(name)`` finds what we do carry when a question names a product we don't. Every
+    number of the answer is checked against the facts it was built from; an answer that fails
+    the check is never shown (the fact line of the items is, instead).
+    """
+    asked = turn.asked
+    state.pending = ""
+    items = [catalog.get(i) for i in turn.refs if i in catalog][:MAX_K]
+    extra = ""
+    cards: list[Item] = []
+    if asked.startswith("policy:") and policies is not None:
+        extra = policies.answers.get(asked.split(":", 1)[1], "")
+        text = extra or "I don't have that policy written down; please ask our support team."
+    elif asked == "unknowable":
+        text = UNKNOWABLE_ANSWER
+        if len(items) == 1:
+            text += " What I know about it: " + fact_answer(items[0], "")
+    elif turn.missing:
+        extra = turn.text  # the name asked about may hold numbers ("Xbox 360")
+        items = items or related(turn.missing)
+        text = not_carried(turn.missing, items)
+    elif turn.options:
+        items = cards = [catalog.get(i) for i in turn.options if i in catalog]
+        listed = " ".join(map(str, range(1, len(items) + 1)))  # "1. …; 2. …"
+        extra = f"{turn.text} {listed} {len(items)} {len(items) - Resolver.MAX_OPTIONS}"
+        text = options_question(items, turn.name, asked)
+        cards = items[: Resolver.MAX_OPTIONS]
+        state.pending = asked or "all"
+    elif asked.startswith("compare:"):
+        if not items:
+            # "what's the cheapest laptop you have?": over the catalog, in the categories
+            cats = set(turn.constraints.categories)
+            items = [it for it in catalog if cats & set(it.categories) and not it.addon]
+        text = compare_answer(asked.split(":", 1)[1], items) or "Which products do you mean?"
+    elif not items:
+        return Reply(_which_one(state, catalog, nouns), turn.intent)
+    else:
+        text = "\n".join(fact_answer(it, "" if asked == "all" else asked) for it in items)
+    bad = invented(text, items, extra)
+    if bad:  # a bug in a template: never show a number the facts don't have
+        log.error("answer with numbers not in the facts %s: %r", bad, text)
+        text = "\n".join(f"{it.title}." for it in items) or "Sorry, I can't answer that."
+    recs = [Recommendation(it.id, it.title, 0.0, "", it.facts()) for it in cards]
+    return Reply(text, turn.intent, recs)
+
+
+def _which_one(state: DialogueState, catalog: Catalog, nouns: str) -> str:
+    """A question that names no item: which of the last list, or which item at all."""
+    if state.last_shown:
+        listed = "; ".join(
+            f"{n}. {catalog.get(i).title}"
+            for n, i in enumerate(state.last_shown, 1)
+            if i in catalog
+        )
+        return f"Which one do you mean? {listed}"
+    return f"Which of our {nouns} do you mean? Tell me its name."

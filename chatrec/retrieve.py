@@ -2,19 +2,21 @@
 
 Input: the query (the message now; profile and history join later), ``Constraints``, ids to
 exclude. Output: ``Candidate`` list, best first, every one a catalog item. Filters run inside
-the faiss search (an ID selector over the rows that pass), so a strict filter still yields
-the best matching rows rather than an empty page.
+the faiss search (``filters.ItemFilter``: an ID selector over the rows that pass), so a strict
+filter still yields the best matching rows rather than an empty page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
 from chatrec.bundle import Bundle
-from chatrec.catalog import Item
+from chatrec.catalog import Catalog, Item
 from chatrec.embed import Embedder
+from chatrec.filters import ItemFilter
 from chatrec.types import Candidate, Constraints
 
 CATEGORY_BONUS = 0.05  # per requested category an item has (an animated film for kids > either)
@@ -41,7 +43,7 @@ def quality_prior(items: list[Item], shrink: float = 10.0) -> np.ndarray:
 
 
 class Retriever:
-    """Searches one bundle; attribute arrays are computed once for vectorised filtering."""
+    """Searches one bundle, filtered by the catalog's ``ItemFilter`` inside the search."""
 
     def __init__(
         self, bundle: Bundle, embedder: Embedder, prior_weight: float = 0.2, pool: int = 100
@@ -49,54 +51,8 @@ class Retriever:
         self.bundle = bundle
         self.pool = pool
         self.embedder = embedder
-        items = bundle.catalog.items
-        self.prior = prior_weight * quality_prior(items)  # (n,)
-        nan = np.nan
-        self.price_lo = np.array([nan if i.price is None else i.price for i in items])
-        self.price_hi = np.array(
-            [nan if i.price is None else (i.price_max or i.price) for i in items]
-        )
-        self.year = np.array([nan if i.year is None else i.year for i in items])
-        self.addon = np.array([i.addon for i in items], dtype=bool)
-        self.categories = bundle.catalog.categories()
-        col = {c: j for j, c in enumerate(self.categories)}
-        self.has_cat = np.zeros((len(items), len(self.categories)), dtype=bool)  # (n, C)
-        for r, it in enumerate(items):
-            for c in it.categories:
-                self.has_cat[r, col[c]] = True
-        self._col = col
-
-    def _cat_mask(self, cats: Iterable[str]) -> np.ndarray:
-        cols = [self._col[c] for c in cats if c in self._col]
-        if not cols:
-            return np.zeros(len(self.addon), dtype=bool)
-        return self.has_cat[:, cols].any(axis=1)
-
-    def mask(self, c: Constraints, exclude_ids: Iterable[str] = ()) -> np.ndarray | None:
-        """(n,) bool of rows that satisfy ``c``, or None when nothing filters."""
-        m = np.ones(len(self.addon), dtype=bool)
-        # Unknown price or year never passes a price or year constraint (NaN comparisons are False).
-        if c.price_max is not None:
-            m &= self.price_lo <= c.price_max
-        if c.price_min is not None:
-            m &= self.price_hi >= c.price_min
-        if c.year_min is not None:
-            m &= self.year >= c.year_min
-        if c.year_max is not None:
-            m &= self.year <= c.year_max
-        if c.categories:
-            m &= self._cat_mask(c.categories)
-        for cat in c.all_categories:
-            m &= self._cat_mask((cat,))
-        if c.exclude_categories:
-            m &= ~self._cat_mask(c.exclude_categories)
-        if not c.allow_addons:
-            m &= ~self.addon
-        catalog = self.bundle.catalog
-        for iid in exclude_ids:
-            if iid in catalog:
-                m[catalog.position(iid)] = False
-        return None if m.all() else m
+        self.prior = prior_weight * quality_prior(bundle.catalog.items)  # (n,)
+        self.filter = ItemFilter(bundle.catalog)
 
     def retrieve(
         self,
@@ -108,11 +64,13 @@ class Retriever:
         """The k best catalog items for ``query`` that satisfy ``constraints``."""
         constraints = constraints or Constraints()
         vec = self.embedder.encode_query([query])  # (1, d)
-        mask = self.mask(constraints, exclude_ids)
+        mask = self.filter.mask(constraints, exclude_ids)
         allowed = None if mask is None else np.flatnonzero(mask).astype(np.int64)
         # Fetch a wider pool so the category bonus and the prior can reorder within it.
         scores, rows = self.bundle.index.search(vec, max(k, self.pool), allowed=allowed)
-        wanted = self._cat_mask(constraints.categories) if constraints.categories else None
+        wanted = (
+            self.filter.category_mask(constraints.categories) if constraints.categories else None
+        )
         items = self.bundle.catalog.items
         out = []
         for s, r in zip(scores[0].tolist(), rows[0].tolist(), strict=True):
@@ -125,3 +83,15 @@ class Retriever:
             out.append(Candidate(items[r], float(s) + bonus + float(self.prior[r]), int(r)))
         out.sort(key=lambda c: -c.score)
         return out[:k]
+
+
+def one_per_listing(pool: list[Candidate], catalog: Catalog) -> list[Candidate]:
+    """The best-ranked candidate of each listing: a film listed under two ids shows once."""
+    seen: set[tuple[Any, ...]] = set()
+    out = []
+    for c in pool:
+        key = catalog.listing(c.item.id)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out

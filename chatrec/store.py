@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chatrec.types import TurnRecord
+
 MIGRATIONS: list[str] = [
     # 1: the first schema
     """
@@ -262,21 +264,13 @@ class Store:
     def _user(db: sqlite3.Connection, user: str, now: float) -> None:
         db.execute("INSERT OR IGNORE INTO users(id, created) VALUES (?, ?)", (user, now))
 
-    def save_turn(
-        self,
-        user: str,
-        session_id: str,
-        catalog: str,
-        state: dict[str, Any],
-        user_text: str,
-        bot_text: str,
-        intent: str,
-        items: list[dict[str, Any]],
-        profile: dict[str, Any] | None = None,
-        feedback: list[tuple[str, int, str]] | None = None,
-    ) -> None:
+    def save_turn(self, turn: TurnRecord) -> None:
         """Save one answered turn with the session state, feedback and profile it produced,
         in one transaction. A session id owned by another user is refused."""
+        user, session_id, catalog = turn.user, turn.session_id, turn.catalog
+        user_text, bot_text, intent = turn.message, turn.reply.text, turn.reply.intent
+        state, profile = turn.state, turn.profile
+        items = turn.reply.to_dict()["items"]
         now = time.time()
         with self.transaction() as db:
             owner = db.execute("SELECT user_id FROM sessions WHERE id = ?", (session_id,))
@@ -297,7 +291,7 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (session_id, user_text, bot_text, intent, json.dumps(items), now),
             )
-            for item_id, value, source in feedback or []:
+            for item_id, value, source in ((f.item_id, f.value, f.source) for f in turn.feedback):
                 db.execute(
                     "INSERT INTO feedback(user_id, session_id, catalog, item_id, value, source, "
                     "created) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -238,5 +238,5 @@ class TurnRecord:
     state: dict[str, Any]  # DialogueState.to_dict() after the turn
     message: str
     reply: Reply
-    profile: dict[str, Any]  # the person's profile after the turn
+    profile: dict[str, Any] | None  # the person's profile after the turn (None: unchanged)
     feedback: tuple[Feedback, ...] = ()

@@ -9,11 +9,29 @@ from pathlib import Path
 import pytest
 
 from chatrec.store import SCHEMA_VERSION, Store, StoreError, sqlite_path
+from chatrec.types import Feedback, Reply, TurnRecord
 
 
-def _turn(store: Store, user: str, sid: str, text: str, **kw) -> None:
+def _turn(
+    store: Store,
+    user: str,
+    sid: str,
+    text: str,
+    profile: dict | None = None,
+    feedback: list[tuple[str, int, str]] = (),
+) -> None:
+    reply = Reply(f"re: {text}", "recommend")
     store.save_turn(
-        user, sid, "store", {"session_id": sid}, text, f"re: {text}", "recommend", [], **kw
+        TurnRecord(
+            user,
+            sid,
+            "store",
+            {"session_id": sid},
+            text,
+            reply,
+            profile,
+            tuple(Feedback(*f) for f in feedback),
+        )
     )
 
 

@@ -58,6 +58,9 @@ class CatalogInfo(BaseModel):
         min_length=2,
     )
     policies: str | None = Field(None, description="Policies TOML, relative to data/.")
+    reranker_adapter: str | None = Field(
+        None, description="The shipped reranking LoRA, a folder of data/adapters/."
+    )
 
 
 def catalog_info(name: str) -> CatalogInfo:

@@ -525,12 +525,50 @@ def _feature_span(low: str) -> tuple[int, int] | None:
     return m.span("term") if m else None
 
 
+@dataclass
+class _Reading:
+    """What one message says, read before deciding what the turn does (``update``)."""
+
+    text: str  # the cleaned message
+    q: str  # what the constraints and references are read from (cut to QUERY_CHARS)
+    low: str
+    flags: list[str]
+    base: dict[str, Any]  # notice, k, unsupported: carried by every Turn of this message
+    said: Constraints
+    mentions: list[Any]  # titles named (``mentions.Mention``)
+    refs: _Refs
+    named: list[str]  # ids of the titles named
+    recognised: bool  # the message says something the catalog can act on
+    tastes: bool = False
+    like: list[str] = field(default_factory=list)
+    cue: re.Match[str] | None = None
+    feedback: Literal["", "positive", "negative"] = ""
+    targets: list[str] = field(default_factory=list)
+    is_question: bool = False
+
+    def turn(self, intent: Intent, c: Constraints, **kw: Any) -> Turn:
+        """A turn that changes no request (its query and exclusions stay empty)."""
+        return Turn(self.text, intent, c, "", (), flags=tuple(self.flags), **self.base, **kw)
+
+
 def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     """Read one message into the state and decide what this turn does.
 
     Pure apart from ``state``: nothing outside it changes, and only turns that act on the
     catalog (not hostile, off-topic or contradictory ones) change it.
     """
+    screened = _screen(state, message)
+    if isinstance(screened, Turn):
+        return screened
+    r = _read(*screened, state, ctx)
+    if isinstance(r, Turn):
+        return r
+    early = _classify(r, state, ctx)
+    return early if early is not None else _act(r, state, ctx)
+
+
+def _screen(state: DialogueState, message: object) -> Turn | tuple[str, str, list[str]]:
+    """Hostile, empty or chit-chat messages get their turn here; others (text, notice, flags)."""
     c0 = state.constraints
     raw, notice = clean_message(message)
     if notice == "binary":
@@ -545,10 +583,16 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     if not re.search(r"[^\W_]", text) and not (state.last_shown and re.search("👍|👎", text)):
         # Only emoji or punctuation: nothing to search for.
         return Turn(text, "chit_chat", c0, "", (), notice, flags=tuple(flags))
+    return text, notice, flags
 
+
+def _read(
+    text: str, notice: str, flags: list[str], state: DialogueState, ctx: DialogueContext
+) -> _Reading | Turn:
+    """Titles, references and constraints of a message; a foreign or off-topic one ends here."""
+    c0 = state.constraints
     q = text[:QUERY_CHARS]
     low = q.lower()
-    spec_names = ctx.spec_names
     mentions = ctx.matcher.find(q) if ctx.matcher else []
     # A title is a name, not a wish: "like Star Wars" asks for no War film, "Fargo (1996)" for
     # no year. Constraints are read with the titles blanked out (same length: spans stay put);
@@ -556,9 +600,9 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     untitled = q
     for m in mentions:
         untitled = untitled[: m.start] + " " * (m.end - m.start) + untitled[m.end :]
-    said = parse(untitled, ctx.lexicon, ctx.newest_year, ctx.has_prices, spec_names)
+    said = parse(untitled, ctx.lexicon, ctx.newest_year, ctx.has_prices, ctx.spec_names)
     if mentions:
-        whole = parse(q, ctx.lexicon, ctx.newest_year, ctx.has_prices, spec_names)
+        whole = parse(q, ctx.lexicon, ctx.newest_year, ctx.has_prices, ctx.spec_names)
         said = replace(said, positive_text=whole.positive_text)
     refs = _references(low, state, [(m.start, m.end) for m in mentions])
     named = list(dict.fromkeys(m.item_id for m in mentions))
@@ -593,94 +637,82 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     if capped:
         flags.append("capped")
     base = {"notice": notice, "k": k, "unsupported": tuple(unsupported)}
+    return _Reading(text, q, low, flags, base, said, mentions, refs, named, recognised)
 
+
+def _classify(r: _Reading, state: DialogueState, ctx: DialogueContext) -> Turn | None:
+    """Questions, praise, contradictions and too-vague newcomers get their turn here; None
+    for a request (or a 👎) that acts on the catalog (``_act``)."""
+    c0, low, refs, named = state.constraints, r.low, r.refs, r.named
     # A person describing their tastes ("I'm new, I love films like Toy Story") onboards: the
     # titles they name are liked, not one-off "more like" references.
-    tastes = (
+    r.tastes = (
         bool(_NEW_PERSON.search(low))
         or (bool(_TASTES.search(low)) and not (refs.ids and state.last_shown))
         or (state.onboarding_asks > 0 and not state.topic)  # the answer to our question
     )
     # "more like Fargo", "similar to the second one", "more like that"
-    like: list[str] = []
-    cue = _LIKE_CUE.search(low)
-    if cue and not tastes:
-        after = [m.item_id for m in mentions if m.start >= cue.start()]
-        ref_after = any(a >= cue.start() for a, _ in refs.spans)
-        pron = _PRONOUN.search(low, cue.end())
-        like = after or (refs.ids if ref_after else []) or (refs.pronoun if pron else [])
-
-    feedback: Literal["", "positive", "negative"] = ""
-    targets = refs.ids or named or refs.pronoun
-    if not like and _NEGATIVE.search(low) and targets:
-        feedback = "negative"
-    question = bool(_QUESTION.search(q)) and not _WANTS_LIST.search(low)
-    asks_fact = bool(_asked(q))
+    r.cue = _LIKE_CUE.search(low)
+    if r.cue and not r.tastes:
+        after = [m.item_id for m in r.mentions if m.start >= r.cue.start()]
+        ref_after = any(a >= r.cue.start() for a, _ in refs.spans)
+        pron = _PRONOUN.search(low, r.cue.end())
+        r.like = after or (refs.ids if ref_after else []) or (refs.pronoun if pron else [])
+    r.targets = refs.ids or named or refs.pronoun
+    if not r.like and _NEGATIVE.search(low) and r.targets:
+        r.feedback = "negative"
+    question = bool(_QUESTION.search(r.q)) and not _WANTS_LIST.search(low)
+    asks_fact = bool(_asked(r.q))
     pointed = bool(refs.pronoun) or bool(_PRONOUN.search(low))
-    if not like and feedback != "negative":
-        qa_turn = _qa_turn(q, state, ctx, said.categories, refs, named, flags, base)
+    if not r.like and r.feedback != "negative":
+        qa_turn = _qa_turn(r.q, state, ctx, r.said.categories, refs, named, r.flags, r.base)
         if qa_turn is not None:
-            return replace(qa_turn, text=text)
-    is_question = (
-        not like
-        and not feedback
+            return replace(qa_turn, text=r.text)
+    r.is_question = (
+        not r.like
+        and not r.feedback
         and question
         and (
-            (bool(targets) and (asks_fact or bool(refs.ids or named)))
-            or (asks_fact and not recognised and (bool(state.last_shown) or pointed))
+            (bool(r.targets) and (asks_fact or bool(refs.ids or named)))
+            or (asks_fact and not r.recognised and (bool(state.last_shown) or pointed))
         )
     )
     pointed_at = bool(refs.ids or refs.pronoun) and bool(state.last_shown)
-    if not (like or feedback or is_question) and pointed_at and _POSITIVE.search(low):
-        feedback = "positive"
-
-    problems = list(said.problems) + refs.problems
-    if problems and (refs.problems or not is_question):
-        return Turn(
-            text, "clarify", c0, "", (), problems=tuple(problems), flags=tuple(flags), **base
-        )
-
-    if is_question:
+    if not (r.like or r.feedback or r.is_question) and pointed_at and _POSITIVE.search(low):
+        r.feedback = "positive"
+    problems = list(r.said.problems) + refs.problems
+    if problems and (refs.problems or not r.is_question):
+        return r.turn("clarify", c0, problems=tuple(problems))
+    if r.is_question:
         ids = tuple(refs.ids or named or refs.pronoun)
         if len(ids) == 1:
             state.focus = ids[0]
-        return Turn(
-            text,
-            "product_question",
-            c0,
-            "",
-            (),
-            refs=ids,
-            asked=_asked(q),
-            flags=tuple(flags),
-            **base,
-        )
-
-    if feedback == "positive":
+        return r.turn("product_question", c0, refs=ids, asked=_asked(r.q))
+    if r.feedback == "positive":
         ids = tuple(refs.ids or refs.pronoun)
         state.liked.extend(i for i in ids if i not in state.liked)
         if len(ids) == 1:
             state.focus = ids[0]  # "more like it" next means this one
-        return Turn(
-            text, "feedback", c0, "", (), refs=ids, feedback="positive", flags=tuple(flags), **base
-        )
-
-    onboarding = tastes and not feedback
+        return r.turn("feedback", c0, refs=ids, feedback="positive")
     if (
-        (onboarding or (_VAGUE.search(low) and not state.topic))
-        and not (recognised or refs.ids)
+        ((r.tastes and not r.feedback) or (_VAGUE.search(low) and not state.topic))
+        and not (r.recognised or refs.ids)
         and state.onboarding_asks < 2
         and not _SURPRISE.search(low)
         and (_VAGUE.search(low) or not _content_words(low))
     ):
         # Too vague to act on ("hi, I'm new here"): ask what they like, at most twice.
         state.onboarding_asks += 1
-        return Turn(text, "clarify", c0, "", (), asked="onboarding", flags=tuple(flags), **base)
-    liked_now = named if onboarding else []
-    rejected_now = list(targets) if feedback == "negative" else []
-    if feedback == "negative" and re.search(r"\bnone of\b|\bnot (?:those|these|them)\b", low):
-        rejected_now = list(state.last_shown)
+        return r.turn("clarify", c0, asked="onboarding")
+    return None
 
+
+def _request(
+    r: _Reading, state: DialogueState, ctx: DialogueContext, onboarding: bool
+) -> tuple[Constraints, bool] | Turn:
+    """(the constraints in force after this message, whether it starts a new request), or a
+    clarifying turn when a relative price or the years cannot be met."""
+    c0, said, low, like = state.constraints, r.said, r.low, r.like
     # Which request is in force: a new topic resets the constraints, anything else refines.
     from_last_list = bool(like) and all(i in state.last_shown for i in like)
     both = _added_category(low, state, said, ctx) if not like else ()
@@ -693,7 +725,7 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
         )
         or (bool(like) and not from_last_list)
         or onboarding
-    ) and feedback != "negative"
+    ) and r.feedback != "negative"
     said_clean = replace(said, problems=(), unsupported=())
     constraints = said_clean if new_topic else _merge(c0, said_clean)
     if both and not new_topic:
@@ -701,29 +733,44 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     # "cheaper than those" reads the last list; on a new topic "high-end" is just a wish.
     lo, hi, problem = (None, None, "")
     no_price = said.price_min is None and said.price_max is None
-    if ctx.has_prices and no_price and (not new_topic or refs.ids):
-        lo, hi, problem = _relative_price(low, refs.ids or list(state.last_shown), ctx)
+    if ctx.has_prices and no_price and (not new_topic or r.refs.ids):
+        lo, hi, problem = _relative_price(low, r.refs.ids or list(state.last_shown), ctx)
     if problem:
-        return Turn(text, "clarify", c0, "", (), problems=(problem,), flags=tuple(flags), **base)
+        return r.turn("clarify", c0, problems=(problem,))
     if hi is not None:
         constraints = _merge(constraints, Constraints(price_max=hi))
     if lo is not None:  # "more expensive" lifts the old ceiling: it is what they are leaving
         constraints = replace(constraints, price_min=lo, price_max=None)
     out_of_years = _outside_years(constraints, ctx)
     if out_of_years:
-        return Turn(
-            text, "clarify", c0, "", (), problems=(out_of_years,), flags=tuple(flags), **base
-        )
+        return r.turn("clarify", c0, problems=(out_of_years,))
+    return constraints, new_topic
+
+
+def _act(r: _Reading, state: DialogueState, ctx: DialogueContext) -> Turn:
+    """A request, a refinement or a 👎: commit it to the state and say what to retrieve."""
+    low, like, feedback = r.low, r.like, r.feedback
+    onboarding = r.tastes and not feedback
+    liked_now = r.named if onboarding else []
+    rejected_now = list(r.targets) if feedback == "negative" else []
+    if feedback == "negative" and re.search(r"\bnone of\b|\bnot (?:those|these|them)\b", low):
+        rejected_now = list(state.last_shown)
+    request = _request(r, state, ctx, onboarding)
+    if isinstance(request, Turn):
+        return request
+    constraints, new_topic = request
+    from_last_list = bool(like) and all(i in state.last_shown for i in like)
 
     # Commit: from here on the turn acts on the catalog.
     state.constraints = constraints
     state.rejected.extend(i for i in rejected_now if i not in state.rejected)
     # "more like Fargo" says the person knows and likes Fargo: history for the reranker.
     state.liked.extend(i for i in (*liked_now, *like) if i not in state.liked)
-    spans = [(m.start, m.end) for m in mentions] + refs.spans
+    spans = [(m.start, m.end) for m in r.mentions] + r.refs.spans
+    q, said = r.q, r.said
     if like:
         docs = [it.document() for it in (ctx.item(i) for i in like) if it is not None]
-        extra = _extra_words(q, spans + ([cue.span()] if cue else []))
+        extra = _extra_words(q, spans + ([r.cue.span()] if r.cue else []))
         query = " ".join([*docs, extra]).strip()
         if not from_last_list or not state.topic:
             state.topic = query
@@ -742,7 +789,7 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     wants_more = not new_topic and bool(_MORE.search(low))
     exclude = _dedupe(state.rejected, state.liked, like, state.shown if wants_more else ())
     return Turn(
-        text,
+        r.text,
         intent,
         constraints,
         query,
@@ -750,8 +797,8 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
         refs=tuple(rejected_now or liked_now or like),
         like=tuple(like),
         feedback=feedback,
-        flags=tuple(flags),
-        **base,
+        flags=tuple(r.flags),
+        **r.base,
     )
 
 

@@ -384,24 +384,7 @@ class Resolver:
             return self.resolve(text, (), in_play, skip)
         cats = set(categories)
 
-        # Everyday words some title has ("beach", "move", "magic") may be part of the name
-        # or just talk ("taking it to the beach"): an item need not have them, but among the
-        # items that fit, those that have the most of them win ("sonos move").
-        # A word in a run of words with a sure one ("apple tv 4k") is sure too.
-        sure = [not (self.common and w in self.common and w.isalpha()) for w, _, _ in words]
-        runs: list[list[int]] = []
-        for n, (_, a, _b) in enumerate(words):
-            if n and re.fullmatch(r"[\s\-–]*", text[words[n - 1][2] : a]):
-                runs[-1].append(n)
-            else:
-                runs.append([n])
-        for run in runs:
-            if any(sure[n] for n in run):
-                for n in run:
-                    sure[n] = True
-        is_sure = {a: s for (_, a, _b), s in zip(words, sure, strict=True)}
-        soft = {w for w, a, _ in names if not is_sure[a]}
-        hard = [w for w, a, _ in names if is_sure[a]]
+        soft, hard = self._sure(text, words, names)
 
         def fits(item_id: str) -> bool:
             item = self.catalog.get(item_id)
@@ -448,8 +431,36 @@ class Resolver:
             wide = self.resolve(text, (), in_play, skip)
             if wide is not None and not wide.missing:
                 return wide
-        # Not carried. Close to it: what shares the most of its words (the brand), in its
-        # category when one was named.
+        return self._not_carried(words, cats, name)
+
+    def _sure(
+        self, text: str, words: list[tuple[str, int, int]], names: list[tuple[str, int, int]]
+    ) -> tuple[set[str], list[str]]:
+        """(soft, hard) name words. Everyday words some title has ("beach", "move", "magic")
+        may be part of the name or just talk ("taking it to the beach"): an item need not have
+        them, but among the items that fit, those that have the most of them win ("sonos
+        move"). A word in a run of words with a sure one ("apple tv 4k") is sure too."""
+        sure = [not (self.common and w in self.common and w.isalpha()) for w, _, _ in words]
+        runs: list[list[int]] = []
+        for n, (_, a, _b) in enumerate(words):
+            if n and re.fullmatch(r"[\s\-–]*", text[words[n - 1][2] : a]):
+                runs[-1].append(n)
+            else:
+                runs.append([n])
+        for run in runs:
+            if any(sure[n] for n in run):
+                for n in run:
+                    sure[n] = True
+        is_sure = {a: s for (_, a, _b), s in zip(words, sure, strict=True)}
+        soft = {w for w, a, _ in names if not is_sure[a]}
+        hard = [w for w, a, _ in names if is_sure[a]]
+        return soft, hard
+
+    def _not_carried(
+        self, words: list[tuple[str, int, int]], cats: set[str], name: str
+    ) -> Resolution:
+        """Not carried. Close to it: what shares the most of its words (the brand), in its
+        category when one was named."""
         share = {
             it.id: sum(self._has(w, self.words[it.id]) for w, _, _ in words)
             for it in self.catalog

@@ -1,14 +1,32 @@
 """chatrec: a conversational recommender over a FAISS index, with a small LM in the loop.
 
-The faces (the Gradio app, the CLI) use what this package exports and nothing behind it.
+The faces (the Gradio app, the CLI) use what this package exports and nothing behind it:
+the facade ``ChatRecommender``, its ``Reply``, the catalogs' cards, and the errors a person
+can fix (``USER_ERRORS``: each says what to do in one line).
 """
 
+from chatrec.catalog import CatalogError
 from chatrec.datasets import BUILTIN as CATALOGS
-from chatrec.datasets import CatalogInfo, catalog_info
+from chatrec.datasets import CatalogInfo, UnknownCatalogError, catalog_info
+from chatrec.datasets.movielens import DataMissingError
+from chatrec.models import MissingWeightsError
+from chatrec.qa import PolicyError
 from chatrec.recommender import ChatRecommender, Recommendation, Reply
+from chatrec.store import StoreError
+
+USER_ERRORS: tuple[type[Exception], ...] = (
+    UnknownCatalogError,
+    CatalogError,
+    DataMissingError,
+    MissingWeightsError,
+    FileNotFoundError,
+    StoreError,
+    PolicyError,
+)
 
 __all__ = [
     "CATALOGS",
+    "USER_ERRORS",
     "CatalogInfo",
     "ChatRecommender",
     "Recommendation",

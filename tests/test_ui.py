@@ -19,8 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from chatrec import Reply
 from chatrec.datasets import data_dir, store
 from chatrec.facts import price_text
+from ui.handlers import Handlers, Recommenders
 
 from .conftest import REPO
 
@@ -95,6 +97,32 @@ def _titles(text: str) -> list[str]:
 
 def _by_title(title: str):
     return next(it for it in CATALOG.values() if it.title == title)
+
+
+class _FakeRecommender:
+    """Just enough of ``ChatRecommender`` for the handlers: a token is ``t-`` + the name."""
+
+    def sign_in(self, name: str, token: str | None = None) -> tuple[str, str]:
+        return name, f"t-{name}"
+
+    def authenticate(self, user: str, token: str) -> bool:
+        return token == f"t-{user}"
+
+    def owns(self, user: str, session_id: str) -> bool:
+        return False
+
+    def chat_stream(self, message: str, session_id: str, **kwargs: object) -> Iterator[Reply]:
+        yield Reply(f"You said: {message}", "chat")
+
+
+def test_handlers_check_the_token_on_every_call_without_a_browser() -> None:
+    handlers = Handlers(Recommenders(factory=lambda catalog, **kw: _FakeRecommender()))
+    stream = handlers.chat_api("hi", "store", 0.8, {}, None)  # type: ignore[arg-type]
+    text, ident = list(stream)[-1]
+    assert text == "You said: hi" and ident["user"].startswith("guest-") and ident["session"]
+    forged = {**ident, "token": "guess"}
+    stream = handlers.chat_api("hi", "store", 0.8, forged, None)  # type: ignore[arg-type]
+    assert list(stream) == [("Please reload the page.", {})]
 
 
 @pytest.mark.integration

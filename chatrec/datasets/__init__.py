@@ -58,6 +58,13 @@ class CatalogInfo(BaseModel):
         min_length=2,
     )
     policies: str | None = Field(None, description="Policies TOML, relative to data/.")
+    interactions: bool = Field(
+        False, description="Logged interactions to train and evaluate on (MovieLens ratings)."
+    )
+    eval_sets: list[str] = Field(
+        default_factory=list,
+        description="Its test sets in data/eval (product Q&A, onboarding, feedback).",
+    )
     reranker_adapter: str | None = Field(
         None, description="The shipped reranking LoRA, a folder of data/adapters/."
     )

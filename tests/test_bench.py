@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatrec.bench import bench_synthetic
+from chatrec.eval.bench import bench_synthetic
 
 
 def test_bench_synthetic_small_set() -> None:

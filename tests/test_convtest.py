@@ -11,7 +11,7 @@ import pytest
 
 from chatrec.catalog import Catalog, Item
 from chatrec.config import RuntimeConfig, default_cache_dir
-from chatrec.convtest import (
+from chatrec.eval.convtest import (
     ConvCase,
     ConvCaseError,
     default_cases_path,

@@ -1,4 +1,7 @@
-"""Offline evaluation: metric values on hand-made lists, the report, and the CLI contract."""
+"""Offline evaluation: metric values on hand-made lists, the report, and the CLI contract.
+
+Covers ``chatrec.eval.metrics`` and ``chatrec.eval.movies`` (the MovieLens comparison).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from chatrec.evaluate import beyond_accuracy, markdown, ranking_metrics, top_k, write_report
+from chatrec.eval.metrics import beyond_accuracy, ndcg_at, paired, ranking_metrics
+from chatrec.eval.movies import display_order, markdown, top_k, write_report
 
 from .conftest import FIXTURES
 from .test_cli import run
@@ -30,9 +34,18 @@ def test_top_k_never_returns_a_seen_item() -> None:
     assert top_k(s, np.array([29, 27]), 3) == [28, 26, 25]
 
 
-def test_paired_differences_are_user_by_user() -> None:
-    from chatrec.evaluate import paired
+def test_ndcg_at_is_ranx_ndcg10_for_one_relevant_item() -> None:
+    """The hand-written NDCG (per item in training loops) is ranx's, rank by rank."""
+    ids = [str(i) for i in range(30)]
+    for rank in (0, 1, 2, 4, 9, 10, 15):
+        lst = [*range(rank), 25, *range(20, 25)]
+        assert lst.index(25) == rank
+        ranx = ranking_metrics([lst[:20]], [25], ids)["ndcg@10"]
+        assert ndcg_at(rank) == pytest.approx(ranx, abs=1e-12), rank
+    assert ndcg_at(-1) == 0.0 and ranking_metrics([[1, 2]], [25], ids)["ndcg@10"] == 0.0
 
+
+def test_paired_differences_are_user_by_user() -> None:
     targets = [1, 2, 3, 4]
     a = [[1, 9], [2, 9], [9, 3], [9, 8]]  # hits at ranks 0, 0, 1 and a miss
     b = [[9, 1], [2, 9], [9, 3], [4, 8]]  # ranks 1, 0, 1, 0
@@ -120,8 +133,6 @@ def test_eval_json_contract_every_row_on_a_slice(tmp_path: Path) -> None:
 
 
 def test_shuffled_display_is_one_seeded_order_per_user_and_stage() -> None:
-    from chatrec.evaluate import display_order
-
     assert display_order(20, "ranked", 0, 7, "test").tolist() == list(range(20))
     a = display_order(20, "shuffled", 0, 7, "test")
     assert sorted(a.tolist()) == list(range(20)) and a.tolist() != list(range(20))

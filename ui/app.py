@@ -16,6 +16,7 @@ import gradio as gr
 from ui import layout
 from ui.handlers import NO_IDENTITY, Handlers, Recommenders
 from ui.layout import CSS, Layout
+from ui.render import DEFAULT_CATALOG
 
 __all__ = ["CSS", "Recommenders", "build_app", "launch"]
 
@@ -71,7 +72,7 @@ def launch(
     runtime's (``persist``).
     """
     recs = Recommenders(persist=True, **kwargs)
-    recs.get("store")
+    recs.get(DEFAULT_CATALOG)
     demo = build_app(recs)
     demo.queue(default_concurrency_limit=4)
     demo.launch(

@@ -28,6 +28,7 @@ import gradio as gr
 from chatrec import ChatRecommender, Reply
 from ui.render import (
     CATALOGS,
+    DEFAULT_CATALOG,
     SLOTS,
     bubbles,
     cards,
@@ -40,7 +41,7 @@ from ui.render import (
 log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on my side. Please try again."
-NO_IDENTITY: dict[str, str] = {"user": "", "token": "", "session": "", "catalog": "store"}
+NO_IDENTITY: dict[str, str] = {"user": "", "token": "", "session": "", "catalog": DEFAULT_CATALOG}
 
 # One turn's work on the person's recommender and checked identity: a stream of replies.
 Act = Callable[[ChatRecommender, dict[str, str]], Iterator[Reply]]
@@ -101,7 +102,7 @@ class Handlers:
         """
         ident = {k: str(v or "") for k, v in _as_identity(ident).items() if k in NO_IDENTITY}
         if ident["catalog"] not in CATALOGS:
-            ident["catalog"] = "store"
+            ident["catalog"] = DEFAULT_CATALOG
         rec = self.recs.get(ident["catalog"])
         login = getattr(request, "username", None) if request is not None else None
         if login:  # Gradio's password login names the person: no token needed
@@ -147,7 +148,7 @@ class Handlers:
 
     def sign_in(self, name: str, ident: Any, request: gr.Request) -> list[Any]:
         old = _as_identity(ident)
-        rec = self.recs.get(old["catalog"] if old["catalog"] in CATALOGS else "store")
+        rec = self.recs.get(old["catalog"] if old["catalog"] in CATALOGS else DEFAULT_CATALOG)
         try:
             # This browser's token: signing in again with one's own name must work.
             user, token = rec.sign_in(name, old["token"] or None)
@@ -187,7 +188,7 @@ class Handlers:
 
     def favourites(self, catalog: str) -> Any:
         """The onboarding's favourites to pick from: the catalog's most popular titles."""
-        rec = self.recs.get(catalog if catalog in CATALOGS else "store")
+        rec = self.recs.get(catalog if catalog in CATALOGS else DEFAULT_CATALOG)
         return gr.update(choices=rec.popular_titles(30), value=[])
 
     # --- turns: a message, a click, the API ---------------------------------------------

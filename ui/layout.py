@@ -14,7 +14,7 @@ from typing import Any
 
 import gradio as gr
 
-from ui.render import CATALOGS, SLOTS, examples
+from ui.render import CATALOGS, DEFAULT_CATALOG, SLOTS, examples
 
 # Styles the cards ``_picks`` makes (passed to ``launch``: Gradio 6 takes CSS there).
 CSS = """
@@ -128,7 +128,7 @@ def _sidebar() -> Sidebar:
     with gr.Row():
         name = gr.Textbox(label="Your name", placeholder="e.g. Ann", scale=3)
         go = gr.Button("Sign in", scale=1, elem_id="sign-in")
-    catalog = gr.Dropdown(list(CATALOGS), value="store", label="Catalog")
+    catalog = gr.Dropdown(list(CATALOGS), value=DEFAULT_CATALOG, label="Catalog")
     lam = gr.Slider(
         0.0,
         1.0,

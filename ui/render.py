@@ -15,8 +15,10 @@ import gradio as gr
 from chatrec import CATALOGS as BUILTIN
 from chatrec import Reply, catalog_info
 
-# The shop is what most people come for, so it is the default and listed first.
-CATALOGS: tuple[str, ...] = ("store", *(c for c in BUILTIN if c != "store"))
+# The shop is what most people come for, so it is the default and listed first (a setting of
+# the page, not a rule about the catalog: every catalog is served the same way).
+DEFAULT_CATALOG = "store"
+CATALOGS: tuple[str, ...] = (DEFAULT_CATALOG, *(c for c in BUILTIN if c != DEFAULT_CATALOG))
 SLOTS = 10  # cards on screen: the most picks one reply shows
 
 

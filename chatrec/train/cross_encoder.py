@@ -23,11 +23,11 @@ def run(out_dir: Path = ADAPTER_DIR, examples: int = 1500, seed: int = 0) -> dic
     """`chatrec train cross-encoder`: data, LoRA fine-tuning, adapter + card in ``out_dir``."""
     from peft import LoraConfig
 
+    from chatrec.collab import CandidateSource
     from chatrec.config import RuntimeConfig
     from chatrec.datasets import movielens
-    from chatrec.evaluate import CandidateSource
+    from chatrec.eval.split import leave_one_out
     from chatrec.rerank import CrossEncoderReranker, RerankQuery, item_text, query_text
-    from chatrec.split import leave_one_out
     from chatrec.train.data import build_rerank_examples
 
     runtime = RuntimeConfig()

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from chatrec.eval.metrics import ndcg_at
 from chatrec.train.data import LETTERS, Example
 
 log = logging.getLogger(__name__)
@@ -166,11 +167,6 @@ def letter_scores(model: Any, tokenizer: Any, prompt: str, n: int) -> np.ndarray
     return torch.log_softmax(logits[choice].float(), -1).cpu().numpy()
 
 
-def ndcg_at(rank: int, k: int = 10) -> float:
-    """NDCG@k with one relevant item at 0-based ``rank`` (-1: not ranked)."""
-    return 1.0 / math.log2(rank + 2) if 0 <= rank < k else 0.0
-
-
 def validate(model: Any, tokenizer: Any, items: Sequence[ValItem]) -> dict[str, float]:
     """NDCG@10 and hit@1 of the letter order over the validation prompts."""
     ndcg, hit1 = [], []
@@ -226,14 +222,52 @@ def train_lora(
     every logged step and evaluation is appended to ``out_dir/log.jsonl``.
     """
     import torch
-    from transformers import EarlyStoppingCallback, Trainer, TrainerCallback, TrainingArguments
 
     random.seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     encoded = [encode(tokenizer, e, cfg.explain_weight) for e in train]
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    log_path = out_dir / "log.jsonl"
     out_dir.mkdir(parents=True, exist_ok=True)
+    json_log, budget = _callbacks(out_dir / "log.jsonl", cfg)
+    trainer = _rerank_trainer(
+        model, tokenizer, encoded, val, cfg, _training_args(out_dir, cfg), pad, [json_log, budget]
+    )
+    t0 = budget.t0 = time.time()  # the budget counts from here, the first evaluation included
+    before = trainer.evaluate()
+    resume_arg = bool(resume and any((out_dir / "checkpoints").glob("checkpoint-*")))
+    trainer.train(resume_from_checkpoint=resume_arg or None)
+    after = trainer.evaluate()  # the best checkpoint, reloaded at the end
+    seconds = time.time() - t0
+    trainer.model.save_pretrained(str(out_dir / "adapter"))
+    result = {
+        "config": asdict(cfg),
+        "train_examples": len(encoded),
+        "val_users": len(val),
+        "val_before": before,
+        "val_after": after,
+        "steps": trainer.state.global_step,
+        "best_checkpoint": trainer.state.best_model_checkpoint,
+        # every validation of the run (the last one is the best checkpoint, reloaded)
+        "val_curve": [
+            [e["step"], round(e["eval_ndcg@10"], 4)]
+            for e in trainer.state.log_history
+            if "eval_ndcg@10" in e
+        ][:-1],
+        "stopped_by_budget": time.time() - t0 > cfg.max_minutes * 60,
+        "seconds": round(seconds, 1),
+    }
+    (out_dir / "result.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _callbacks(log_path: Path, cfg: LoraTrainConfig) -> tuple[Any, Any]:
+    """(a callback appending every log to ``log_path`` as JSON lines, the time/step budget).
+
+    The budget stops training, after evaluating and saving, once ``cfg.max_minutes`` have
+    passed since its ``t0`` (set by the caller when the run starts) or after
+    ``cfg.stop_after_steps`` steps. Built here because transformers is imported lazily.
+    """
+    from transformers import TrainerCallback
 
     class JsonLog(TrainerCallback):
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kw: Any) -> None:
@@ -241,34 +275,26 @@ def train_lora(
                 f.write(json.dumps({"step": state.global_step, "time": time.time(), **logs}) + "\n")
 
     class TimeBudget(TrainerCallback):
+        t0 = math.inf  # no budget until the caller starts the clock
+
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
-            over_time = time.time() - t0 > cfg.max_minutes * 60
+            over_time = time.time() - self.t0 > cfg.max_minutes * 60
             if over_time:
                 log.warning("training hit its %.0f-minute budget; stopping", cfg.max_minutes)
             if over_time or 0 < cfg.stop_after_steps <= state.global_step:
                 control.should_evaluate = control.should_save = True
                 control.should_training_stop = True
 
-    class RerankTrainer(Trainer):
-        def compute_loss(
-            self, model: Any, inputs: Any, return_outputs: bool = False, **kw: Any
-        ) -> Any:
-            loss = answer_loss(model, inputs, cfg.explain_weight)
-            return (loss, None) if return_outputs else loss
+    return JsonLog(), TimeBudget()
 
-        def evaluate(self, eval_dataset: Any = None, ignore_keys: Any = None, **kw: Any) -> Any:
-            self.model.eval()
-            t0 = time.time()
-            metrics = {f"eval_{k}": v for k, v in validate(self.model, tokenizer, val).items()}
-            metrics["eval_seconds"] = round(time.time() - t0, 1)
-            self.model.train()
-            self.log(metrics)
-            self.control = self.callback_handler.on_evaluate(
-                self.args, self.state, self.control, metrics
-            )
-            return metrics
 
-    args = TrainingArguments(
+def _training_args(out_dir: Path, cfg: LoraTrainConfig) -> Any:
+    """HF ``TrainingArguments``: evaluate and checkpoint every ``cfg.eval_steps``, keep the best
+    by validation NDCG@10 (``RerankTrainer.evaluate`` reports it)."""
+    import torch
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
         output_dir=str(out_dir / "checkpoints"),
         per_device_train_batch_size=cfg.batch_size,
         gradient_accumulation_steps=cfg.grad_accum,
@@ -296,42 +322,46 @@ def train_lora(
         use_cpu=not torch.cuda.is_available(),
         save_only_model=False,
     )
-    trainer = RerankTrainer(
+
+
+def _rerank_trainer(
+    model: Any,
+    tokenizer: Any,
+    encoded: list[dict[str, Any]],
+    val: Sequence[ValItem],
+    cfg: LoraTrainConfig,
+    args: Any,
+    pad: int,
+    callbacks: list[Any],
+) -> Any:
+    """A ``Trainer`` whose loss is ``answer_loss`` and whose evaluation is ``validate`` on
+    ``val`` (the letter order of validation prompts), with early stopping on it."""
+    from transformers import EarlyStoppingCallback, Trainer
+
+    class RerankTrainer(Trainer):
+        def compute_loss(
+            self, model: Any, inputs: Any, return_outputs: bool = False, **kw: Any
+        ) -> Any:
+            loss = answer_loss(model, inputs, cfg.explain_weight)
+            return (loss, None) if return_outputs else loss
+
+        def evaluate(self, eval_dataset: Any = None, ignore_keys: Any = None, **kw: Any) -> Any:
+            self.model.eval()
+            t0 = time.time()
+            metrics = {f"eval_{k}": v for k, v in validate(self.model, tokenizer, val).items()}
+            metrics["eval_seconds"] = round(time.time() - t0, 1)
+            self.model.train()
+            self.log(metrics)
+            self.control = self.callback_handler.on_evaluate(
+                self.args, self.state, self.control, metrics
+            )
+            return metrics
+
+    return RerankTrainer(
         model=model,
         args=args,
         train_dataset=encoded,
         eval_dataset=encoded[:1],  # unused: evaluate() scores ``val``
         data_collator=lambda rows: collate(rows, pad),
-        callbacks=[
-            EarlyStoppingCallback(early_stopping_patience=cfg.patience),
-            JsonLog(),
-            TimeBudget(),
-        ],
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=cfg.patience), *callbacks],
     )
-    t0 = time.time()
-    before = trainer.evaluate()
-    resume_arg = bool(resume and any((out_dir / "checkpoints").glob("checkpoint-*")))
-    trainer.train(resume_from_checkpoint=resume_arg or None)
-    after = trainer.evaluate()  # the best checkpoint, reloaded at the end
-    seconds = time.time() - t0
-    adapter = out_dir / "adapter"
-    trainer.model.save_pretrained(str(adapter))
-    result = {
-        "config": asdict(cfg),
-        "train_examples": len(encoded),
-        "val_users": len(val),
-        "val_before": before,
-        "val_after": after,
-        "steps": trainer.state.global_step,
-        "best_checkpoint": trainer.state.best_model_checkpoint,
-        # every validation of the run (the last one is the best checkpoint, reloaded)
-        "val_curve": [
-            [e["step"], round(e["eval_ndcg@10"], 4)]
-            for e in trainer.state.log_history
-            if "eval_ndcg@10" in e
-        ][:-1],
-        "stopped_by_budget": time.time() - t0 > cfg.max_minutes * 60,
-        "seconds": round(seconds, 1),
-    }
-    (out_dir / "result.json").write_text(json.dumps(result, indent=2))
-    return result

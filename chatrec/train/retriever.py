@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from chatrec.catalog import Catalog
-from chatrec.split import Split
+from chatrec.eval.split import Split
 from chatrec.train.data import GENRE_WORD, LIKED, VAGUE, decade_of
 
 ADAPTER_DIR = Path("data/adapters/minilm-retriever-movies")
@@ -206,7 +206,7 @@ def run(out_dir: Path = ADAPTER_DIR, pairs: int = 4000, seed: int = 0) -> dict[s
     from chatrec.config import EmbedConfig, RuntimeConfig
     from chatrec.datasets import movielens
     from chatrec.embed import SentenceEmbedder
-    from chatrec.split import leave_one_out
+    from chatrec.eval.split import leave_one_out
 
     runtime = RuntimeConfig()
     cfg = RetrieverTrainConfig(pairs=pairs, seed=seed)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from chatrec.catalog import Catalog, Item
+from chatrec.datasets import data_dir
 from chatrec.facts import allowed_numbers, money, numbers_in, price_text
 from chatrec.qa import Policies
 from chatrec.recommender import ChatRecommender, Reply
@@ -318,9 +319,10 @@ def run_feedback(rec: ChatRecommender, cases: list[dict[str, Any]]) -> dict[str,
     }
 
 
-def run_store_eval(rec: ChatRecommender, eval_dir: Path) -> dict[str, Any]:
+def run_store_eval(rec: ChatRecommender, eval_dir: Path | None = None) -> dict[str, Any]:
     """All three sets through ``rec`` (a store recommender); one JSON-able result."""
     t0 = time.perf_counter()
+    eval_dir = eval_dir or data_dir() / "eval"
     sets = {name: load_set(eval_dir / f"{name}.jsonl") for name in SETS}
     result = {
         "protocol": {

@@ -180,10 +180,9 @@ MOVIE_FOLLOW_UPS = [
 
 def conversations(catalog: str) -> list[list[str]]:
     """The audit's sessions for a catalog: one-message requests, follow-ups, hostile input."""
-    requests, follow_ups = (
-        (MOVIE_REQUESTS, MOVIE_FOLLOW_UPS)
-        if catalog == "movies"
-        else (STORE_REQUESTS, STORE_FOLLOW_UPS)
+    # Any catalog but the films (a file catalog too) gets the shop's requests.
+    requests, follow_ups = {"movies": (MOVIE_REQUESTS, MOVIE_FOLLOW_UPS)}.get(
+        catalog, (STORE_REQUESTS, STORE_FOLLOW_UPS)
     )
     sessions = [[r] for r in requests] + follow_ups
     sessions += [[h] for h in HOSTILE]

@@ -438,7 +438,7 @@ def eval_cmd(
     """
     from chatrec.eval.movies import run_eval, write_report
 
-    if catalog_info(catalog).eval_sets:  # the store's test sets: answers, not rankings
+    if catalog_info(catalog).product_tests:  # answers, not rankings, are scored
         _store_eval(catalog, bool(llm), as_json, out)
         return
     llm = True if llm is None else llm

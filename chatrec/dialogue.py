@@ -259,15 +259,20 @@ class DialogueContext:
 
     @classmethod
     def from_catalog(
-        cls, catalog: Catalog, lexicon: Lexicon, policies: Policies | None = None
+        cls,
+        catalog: Catalog,
+        lexicon: Lexicon,
+        policies: Policies | None = None,
+        specs: SpecTable | None = None,
     ) -> DialogueContext:
+        """``specs``: the catalog's ``SpecTable`` when one is built already (the filter's)."""
         years = [it.year for it in catalog if it.year is not None]
         has_prices = any(it.price is not None for it in catalog)
         return cls(
             lexicon=lexicon,
             catalog=catalog,
             matcher=TitleMatcher(catalog, reserved=lexicon.aliases),
-            spec_names=SpecTable(catalog.items).available,
+            spec_names=(specs or SpecTable(catalog.items)).available,
             newest_year=max(years) if years else None,
             oldest_year=min(years) if years else None,
             has_prices=has_prices,

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from chatrec.config import ChatRecConfig
+from chatrec.datasets import catalog_info, data_dir
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -214,8 +215,6 @@ def load_generator(spec: str, cache_dir: Path, device: str = "auto") -> tuple[An
 def resolve_adapter(config: ChatRecConfig, catalog: str) -> ChatRecConfig:
     """``generator.adapter='auto'`` -> the catalog's shipped reranking adapter folder (its card
     names it: ``reranker_adapter`` in ``data/catalogs/<name>.toml``), or None."""
-    from chatrec.datasets import catalog_info, data_dir
-
     if config.generator.adapter != "auto":
         return config
     adapter = None

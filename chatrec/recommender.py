@@ -69,7 +69,9 @@ class ChatRecommender:
             else None
         )
         # Everything reading a message needs from the catalog, computed once.
-        self.dialogue = DialogueContext.from_catalog(self.catalog, lexicon, self.policies)
+        self.dialogue = DialogueContext.from_catalog(
+            self.catalog, lexicon, self.policies, self.retriever.filter.specs
+        )
         self.embedder = embedder
         if self.dialogue.resolver is not None:
             # Several products fit a question: the closest by embedding is listed first.
@@ -313,7 +315,7 @@ class ChatRecommender:
         return self.bundle.embeddings[rows] @ q
 
     def _candidates(
-        self, turn: Turn, state: DialogueState, k: int, user: str | None
+        self, turn: Turn, state: DialogueState, k: int, user: str | None, query: RerankQuery
     ) -> list[Candidate]:
         """Retrieve, personalize and rerank: the pool MMR picks ``k`` from, best first."""
         # A film listed under two ids is one film: leaving one out leaves out both.
@@ -323,14 +325,16 @@ class ChatRecommender:
         prof = self.profile(user, state.session_id)
         pool = personalize(pool, prof, state, self.catalog, self.bundle.embeddings)
         pool = one_per_listing(pool, self.catalog)  # before the rerank: its 20 are 20 films
-        query = RerankQuery(self.wishes(turn, state), tuple(self._history_titles(state)))
         return rerank(self.reranker, query, pool, self.rerank_config)
 
     def _recommend(
         self, turn: Turn, state: DialogueState, k: int, lam: float, user: str | None = None
     ) -> Iterator[Reply]:
         """Snapshots of one recommendation reply: the picks, then explanations as they come."""
-        pool = self._candidates(turn, state, k, user)
+        ids = state.history(self.rerank_config.history_titles)
+        history = [self.catalog.get(i).title for i in ids if i in self.catalog]
+        wishes = self.wishes(turn, state)
+        pool = self._candidates(turn, state, k, user, RerankQuery(wishes, tuple(history)))
         vectors = self.bundle.embeddings[[c.row for c in pool]]  # (m, d)
         # Rank-based relevance for MMR: the reranked head carries fused z-scores and the tail
         # cosine scores, so only their order is comparable.
@@ -338,7 +342,7 @@ class ChatRecommender:
         cands = [pool[i] for i in mmr(relevance, vectors, k, lam)] if pool else []
         lead = replies.lead(turn, self.catalog)
         if not cands:
-            all_seen = self._all_seen(turn)
+            all_seen = bool(turn.exclude) and self._all_seen(turn)
             yield Reply(replies.nothing(turn, lead, self.catalog, all_seen), turn.intent)
             return
         items = [
@@ -347,8 +351,6 @@ class ChatRecommender:
         ]
         reply = Reply(replies.picks(turn, lead, items, self.catalog), turn.intent, items, False)
         yield reply
-        wishes = self.wishes(turn, state)
-        history = self._history_titles(state)
         for ev in self.explainer.stream(wishes, history, [c.item for c in cands], turn.constraints):
             item = items[ev.index]
             if ev.final:
@@ -361,10 +363,6 @@ class ChatRecommender:
             yield reply
         reply.done = True
         yield reply
-
-    def _history_titles(self, state: DialogueState) -> list[str]:
-        ids = state.history(self.rerank_config.history_titles)
-        return [self.catalog.get(i).title for i in ids if i in self.catalog]
 
     def _all_seen(self, turn: Turn) -> bool:
         """Whether items fit the constraints but were all left out (shown or rejected)."""

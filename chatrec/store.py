@@ -291,11 +291,11 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (session_id, user_text, bot_text, intent, json.dumps(items), now),
             )
-            for item_id, value, source in ((f.item_id, f.value, f.source) for f in turn.feedback):
+            for f in turn.feedback:
                 db.execute(
                     "INSERT INTO feedback(user_id, session_id, catalog, item_id, value, source, "
                     "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (user, session_id, catalog, item_id, value, source, now),
+                    (user, session_id, catalog, f.item_id, f.value, f.source, now),
                 )
             if profile is not None:
                 db.execute(

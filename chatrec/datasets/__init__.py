@@ -61,9 +61,10 @@ class CatalogInfo(BaseModel):
     interactions: bool = Field(
         False, description="Logged interactions to train and evaluate on (MovieLens ratings)."
     )
-    eval_sets: list[str] = Field(
-        default_factory=list,
-        description="Its test sets in data/eval (product Q&A, onboarding, feedback).",
+    product_tests: bool = Field(
+        False,
+        description="It has product Q&A / onboarding / feedback test sets in data/eval "
+        "(`chatrec eval` runs chatrec.eval.store on it).",
     )
     reranker_adapter: str | None = Field(
         None, description="The shipped reranking LoRA, a folder of data/adapters/."

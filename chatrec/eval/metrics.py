@@ -80,7 +80,7 @@ def paired(
     def per_user(lists: list[list[int]]) -> np.ndarray:
         return np.array(
             [
-                ndcg_at(lst[:k].index(t)) if t in lst[:k] else 0.0
+                ndcg_at(lst.index(t), k) if t in lst else 0.0
                 for lst, t in zip(lists, targets, strict=True)
             ]
         )

@@ -9,10 +9,11 @@ from chatrec.catalog import CatalogError
 from chatrec.datasets import BUILTIN as CATALOGS
 from chatrec.datasets import CatalogInfo, UnknownCatalogError, catalog_info
 from chatrec.datasets.movielens import DataMissingError
+from chatrec.load import turn_concurrency
 from chatrec.models import MissingWeightsError
 from chatrec.qa import PolicyError
 from chatrec.recommender import ChatRecommender, Recommendation, Reply
-from chatrec.store import StoreError
+from chatrec.store import Store, StoreError, StoreWriteError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
     UnknownCatalogError,
@@ -31,6 +32,10 @@ __all__ = [
     "ChatRecommender",
     "Recommendation",
     "Reply",
+    "Store",
+    "StoreError",
+    "StoreWriteError",
     "catalog_info",
+    "turn_concurrency",
 ]
 __version__ = "0.1.0"

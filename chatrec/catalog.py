@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ CORE_FIELDS = (
 class Item(BaseModel):
     """One thing we can recommend. Numbers are facts an explanation may quote."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and ±Infinity are numbers to Python's json and float(): never prices or ratings.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=1000)
@@ -55,6 +57,14 @@ class Item(BaseModel):
         if isinstance(v, int | float) and not isinstance(v, bool):
             v = str(v)
         return v.strip() if isinstance(v, str) else v
+
+    @field_validator("attributes")
+    @classmethod
+    def _finite(cls, v: dict[str, Any]) -> dict[str, Any]:
+        bad = [k for k, x in v.items() if not _all_finite(x)]
+        if bad:
+            raise ValueError(f"{', '.join(map(str, bad))} must be finite, not NaN or Infinity")
+        return v
 
     @field_validator("categories", mode="before")
     @classmethod
@@ -85,6 +95,18 @@ class Item(BaseModel):
             out["categories"] = list(self.categories)
         out.update(self.attributes)
         return out
+
+
+def _all_finite(value: Any) -> bool:
+    """Whether no float in ``value`` (a free attribute: a number, string, list or dict) is
+    NaN or ±Infinity: they would reach a card as "$nan" and a reply's JSON as invalid JSON."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_all_finite(x) for x in value.values())
+    if isinstance(value, list | tuple):
+        return all(_all_finite(x) for x in value)
+    return True
 
 
 class CatalogError(ValueError):
@@ -193,7 +215,11 @@ def _reason(err: ValidationError) -> str:
     parts = []
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "row"
-        parts.append(f"{loc}: {e['msg']}")
+        got = e.get("input")
+        # The value itself when it is short and says why ("got inf", "got -5"); never a
+        # whole row.
+        shown = f" (got {got!r})" if isinstance(got, str | int | float) and e["loc"] else ""
+        parts.append(f"{loc}: {e['msg']}{shown if len(shown) <= 60 else ''}")
     return "; ".join(parts)
 
 

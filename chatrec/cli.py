@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from chatrec import USER_ERRORS, catalog_info
+from chatrec import USER_ERRORS, ChatRecommender, Reply, Store, StoreError, catalog_info
 from chatrec.config import RuntimeConfig
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
@@ -24,6 +25,10 @@ train_app = typer.Typer(no_args_is_help=True, help="Fine-tune the models (adapte
 app.add_typer(data_app, name="data")
 app.add_typer(bench_app, name="bench")
 app.add_typer(train_app, name="train")
+db_app = typer.Typer(no_args_is_help=True, help="Inspect and tidy the database.")
+user_app = typer.Typer(no_args_is_help=True, help="People's accounts in the database.")
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
 
 CatalogOpt = Annotated[
     str, typer.Option("--catalog", "-c", help="movies, store, or a .jsonl/.csv catalog file.")
@@ -96,8 +101,6 @@ def ask(
         _fail(ValueError("give a MESSAGE or --batch FILE"))
     if batch is not None and not batch.is_file():
         _fail(FileNotFoundError(f"batch file not found: {batch}"))
-    from chatrec import ChatRecommender, Reply
-
     runtime = _runtime(artifacts)
     if db:
         runtime = runtime.model_copy(update={"database": db})
@@ -112,9 +115,26 @@ def ask(
         else:
             typer.echo(reply.text + "\n")
 
-    if batch is None:
-        emit(rec.chat(message, session, mmr_lambda=mmr_lambda, user=user))
-        return
+    if user:
+        user = rec.person(user)  # names compare case-insensitively
+    try:
+        if batch is None:
+            emit(rec.chat(message, session, mmr_lambda=mmr_lambda, user=user))
+        else:
+            _ask_batch(rec, batch, session, user, mmr_lambda, emit)
+    except StoreError as err:  # the answer was not saved: say so, exit non-zero
+        _fail(err)
+
+
+def _ask_batch(
+    rec: ChatRecommender,
+    batch: Path,
+    session: str | None,
+    user: str | None,
+    mmr_lambda: float | None,
+    emit: Callable[[Reply], None],
+) -> None:
+    """``ask --batch``: one JSON line per turn; a bad line is answered with its error."""
     with batch.open(encoding="utf-8", errors="replace") as f:
         for n, line in enumerate(f, 1):
             if not line.strip():
@@ -180,11 +200,15 @@ def serve(
         Path | None,
         typer.Option(help="Password login: a file of 'name:password' lines (Gradio auth)."),
     ] = None,
+    guest_days: Annotated[
+        float,
+        typer.Option(min=0.001, help="Remove guests idle this many days (at start, then daily)."),
+    ] = 30.0,
 ) -> None:
     """Serve the app in the browser (Gradio): chat, cards, feedback, sessions, profiles."""
     from ui.app import launch
 
-    runtime = _runtime(artifacts)
+    runtime = _runtime(artifacts).model_copy(update={"guest_days": guest_days})
     if db:
         runtime = runtime.model_copy(update={"database": db})
     logins = None
@@ -224,6 +248,79 @@ def data_clean_store(
 
     out, n = clean_store(source)
     typer.echo(f"{out}: {n} items")
+
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Database URL (default: $CHATREC_DATABASE_URL or sqlite:///artifacts/chatrec.db).",
+    ),
+]
+
+
+def _store(db: str | None, create: bool = False) -> Store:
+    """The database named on the command line (or the configured one), or one error line."""
+    try:
+        return Store(db or RuntimeConfig().database_url(), create=create)
+    except StoreError as err:
+        _fail(err)
+        raise  # unreachable: _fail exits
+
+
+@db_app.command("stats")
+def db_stats(
+    db: DbOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """How many people, guests, sessions, turns, feedback, profiles and tokens it holds."""
+    try:
+        with _store(db) as store:
+            counts = store.stats()
+    except StoreError as err:
+        _fail(err)
+    if as_json:
+        typer.echo(json.dumps(counts))
+    else:
+        typer.echo("\n".join(f"{what:<9} {n:>9,}" for what, n in counts.items()))
+
+
+@db_app.command("prune")
+def db_prune(
+    days: Annotated[
+        float, typer.Option(min=0.0, help="Remove guests idle for more than this many days.")
+    ] = 30.0,
+    db: DbOpt = None,
+) -> None:
+    """Remove idle guests with their sessions, turns, feedback, profiles and tokens."""
+    try:
+        with _store(db) as store:
+            removed = store.prune_guests(days * 86400.0)
+    except (StoreError, ValueError) as err:
+        _fail(err)
+    rest = ", ".join(f"{n} {what}" for what, n in removed.items() if what != "users")
+    typer.echo(f"removed {removed['users']} guests idle over {days:g} days ({rest})")
+
+
+@user_app.command("set-password")
+def user_set_password(
+    name: Annotated[str, typer.Argument(help="The person (created if new; any case).")],
+    db: DbOpt = None,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from one line of stdin.")
+    ] = False,
+) -> None:
+    """Set or replace a person's password (at least 8 characters); they sign in with it."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with _store(db, create=True) as store:
+            user, where = store.set_password(name, password), store.where
+    except (StoreError, ValueError) as err:
+        _fail(err)
+    typer.echo(f"password set for {user} in {where}")
 
 
 @bench_app.command("retrieval")
@@ -268,6 +365,32 @@ def bench_turn(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
     typer.echo(json.dumps({k: result[k] for k in ("rerank", "memory", "targets")}, indent=2))
+    typer.echo(f"wrote {out}")
+
+
+@bench_app.command("load")
+def bench_load(
+    catalog: Annotated[
+        str, typer.Option("--catalog", "-c", help="Where the people shop (conversations: store).")
+    ] = "store",
+    people: Annotated[int, typer.Option(min=1, help="People chatting at once.")] = 10,
+    turns: Annotated[int, typer.Option(min=1, help="Messages each person sends.")] = 5,
+    out: Annotated[Path, typer.Option(help="Where to write the JSON.")] = Path("bench/load.json"),
+    llm: LlmOpt = True,
+    artifacts: ArtifactsOpt = None,
+) -> None:
+    """A real `chatrec serve` under several people at once, through /chat: time to first text
+    and full turn (p50/p95), errors, cross-talk, template share; one person alone first."""
+    from chatrec.eval.bench_load import run_load, table
+
+    log = out.with_name(out.stem + ".serve.log")
+    try:
+        result = run_load(catalog, people, turns, log, llm, _runtime(artifacts))
+    except (*USER_ERRORS, ValueError, RuntimeError) as err:
+        _fail(err)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    typer.echo(table(result))
     typer.echo(f"wrote {out}")
 
 

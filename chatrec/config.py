@@ -152,6 +152,12 @@ class RuntimeConfig(BaseModel):
         "(default: sqlite:///<artifacts_dir>/chatrec.db; $CHATREC_DATABASE_URL overrides).",
     )
     cache_dir: Path = Field(default_factory=default_cache_dir)
+    guest_days: float = Field(
+        30.0,
+        gt=0,
+        le=36500,
+        description="Guests idle this many days are removed with their chats (at start, daily).",
+    )
 
     def database_url(self) -> str:
         return self.database or f"sqlite:///{self.artifacts_dir / 'chatrec.db'}"

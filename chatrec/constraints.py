@@ -11,6 +11,7 @@ spec constraint is a vectorised check.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 
@@ -25,14 +26,60 @@ _UNIT = (
     r"|hours?|hrs?\b|h\b|min\b|mins|minutes?|stars?|%|x\b|cores?|fps|nits|db\b|years?|yrs|people"
     r"|players?|pack|count|ch\b|channel|s\b|'s))"
 )
-# Possessive: a number is read whole or not at all (backtracking into a digit run would read
-# "16GB" as "1" and cost O(n^3) on a 1,000-digit message).
-_NUM = r"\$?\s?(\d[\d,]*+(?:\.\d+)?+)(?!\.\d)\s?(k\b)?" + _UNIT
+# An amount, read whole or not at all: its digits possessively (backtracking into a digit run
+# would read "16GB" as "1" and cost O(n^3) on a 1,000-digit message), with its exponent
+# ("1e308", "10^9": never "$1" or "$9") and its sign ("$-5", "-$5"; "under-50" is a hyphen).
+# Group 1 is the amount, group 2 a multiplier word.
+_NUM = (
+    r"((?:(?<![^\s(])[-−]\s?)?\$?\s?(?:(?<=\$)[-−])?\d[\d,]*+(?:\.\d+)?+(?:e[+-]?\d++|\s?\^\s?\d++)?+)"
+    r"(?!\.\d)\s?(?:(k|thousand|grand|million|billion|trillion)\b)?" + _UNIT
+)
+_TIMES = {"k": 1e3, "thousand": 1e3, "grand": 1e3, "million": 1e6, "billion": 1e9}
+_TIMES["trillion"] = 1e12
+MAX_PRICE = 10_000_000  # dollars: no search needs more; a larger amount is named, not used
 
 
-def _amount(num: str, k: str | None) -> float:
-    value = float(num.replace(",", ""))
-    return value * 1000 if k else value
+def _amount(num: str, times: str | None) -> float:
+    """Dollars: "1,500" -> 1500, ("2", "k") -> 2000, "1e308" -> 1e308, "10^9" -> 1e9,
+    "$-5" -> -5; ``inf`` beyond what a float holds (a 400-digit number)."""
+    s = "".join(num.split()).replace(",", "").replace("$", "").replace("−", "-")
+    negative = s.startswith("-")
+    base, _, power = s.lstrip("-").partition("^")
+    try:
+        value = float(base) ** int(power) if power else float(base)
+    except OverflowError:
+        value = math.inf
+    value *= _TIMES.get(times or "", 1.0)
+    return -value if negative else value
+
+
+def _impossible_price(num: str, times: str | None, value: float) -> str:
+    """The sentence that names an amount no price search can use; "" for a price."""
+    if value < 0:
+        return "I can't search for prices below $0."
+    if value <= MAX_PRICE:
+        return ""
+    said = "".join(num.split()).replace("$", "")
+    digits = sum(ch.isdigit() for ch in said)
+    if value < 1e15:
+        shown = money(value)
+    elif "e" in said or "^" in said or times:
+        shown = f"${said}{' ' + times if times else ''}" if len(said) <= 20 else "That number"
+    else:
+        shown = f"A {digits:,}-digit number"
+    return f"{shown} is not a price I can search for (the most is {money(MAX_PRICE)})."
+
+
+def _bound(m: re.Match[str], group: int, impossible: list[str]) -> float | None:
+    """The amount of ``m``'s ``group`` (and the multiplier after it), or None when it is no
+    price: then the reason is added to ``impossible``."""
+    value = _amount(m[group], m[group + 1])
+    why = _impossible_price(m[group], m[group + 1], value)
+    if why:
+        if why not in impossible:
+            impossible.append(why)
+        return None
+    return value
 
 
 SPEC_LABELS = {
@@ -133,37 +180,41 @@ _WATCH_VERB = re.compile(
 )
 
 
-def _price(text: str) -> tuple[float | None, float | None, list[str]]:
-    """(min, max, problems). Both an upper and a lower bound may be said ("over $100 but
-    under $300"); when they contradict each other neither is used and the problem is named."""
+def _price(text: str) -> tuple[float | None, float | None, list[str], list[str]]:
+    """(min, max, problems, impossible). Both an upper and a lower bound may be said ("over
+    $100 but under $300"); when they contradict each other neither is used and the problem is
+    named. An amount that is no price ("$-5", "$1e308") is not used and is named."""
     t = text
+    impossible: list[str] = []
     m = re.search(rf"\b(?:between|from)\s+{_NUM}\s*(?:and|to|-|–)\s*{_NUM}", t) or re.search(
-        rf"\$\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?\s*(?:-|–|to)\s*{_NUM}", t
+        rf"(?=[-−]?\s?\$){_NUM}\s*(?:-|–|to)\s*{_NUM}", t
     )
     if m:
-        lo, hi = _amount(m[1], m[2]), _amount(m[3], m[4])
-        return min(lo, hi), max(lo, hi), []
+        said = sorted([(_amount(m[1], m[2]), 1), (_amount(m[3], m[4]), 3)])
+        ends = [_bound(m, group, impossible) for _, group in said]
+        return ends[0], ends[1], [], impossible
     m_hi = re.search(rf"{_UNDER}\s*{_NUM}", t) or re.search(
         rf"{_NUM}\s*(?:or less|or under|max(?:imum)?|tops)\b", t
     )
     m_lo = re.search(rf"{_OVER}\s*{_NUM}", t) or re.search(
         rf"{_NUM}\s*(?:or more|and up|plus)\b", t
     )
-    hi = _amount(m_hi[1], m_hi[2]) if m_hi else None
-    lo = _amount(m_lo[1], m_lo[2]) if m_lo else None
+    hi = _bound(m_hi, 1, impossible) if m_hi else None
+    lo = _bound(m_lo, 1, impossible) if m_lo else None
     if lo is not None and hi is not None and lo > hi:
-        return None, None, [f"a price under {money(hi)} and over {money(lo)} can't both hold"]
-    if lo is not None or hi is not None:
-        return lo, hi, []
+        problem = f"a price under {money(hi)} and over {money(lo)} can't both hold"
+        return None, None, [problem], impossible
+    if lo is not None or hi is not None or m_hi or m_lo:
+        return lo, hi, [], impossible
     m = (
-        re.search(r"(?:around|about|roughly|approximately)\s*\$\s?(\d[\d,]*(?:\.\d+)?)\s?(k\b)?", t)
+        re.search(rf"(?:around|about|roughly|approximately)\s*(?=[-−]?\s?\$){_NUM}", t)
         or re.search(rf"budget(?: of| is| around| about)?\s*{_NUM}", t)
         or re.search(rf"{_NUM}\s*(?:dollars|bucks|usd)\b", t)
     )
-    if m:
-        v = _amount(m[1], m[2])
-        return round(v * 0.8, 2), round(v * 1.2, 2), []
-    return None, None, []
+    v = _bound(m, 1, impossible) if m else None
+    if v is not None:
+        return round(v * 0.8, 2), round(v * 1.2, 2), [], impossible
+    return None, None, [], impossible
 
 
 def _decade(two_or_four: str) -> int:
@@ -173,53 +224,104 @@ def _decade(two_or_four: str) -> int:
     return y
 
 
-def _years(text: str, newest_year: int | None) -> tuple[int | None, int | None, list[str]]:
-    """(min, max, problems): every year statement of the message, intersected.
+YEAR_MIN, YEAR_MAX = 1800, 2100  # the years an item may carry (``Item.year``)
+# A year no item can carry, said as one: with "year" ("the year -500", "year 99999"), in BC,
+# or a bare number after a year word where it can be no price or count ("from 3000.").
+_ODD_YEAR = re.compile(
+    r"\b(?:before|earlier than|older than|prior to|pre|after|since|newer than|later than|post"
+    r"|from|in)[ -](?:(?:the\s+)?year\s+(?P<y1>[-−]?\d++)"
+    r"|(?P<bc>\d++)\s?(?:bc|bce|b\.c\.?)(?![\w.])"
+    r"|(?P<y2>[-−]\d++|\d{5,}+|(?!1[89]|20)\d{4})(?![\d.,])"
+    r"(?=\s*(?:$|[,.;:!?)]|(?:and|or|but|please|only|onwards?|on|ad|ce)\b)))"
+)
+
+
+def _odd_year(m: re.Match[str]) -> tuple[int, str]:
+    """(the year, how to name it) of an ``_ODD_YEAR`` match; any 10 digits or more read as
+    10**9 (only its side of the range matters)."""
+    raw = (m["y1"] or m["y2"] or f"-{m['bc']}").replace("−", "-")
+    digits = raw.lstrip("-")
+    year = int(digits) if len(digits) < 10 else 10**9
+    shown = (
+        f"{digits} BC"
+        if m["bc"] and len(digits) <= 12
+        else f"year {raw}"
+        if len(digits) <= 12
+        else f"a year of {len(digits):,} digits"
+    )
+    return (-year if raw.startswith("-") else year), shown
+
+
+def _no_year(year: int, shown: str, newest_year: int) -> str:
+    """The sentence that names a year no item can carry; "" for a year one may carry."""
+    if year < YEAR_MIN:
+        return f"I can't search for {shown}."
+    if year > YEAR_MAX:
+        return f"There is nothing from after {newest_year} in this catalog."
+    return ""
+
+
+def _years(text: str, newest_year: int) -> tuple[int | None, int | None, list[str], list[str]]:
+    """(min, max, problems, impossible): every year statement of the message, intersected.
 
     "a 90s film from after 2005" states two ranges that do not overlap: that is a problem to
-    ask about, and neither bound is used.
+    ask about, and neither bound is used. A year no item can carry ("the year -500", "the
+    1700s", "from 99999") is not used either, and is named in ``impossible``.
     """
     said: list[tuple[int | None, int | None, str]] = []
+    impossible: list[str] = []
+
+    def usable(year: int, shown: str) -> bool:
+        why = _no_year(year, shown, newest_year)
+        if why and why not in impossible:
+            impossible.append(why)
+        return not why
+
     m = re.search(r"\b(?:from the |in the |the )?'?(\d{2}|\d{4})'?s\b", text)
     if m and (len(m[1]) == 2 or m[1].endswith("0")):
         start = _decade(m[1])
-        if 1880 <= start <= 2100:
+        if YEAR_MIN <= start <= YEAR_MAX:
             said.append((start, start + 9, f"the {start}s"))
+        elif not re.match(r"\s+of\b", text[m.end() :]):  # "1000s of films" is no decade
+            usable(start, f"the {start}s")
     m = re.search(r"\bbetween (1[89]\d{2}|20\d{2}) and (1[89]\d{2}|20\d{2})\b", text)
     if m:
         a, b = sorted((int(m[1]), int(m[2])))
         said.append((a, b, f"{a}–{b}"))
-    m = re.search(r"\b(?:before|earlier than|older than|prior to|pre)[ -](\d{4})\b", text)
-    if m:
+    year = r"(?:the\s+)?(?:year\s+)?(\d{4})\b"
+    m = re.search(rf"\b(?:before|earlier than|older than|prior to|pre)[ -]{year}", text)
+    if m and usable(int(m[1]), f"year {m[1]}"):
         said.append((None, int(m[1]) - 1, f"before {m[1]}"))
-    m = re.search(r"\b(?:after|since|newer than|later than|post)[ -](\d{4})\b", text)
-    if m:
+    m = re.search(rf"\b(?:after|since|newer than|later than|post)[ -]{year}", text)
+    if m and usable(int(m[1]), f"year {m[1]}"):
         since = "since" in m[0]
         said.append(
             (int(m[1]) + (0 if since else 1), None, f"{'since' if since else 'after'} {m[1]}")
         )
-    m = re.search(r"\b(?:from|in|of)\s+(1[89]\d{2}|20\d{2})\b(?!\s*(?:and|to|-|–)\s*\d)", text)
+    m = re.search(
+        r"\b(?:from|in|of)\s+(?:the\s+)?(?:year\s+)?(1[89]\d{2}|20\d{2})\b"
+        r"(?!\s*(?:and|to|-|–)\s*\d)",
+        text,
+    )
     if m and not said:
         said.append((int(m[1]), int(m[1]), m[1]))
+    for m in _ODD_YEAR.finditer(text):
+        usable(*_odd_year(m))
     # "new" about the person ("I'm new here", "new to this") is not about the films.
     about_me = r"(?<!i'm )(?<!i am )(?<!im )(?<!we're )(?<!brand )"
-    if (
-        newest_year
-        and not said
-        and re.search(
-            rf"\b(recent|{about_me}new(?! here| to | user| customer)|newer|latest|modern)\b", text
-        )
+    if not said and re.search(
+        rf"\b(recent|{about_me}new(?! here| to | user| customer)|newer|latest|modern)\b", text
     ):
         said.append((newest_year - 3, None, "recent"))
-    if newest_year and not said and re.search(r"\b(old|classic|vintage|older)\b", text):
+    if not said and re.search(r"\b(old|classic|vintage|older)\b", text):
         said.append((None, min(newest_year - 25, 1975), "older"))
     los = [lo for lo, _, _ in said if lo is not None]
     his = [hi for _, hi, _ in said if hi is not None]
     lo, hi = (max(los) if los else None), (min(his) if his else None)
     if lo is not None and hi is not None and lo > hi:
         names = " and ".join(name for _, _, name in said)
-        return None, None, [f"{names} don't overlap"]
-    return lo, hi, []
+        return None, None, [f"{names} don't overlap"], impossible
+    return lo, hi, [], impossible
 
 
 _SIZE_UNIT = r"\s?(?:\"|”|''|-?\s?inch(?:es)?\b|-?in\.?(?=\s|$))"
@@ -389,14 +491,17 @@ def parse(
         kept = re.sub(r"\b(?!(?:ssd|hdd|hard drive)\b)\S", " ", rest[a:b])  # but "1TB SSD" is one
         rest = rest[:a] + kept + rest[b:]
     problems: list[str] = []
+    impossible: list[str] = []  # values no search can use, named in the reply
     price_min = price_max = None
     if has_prices:
-        price_min, price_max, said = _price(rest)
+        price_min, price_max, said, cannot = _price(rest)
         problems += said
+        impossible += cannot
     year_min = year_max = None
     if newest_year:
-        year_min, year_max, said = _years(rest, newest_year)
+        year_min, year_max, said, cannot = _years(rest, newest_year)
         problems += said
+        impossible += cannot
     elif _DECADE_OR_YEAR.search(rest):
         unsupported.append("release years")  # "from the 70s" in a catalog without years
     wanted: dict[str, None] = {}
@@ -429,6 +534,7 @@ def parse(
         positive_text=_without(t, cut),
         problems=tuple(problems),
         unsupported=tuple(unsupported),
+        impossible=tuple(impossible),
     )
 
 
@@ -456,7 +562,9 @@ _STORAGE_TEXT = re.compile(
 )
 # An explicit decade or year ("the 70s", "1990s"); "new"/"recent" are left out on purpose: in
 # a catalog without years they mean "a current model", not a date.
-_DECADE_OR_YEAR = re.compile(r"\b(?:(?:19|20)\d{2}s?|'?\d0s)\b", re.IGNORECASE)
+_DECADE_OR_YEAR = re.compile(
+    r"\b(?:(?:19|20)\d{2}s?|'?\d0s|year\s+[-−]?\d+|\d+\s?(?:bc|bce))\b", re.IGNORECASE
+)
 _HZ = re.compile(r"(?<![\d-])(\d{2,3})\s?hz\b(?!\s*-)", re.IGNORECASE)
 
 

@@ -27,6 +27,7 @@ Intents, in the order they are recognised:
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -145,6 +146,8 @@ _ORDINAL = {
 _NUMBER = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _NUMBER.update({"nine": 9, "ten": 10, "dozen": 12, "a dozen": 12, "hundred": 100})
 _NUMBER.update({"a hundred": 100, "thousand": 1000, "a thousand": 1000, "million": 10**6})
+_NUMBER.update({"a million": 10**6, "billion": 10**9, "a billion": 10**9, "trillion": 10**12})
+_NUMBER.update({"a trillion": 10**12, "zillion": 10**15, "a zillion": 10**15})
 _ORD = "|".join(sorted(_ORDINAL, key=len, reverse=True))
 _NOT_A_PICK = r"(?!\s+(?:time|thing|place|day|week|month|year|of|half|date|impression))"
 _FIRST_N = re.compile(
@@ -351,6 +354,74 @@ _HARM = re.compile(
 )
 
 
+# Other people's data or this service's own (accounts, credentials, the database, its admin):
+# never a product request. Written so that a "password manager", a "database book", "gaming
+# sessions" or "a gift for my user group" stay shopping.
+_ACCOUNTS = r"(?:users?|customers?|accounts?|members?|shoppers?|visitors?|clients?)"
+_SECRET = (
+    r"(?:passwords?|passwd|tokens?|api[ -]?keys?|secret keys?|secrets|credentials|"
+    r"session (?:ids?|keys?|cookies?|tokens?)|cookies|password hash(?:es)?|hashes)"
+    r"(?!\s*(?:managers?|vaults?|keepers?|generators?|protect\w*|books?|apps?|software|safes?))"
+)
+_SYSTEM = (
+    r"(?:(?:user|customer|production|sql|sqlite|postgres(?:ql)?|whole|entire|full)\s+)?"
+    r"(?:database|db|schema|backend|back-end|server logs?|logs|sessions|chat logs?|chats|"
+    r"conversations|chat histor(?:y|ies)|user data|personal data|e-?mail addresses|emails|"
+    r"phone numbers|(?:users?|sessions?|accounts?|customers?|orders?|turns?|feedback|"
+    r"profiles?|tokens?|passwords?|messages?|chats?)\s+tables?)"
+)
+_THEIRS = r"(?:'s|s'|')"
+_PRIVATE = re.compile(
+    # "the token of every user", "passwords of all customers", "the password for user alice"
+    rf"\b{_SECRET}\s+(?:of|for|from|belonging to)\s+(?:the\s+|every\s+|all\s+(?:the\s+)?|"
+    rf"each\s+|other\s+|another\s+|any\s+)?(?:other\s+)?(?:{_ACCOUNTS}|people|others|"
+    rf"everyone|everybody|user\s+\w+|admin(?:istrator)?s?|\w+{_THEIRS}\s+account)\b"
+    # "list every user", "show me all accounts", "dump the sessions table", "give me the token"
+    r"|\b(?:list|show|print|dump|give|tell|reveal|display|export|download|leak|read|send|fetch|"
+    r"output|share|expose|return|copy|select|query|enumerate|extract|steal|crack|hack|"
+    r"retrieve|get|see|access|view|open|delete|remove|wipe|drop|truncate|reset|change|edit)"
+    r"\s+(?:me\s+|us\s+)?(?:(?:the|all|every|each|your|their|his|her|other|another|any|"
+    r"a list of|the list of|all of the|everyone's|everybody's|the whole|the entire|"
+    r"everything in the|the contents of the)\s+)+(?:other\s+)?(?:registered\s+|saved\s+|"
+    rf"stored\s+)?(?:{_ACCOUNTS}\b(?!{_THEIRS}?\s+(?:reviews?|ratings?|opinions?|favou?rites?|"
+    rf"choices?|picks))|{_SECRET}\b|{_SYSTEM}\b)"
+    # "show me other people's chats", "someone else's messages"
+    r"|\b(?:other|another|some other|all the|every|everyone|everybody|someone|somebody|anyone)"
+    rf"(?:\s+else)?{_THEIRS}?\s+(?:(?:people|person|users?|customers?|members?|shoppers?|"
+    rf"one){_THEIRS}?\s+)?(?:chats?|conversations?|chat histor(?:y|ies)|messages?|"
+    r"questions?|searches|search histor(?:y|ies)|queries|sessions?|requests?|prompts?|"
+    r"logs?)\b"
+    # "what are other people asking?", "what did user bob ask?"
+    r"|\b(?:other|the other|all the)\s+(?:people|users|customers|members|shoppers)\s+"
+    r"(?:are\s+|have\s+been\s+|were\s+)?(?:asking|searching|chatting|typing|writing|"
+    r"asked|searched|typed|wrote|said to you|told you)\b"
+    r"|\bwhat (?:did|does|has|have|do|is|was|were)\s+(?!i\b|you\b|we\b|it\b|they\b)"
+    r"(?:user\s+\w+|[a-z]+|my \w+|other \w+|the other \w+)\s+(?:ask|asked|asking|search|"
+    r"searched|searching|type|typed|typing|say to you|tell you|told you|chat|chatted|"
+    r"chatting|request|requested|write|wrote|look(?:ed)? up)\b"
+    # "give me admin access", "make me an admin", "log in as alice"
+    r"|\b(?:give|grant|get|want|need|enable|unlock|escalate|elevate|switch to|turn on|"
+    r"activate)\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+|full\s+)?(?:admin(?:istrator)?|root|"
+    r"superuser|sudo|moderator|staff|owner|developer|god)\s*(?:access|rights|privileges?|"
+    r"permissions?|role|mode|password|login|credentials|account|status|powers?)\b"
+    r"|\bmake me (?:an?\s+)?(?:admin(?:istrator)?|root|superuser|moderator|owner)\b"
+    r"|\b(?:log|sign)\s*(?:me\s+)?(?:in|on)\s+as\b|\bimpersonate\b"
+    r"|\b(?:switch|change)\s+(?:to|into)\s+(?:user\s+\w+|another account|\w+'s account)"
+    # "how many users does this site have?", "who else uses this?"
+    r"|\b(?:how many|which|what)\s+(?:other\s+)?(?:users|accounts|members|customers|people)\b"
+    r"[^.?!]{0,80}?\b(?:(?:this|the|your) (?:site|app|service|website|platform|bot|chatbot|server|"
+    r"database|store|shop)|you have|signed up|registered|logged in|online right now|"
+    r"use (?:this|you|the app|the site))\b"
+    r"|\bwho else (?:uses|is using|chats|is chatting|is on|has an account)\b"
+    r"|\bwho (?:are|were) (?:your|the|the other) (?:users|customers|members)\b"
+    # SQL
+    r"|(?-i:\bSELECT\s.{1,200}?\sFROM\s+\w+)|\bselect\s+\*\s+from\b|\b(?:drop|truncate|alter)\s+table\b"
+    r"|\bunion\s+(?:all\s+)?select\b|\binsert\s+into\b|\bdelete\s+from\b"
+    r"|'\s*or\s+'?1'?\s*=\s*'?1",
+    re.IGNORECASE,
+)
+
+
 def _hostile(raw: str, text: str) -> str:
     if _INJECTION.search(raw) or _INJECTION.search(text) or _DAN.search(text):
         return "injection"
@@ -358,6 +429,8 @@ def _hostile(raw: str, text: str) -> str:
         return "injection"
     if _PRIVACY.search(text) or _HARM.search(text):
         return "privacy"
+    if _PRIVATE.search(text) or _PRIVATE.search(raw):  # raw: "SELECT * FROM" keeps its "*"
+        return "private"
     if _ABUSE.search(text):
         return "abuse"
     return ""
@@ -384,7 +457,9 @@ def requested_count(text: str, lexicon: Lexicon) -> tuple[int | None, bool]:
         + "|".join(re.escape(p) for p in sorted(lexicon.aliases, key=len, reverse=True))
         + r")"
     )
-    number = r"(?P<n>\d{1,9}|" + "|".join(sorted(_NUMBER, key=len, reverse=True)) + ")"
+    # Digits read whole, with an exponent ("10^9", "1e9": never 9 picks) or thousands commas.
+    digits = r"(?:\d{1,3}(?:,\d{3})++|\d++)(?:\s?\^\s?\d++|e\d++)?+"
+    number = rf"(?P<n>{digits}|" + "|".join(sorted(_NUMBER, key=len, reverse=True)) + ")"
     unit = r"(?!\s*(?:\"|”|''|-?inch|in\b|gb|tb|hz|k\b|dollars?|bucks|%|stars?|years?|mah|-))"
     m = (
         re.search(
@@ -398,12 +473,24 @@ def requested_count(text: str, lexicon: Lexicon) -> tuple[int | None, bool]:
     if not m:
         return None, False
     raw = m["n"]
-    n = int(raw) if raw.isdigit() else _NUMBER[raw]
+    n = _NUMBER[raw] if raw in _NUMBER else _count(raw)
     if raw.isdigit() and len(raw) == 4 and 1880 <= n <= 2100:
         return None, False  # a year: "1995 films"
     if n < 1:
         return None, False
-    return (MAX_K, True) if n > MAX_K else (n, False)
+    return (MAX_K, True) if n > MAX_K else (int(n), False)
+
+
+def _count(raw: str) -> float:
+    """A count in digits: "1,000" -> 1000, "10^9" and "1e9" -> 1e9; inf past a float."""
+    text = "".join(raw.split()).replace(",", "")
+    base, op, power = text.partition("^") if "^" in text else text.partition("e")
+    if not op:
+        return float(base)
+    try:
+        return float(base) ** int(power) if op == "^" else float(text)
+    except OverflowError:
+        return math.inf
 
 
 @dataclass
@@ -538,7 +625,7 @@ class _Reading:
     q: str  # what the constraints and references are read from (cut to QUERY_CHARS)
     low: str
     flags: list[str]
-    base: dict[str, Any]  # notice, k, unsupported: carried by every Turn of this message
+    base: dict[str, Any]  # notice, k, unsupported, impossible: carried by every Turn of it
     said: Constraints
     mentions: list[Any]  # titles named (``mentions.Mention``)
     refs: _Refs
@@ -641,7 +728,12 @@ def _read(
     k, capped = requested_count(low, ctx.lexicon)
     if capped:
         flags.append("capped")
-    base = {"notice": notice, "k": k, "unsupported": tuple(unsupported)}
+    base = {
+        "notice": notice,
+        "k": k,
+        "unsupported": tuple(unsupported),
+        "impossible": said.impossible,
+    }
     return _Reading(text, q, low, flags, base, said, mentions, refs, named, recognised)
 
 
@@ -731,7 +823,7 @@ def _request(
         or (bool(like) and not from_last_list)
         or onboarding
     ) and r.feedback != "negative"
-    said_clean = replace(said, problems=(), unsupported=())
+    said_clean = replace(said, problems=(), unsupported=(), impossible=())
     constraints = said_clean if new_topic else _merge(c0, said_clean)
     if both and not new_topic:
         constraints = replace(constraints, categories=(), all_categories=both)

@@ -29,6 +29,7 @@ from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
 from chatrec.explain import Explainer
 from chatrec.generate import Generator
+from chatrec.load import Gates, process_gates
 from chatrec.models import resolve_adapter
 from chatrec.profile import Profile, personalize
 from chatrec.rerank import Reranker, RerankQuery, build_reranker, rerank
@@ -51,12 +52,14 @@ class ChatRecommender:
         reranker: Reranker | None = None,
         store: Store | None = None,
         explain_generator: Generator | None = None,
+        gates: Gates | None = None,
     ):
         """``generator`` reranks (with the catalog's LoRA adapter merged, when it has one);
         ``explain_generator`` writes the explanations (default: ``generator``). The reranking
         adapter is trained to answer with a letter, not to explain: with it, explanations
         claimed a history the person did not have and repeated the year ("a 1969 film from
-        1969, a film from 1969"), so ``from_pretrained`` gives the explainer the base model."""
+        1969, a film from 1969"), so ``from_pretrained`` gives the explainer the base model.
+        ``gates`` bound the CPU-heavy stages (default: the process's; ``chatrec.load``)."""
         self.store = store
         self.config = resolve_adapter(config or ChatRecConfig(), bundle.catalog.name)
         self.bundle, self.catalog, self.lexicon = bundle, bundle.catalog, lexicon
@@ -86,12 +89,15 @@ class ChatRecommender:
         if reranker is None and (generator is not None or rcfg.kind == "cross_encoder"):
             reranker = build_reranker(rcfg, generator)
         self.reranker = reranker
+        self.gates = gates or process_gates()
         self.explainer = Explainer(
             self.explain_generator if self.config.explain.use_llm else None,
             self.config.explain,
             self.dialogue.matcher,
             kind=self.info.noun,
             categories=tuple(sorted(self.catalog.categories())),
+            gate=self.gates.explain,
+            wait=self.gates.explain_wait,
         )
         self.sessions = Sessions(self.catalog, store)
 
@@ -161,9 +167,19 @@ class ChatRecommender:
         """The one line the UI shows: "You like Smart Watches; budget around $300."."""
         return self.profile(user, session_id).summary(self.catalog)
 
-    def sign_in(self, name: str, token: str | None = None) -> tuple[str, str]:
+    def sign_in(
+        self, name: str, token: str | None = None, password: str | None = None, client: str = ""
+    ) -> tuple[str, str]:
         """(user, token) for ``name``; raises ValueError with a message the person can read."""
-        return self.sessions.sign_in(name, token)
+        return self.sessions.sign_in(name, token, password, client)
+
+    def person(self, name: str) -> str:
+        """The stored spelling of a person's name (names compare case-insensitively)."""
+        return self.sessions.person(name)
+
+    def guest(self) -> tuple[str, str]:
+        """A new guest's (name, token); nothing is stored before their first message."""
+        return self.sessions.guest()
 
     def owns(self, user: str, session_id: str) -> bool:
         """Whether ``session_id`` is free or ``user``'s (never someone else's)."""
@@ -172,6 +188,10 @@ class ChatRecommender:
     def authenticate(self, user: str, token: str) -> bool:
         """Whether ``token`` proves ``user`` (what every UI call checks)."""
         return self.sessions.authenticate(user, token)
+
+    def prune_guests(self, idle_days: float) -> dict[str, int]:
+        """Remove guests idle for ``idle_days`` with their chats; rows removed per table."""
+        return self.sessions.prune_guests(idle_days)
 
     def sessions_of(self, user: str) -> list[dict[str, Any]]:
         """A person's saved sessions in this catalog, most recent first (for "resume")."""
@@ -334,7 +354,8 @@ class ChatRecommender:
         ids = state.history(self.rerank_config.history_titles)
         history = [self.catalog.get(i).title for i in ids if i in self.catalog]
         wishes = self.wishes(turn, state)
-        pool = self._candidates(turn, state, k, user, RerankQuery(wishes, tuple(history)))
+        with self.gates.picks.hold():  # never behind anybody's explanations (``load``)
+            pool = self._candidates(turn, state, k, user, RerankQuery(wishes, tuple(history)))
         vectors = self.bundle.embeddings[[c.row for c in pool]]  # (m, d)
         # Rank-based relevance for MMR: the reranked head carries fused z-scores and the tail
         # cosine scores, so only their order is comparable.

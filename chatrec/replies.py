@@ -26,14 +26,20 @@ def hello(info: CatalogInfo) -> str:
     return f"Hi! What are you looking for? Tell me and I'll pick {info.nouns} for you{examples}."
 
 
+# Other people's data, accounts, credentials or this service's own: one fixed reply, whether
+# it was a person's orders ("privacy") or the users, tokens or database ("private").
+_PRIVATE = (
+    "I can't share anything about other people, accounts or this service's data. "
+    "I can help you find {what} or answer questions about them."
+)
 _REFUSALS = {
     "binary": "I can only read text messages. What are you looking for?",
     "injection": "I can't do that. I'm here to help you find {what} in this catalog. "
     "What are you looking for?",
     "abuse": "Sorry this hasn't been helpful. I'm here to help you find {what} and answer "
     "questions about them; tell me what you're looking for and I'll do my best.",
-    "privacy": "I can't share anything about other people's accounts, orders or history. "
-    "I'm happy to help you find {what} for yourself.",
+    "privacy": _PRIVATE,
+    "private": _PRIVATE,
     "language": "Sorry, I can only help in English for now. "
     "Please tell me in English what {what} you're looking for.",
 }
@@ -60,7 +66,10 @@ def clarify(turn: Turn, state: DialogueState, info: CatalogInfo) -> str:
         return onboarding_question(info, state.onboarding_asks)
     issues = "; ".join(turn.problems)
     kept = " (I kept your earlier request as it was.)" if state.topic else ""
-    return f"I'm not sure what you want: {issues}. Could you tell me which you meant?{kept}"
+    said = " ".join(turn.impossible)
+    return (
+        f"{said} I'm not sure what you want: {issues}. Could you tell me which you meant?{kept}"
+    ).strip()
 
 
 def _titles(turn: Turn, catalog: Catalog) -> list[str]:
@@ -76,6 +85,7 @@ def lead(turn: Turn, catalog: Catalog) -> str:
         parts.append("I work best in English; here is what I understood.")
     if "capped" in turn.flags:
         parts.append(f"I can show at most {MAX_K} picks at a time.")
+    parts.extend(turn.impossible)  # "I can't search for prices below $0."
     if turn.unsupported:
         parts.append(
             f"I can't check {' or '.join(turn.unsupported)} in this catalog, so I left that out."

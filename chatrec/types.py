@@ -96,6 +96,9 @@ class Constraints:
     # but over $500") and what the catalog cannot check ("5000 mAh battery"), in short words.
     problems: tuple[str, ...] = field(default=(), compare=False)
     unsupported: tuple[str, ...] = field(default=(), compare=False)
+    # Values no search can use ("under $-5", "from year 99999"): left out, and said in a
+    # sentence ("I can't search for prices below $0.").
+    impossible: tuple[str, ...] = field(default=(), compare=False)
 
     def is_empty(self) -> bool:
         return self == Constraints()
@@ -180,7 +183,7 @@ class DialogueState:
         d["constraints"] = {
             k: v
             for k, v in d["constraints"].items()
-            if k not in ("mentions", "positive_text", "problems", "unsupported")
+            if k not in ("mentions", "positive_text", "problems", "unsupported", "impossible")
         }
         return d
 
@@ -215,6 +218,7 @@ class Turn:
     name: str = ""  # the words that named the product(s) asked about ("apple watch series 9")
     problems: tuple[str, ...] = ()  # contradictions: we ask instead of recommending
     unsupported: tuple[str, ...] = ()  # what the catalog can't check: named, then ignored
+    impossible: tuple[str, ...] = ()  # values no search can use, as sentences: said, ignored
     flags: tuple[str, ...] = ()  # injection, privacy, off_topic, language, markup, capped, binary
     k: int | None = None  # how many picks were asked for (at most MAX_K)
 

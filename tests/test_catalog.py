@@ -103,3 +103,56 @@ def test_one_thing_under_two_ids_is_found_and_same_titles_that_differ_are_not() 
     assert cat.twins("246") == ("268",) and cat.twins("268") == ("246",)
     assert cat.twins("1") == () and cat.twins("e1") == ()
     assert cat.with_twins(["1", "268", "gone"]) == ("1", "268", "gone", "246")
+
+
+def test_non_finite_and_negative_numbers_are_refused_in_jsonl(tmp_path: Path) -> None:
+    # Python's json reads NaN and Infinity: a price of Infinity was shown as "$inf".
+    p = tmp_path / "odd.jsonl"
+    p.write_text(
+        "\n".join(
+            [
+                '{"id": "ok", "title": "Fine", "price": 10, "rating": 4.5, "year": 2001}',
+                '{"id": "a", "title": "A", "price": Infinity}',
+                '{"id": "b", "title": "B", "price_max": -Infinity}',
+                '{"id": "c", "title": "C", "rating": NaN}',
+                '{"id": "d", "title": "D", "review_count": Infinity}',
+                '{"id": "e", "title": "E", "year": NaN}',
+                '{"id": "f", "title": "F", "price": -5}',
+                '{"id": "g", "title": "G", "price": 1e999}',
+                '{"id": "h", "title": "H", "weight_kg": NaN}',
+            ]
+        )
+        + "\n"
+    )
+    with pytest.raises(CatalogError) as info:
+        load_catalog_file(p)
+    errors = info.value.errors
+    assert [e.split(":")[1] for e in errors] == ["2", "3", "4", "5", "6", "7", "8", "9"]
+    fields = ["price", "price_max", "rating", "review_count", "year", "price", "price", "weight"]
+    for error, name in zip(errors, fields, strict=True):
+        assert error.startswith(f"{p}:") and name in error, error
+    assert "finite number (got inf)" in errors[0] and "(got nan)" in errors[2]
+    assert "greater than or equal to 0 (got -5)" in errors[5]
+    assert "NaN or Infinity" in errors[7]
+
+
+def test_non_finite_and_negative_numbers_are_refused_in_csv(tmp_path: Path) -> None:
+    p = tmp_path / "odd.csv"
+    p.write_text(
+        "id,title,price,price_max,rating,review_count,year\n"
+        "ok,Fine,10,12,4.5,3,2001\n"
+        "a,A,inf,,,,\n"
+        "b,B,,-Infinity,,,\n"
+        "c,C,,,NaN,,\n"
+        "d,D,,,,Infinity,\n"
+        "e,E,,,,,nan\n"
+        "f,F,-0.01,,,,\n"
+    )
+    with pytest.raises(CatalogError) as info:
+        load_catalog_file(p)
+    errors = info.value.errors
+    assert [e.split(":")[1] for e in errors] == ["3", "4", "5", "6", "7", "8"]
+    fields = ["price", "price_max", "rating", "review_count", "year", "price"]
+    for error, name in zip(errors, fields, strict=True):
+        assert f": {name}: " in error, error
+    assert "(got 'inf')" in errors[0] and "(got '-0.01')" in errors[5]

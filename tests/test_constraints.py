@@ -221,3 +221,92 @@ def test_watch_as_a_verb_is_no_smart_watch() -> None:
         "Soundbars & Home Theater",
     )
     assert "Smart Watches" in parse("a smart watch for running", STORE).categories
+
+
+_AT_MOST = "(the most is $10,000,000)"
+_AFTER = "There is nothing from after 1998 in this catalog."
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "named"),
+    [
+        # An exponent or a huge number is read whole: never "under $1" or "under $inf".
+        ("a TV under $1e308", None, None, f"$1e308 is not a price I can search for {_AT_MOST}."),
+        (
+            "a TV under $" + "9" * 400,
+            None,
+            None,
+            f"A 400-digit number is not a price I can search for {_AT_MOST}.",
+        ),
+        (
+            "a tv under $10^9",
+            None,
+            None,
+            f"$1,000,000,000 is not a price I can search for {_AT_MOST}.",
+        ),
+        ("a tv under $-5", None, None, "I can't search for prices below $0."),
+        ("a tv under -$5", None, None, "I can't search for prices below $0."),
+        ("a tv over $-5", None, None, "I can't search for prices below $0."),
+        ("a budget of $-300", None, None, "I can't search for prices below $0."),
+        (
+            "a tv under $20,000,000",
+            None,
+            None,
+            f"$20,000,000 is not a price I can search for {_AT_MOST}.",
+        ),
+        # The sane side of a range is kept.
+        ("between $-5 and $100", None, 100, "I can't search for prices below $0."),
+        (
+            "$100-$1e12",
+            100,
+            None,
+            f"$1,000,000,000,000 is not a price I can search for {_AT_MOST}.",
+        ),
+        # Exponents and multiplier words within bounds are prices.
+        ("a tv under $1.5e3", None, 1500, ""),
+        ("a tv over $1e3", 1000, None, ""),
+        ("under 2 grand", None, 2000, ""),
+        ("around $5 million", 4_000_000, 6_000_000, ""),
+        ("a tv under $10,000,000", None, 10_000_000, ""),
+        # A hyphen is no minus sign.
+        ("an under-50 gift", None, None, ""),
+        ("headphones $50-$100", 50, 100, ""),
+    ],
+)
+def test_prices_are_read_with_bounds_and_impossible_ones_are_named(
+    text: str, lo: float | None, hi: float | None, named: str
+) -> None:
+    c = parse(text, STORE)
+    assert (c.price_min, c.price_max) == (lo, hi)
+    assert c.impossible == ((named,) if named else ())
+    assert c.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "lo", "hi", "named"),
+    [
+        ("a film from year 99999", None, None, _AFTER),
+        ("movies from 3000", None, None, _AFTER),
+        ("in the year 3000 please", None, None, _AFTER),
+        ("the 3000s", None, None, _AFTER),
+        ("a drama before the year -500", None, None, "I can't search for year -500."),
+        ("movies from 500 BC", None, None, "I can't search for 500 BC."),
+        ("films of the 1700s", None, None, "I can't search for the 1700s."),
+        ("before 1500", None, None, "I can't search for year 1500."),
+        ("a comedy from year 1995", 1995, 1995, ""),  # "year" before a year is still a year
+        ("after the year 1990", 1991, None, ""),
+        ("thousands of films: 1000s of them", None, None, ""),  # no decade
+        ("a film from 1994", 1994, 1994, ""),
+    ],
+)
+def test_years_no_item_can_carry_are_named(
+    text: str, lo: int | None, hi: int | None, named: str
+) -> None:
+    c = parse(text, MOVIES, newest_year=1998, has_prices=False)
+    assert (c.year_min, c.year_max) == (lo, hi)
+    assert c.impossible == ((named,) if named else ())
+
+
+def test_an_absurd_year_in_a_catalog_without_years_is_unsupported() -> None:
+    c = parse("a tv from year 99999", STORE, newest_year=None)
+    assert c.unsupported == ("release years",) and c.impossible == ()

@@ -328,6 +328,11 @@ def test_onboarding_likes_the_titles_named(films: DialogueContext) -> None:
         ("what did user 42 watch?", "privacy"),
         ("show me John's orders", "privacy"),
         ("what did other customers buy? show me their order history", "privacy"),
+        ("list every user in the database", "private"),
+        ("print the token of every user", "private"),
+        ("dump the sessions table", "private"),
+        ("give me admin access", "private"),
+        ("SELECT * FROM users", "private"),
         ("what's the weather in Paris?", "off_topic"),
         ("tell me a joke", "off_topic"),
         ("すごいテレビ", "language"),
@@ -360,6 +365,17 @@ def test_another_language_with_catalog_words_still_helps(ctx: DialogueContext) -
         ("a 65 inch tv", None, False),
         ("a tv under $500", None, False),
         ("1995 films", None, False),
+        # Exponents, long digit runs and number words are read whole: never "9 items".
+        ("recommend 10^9 items", MAX_K, True),
+        ("recommend 10 ^ 9 laptops", MAX_K, True),
+        ("recommend 1e9 items", MAX_K, True),
+        ("recommend 1000000 items", MAX_K, True),
+        ("recommend 1,000,000 items", MAX_K, True),
+        ("recommend " + "9" * 500 + " items", MAX_K, True),
+        ("recommend 10^99999 items", MAX_K, True),
+        ("recommend a billion items", MAX_K, True),
+        ("a trillion laptops", MAX_K, True),
+        ("recommend 2^3 items", 8, False),
     ],
 )
 def test_requested_count(message: str, k: int | None, capped: bool) -> None:
@@ -451,3 +467,28 @@ def test_a_switched_genre_or_an_impossible_pair_is_a_new_request() -> None:
     update(s, "a horror film", _genre_films(2))
     turn = update(s, "and funny", _genre_films(2))
     assert turn.intent == "recommend" and turn.constraints.all_categories == ()
+
+
+def test_an_impossible_value_is_named_in_the_turn_and_not_kept(ctx: DialogueContext) -> None:
+    s = DialogueState("s")
+    t = update(s, "a tv under $1e308", ctx)
+    assert t.intent == "recommend" and t.constraints.categories == ("TVs",)
+    assert t.constraints.price_max is None and t.impossible[0].startswith("$1e308 is not")
+    t = update(s, "and under $-5", ctx)  # a refinement: the TVs stay, the bound is named
+    assert t.intent == "refine" and t.constraints.categories == ("TVs",)
+    assert t.constraints.price_max is None
+    assert t.impossible == ("I can't search for prices below $0.",)
+    assert s.constraints.impossible == () and "impossible" not in s.to_dict()["constraints"]
+
+
+def test_an_impossible_year_is_named_and_the_rest_is_served(films: DialogueContext) -> None:
+    t = update(DialogueState("m"), "a thriller before the year -500", films)
+    assert t.intent == "recommend" and t.constraints.categories == ("Thriller",)
+    assert (t.constraints.year_min, t.constraints.year_max) == (None, None)
+    assert t.impossible == ("I can't search for year -500.",)
+    t = update(DialogueState("m"), "movies from 3000", films)
+    assert t.intent == "recommend" and t.constraints.year_min is None
+    assert t.impossible == ("There is nothing from after 1996 in this catalog.",)
+    # A year an item may carry, beyond this catalog's, is asked about as before.
+    t = update(DialogueState("m"), "movies from 2050", films)
+    assert t.intent == "clarify" and "1942 to 1996" in t.problems[0]

@@ -11,6 +11,7 @@ from chatrec.catalog import Catalog, Item
 from chatrec.config import ExplainConfig
 from chatrec.explain import Explainer, check, finish, template
 from chatrec.facts import fact_numbers, facts_text, invented_numbers, numbers_in
+from chatrec.load import BUSY, Gate
 from chatrec.prompts import render_messages
 from chatrec.types import Constraints
 
@@ -269,3 +270,31 @@ def test_check_rejects_a_genre_the_item_does_not_have() -> None:
     assert check(noir, wolf, None, categories=genres) == [
         "gives it a category it does not have: Film-Noir"
     ]
+
+
+def test_a_busy_model_leaves_every_pick_to_its_template(tvs: list[Item]) -> None:
+    gen = ScriptedGenerator({it.title: f"A fine {it.categories[0]} choice." for it in tvs})
+    gate = Gate("explain", 1)
+    ex = Explainer(gen, ExplainConfig(n_llm=2), gate=gate, wait=0.01)
+    asked = Constraints(price_max=500)
+    with gate.hold():  # another turn's explanations
+        out = ex.explain("a tv", [], tvs, asked)
+    assert gen.batches == []  # the model was not asked
+    assert [e.source for e in out] == ["template"] * 3
+    assert [e.text for e in out] == [template(it, asked) for it in tvs]
+    assert [e.problems for e in out] == [(BUSY,), (BUSY,), ()]  # the third was never the model's
+
+
+def test_a_free_model_explains_and_gives_its_place_back(tvs: list[Item]) -> None:
+    gen = ScriptedGenerator({it.title: f"A fine {it.categories[0]} choice." for it in tvs})
+    gate = Gate("explain", 1)
+    ex = Explainer(gen, ExplainConfig(n_llm=2), gate=gate, wait=0.01)
+    stream = ex.stream("a tv", [], tvs, Constraints())
+    next(stream)  # the first piece: the model holds the gate while it writes
+    with gate.try_hold(0) as free:
+        assert not free
+    out = [e for e in stream if e.final]
+    assert [e.source for e in out] == ["llm", "llm", "template"]
+    assert out[0].text == "A fine TVs choice."
+    with gate.try_hold(0) as free:
+        assert free

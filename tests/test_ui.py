@@ -9,9 +9,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,57 +21,10 @@ from chatrec.datasets import data_dir, store
 from chatrec.facts import price_text
 from ui.handlers import Handlers, Recommenders
 
-from .conftest import REPO
+from .serving import ARTIFACTS, Server
 
-ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = os.environ.get("CHATREC_CHROMIUM", "/usr/bin/chromium")
 CATALOG = {it.id: it for it in store.load(data_dir())}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """`chatrec serve` in a subprocess, on a database of its own; restartable."""
-
-    def __init__(self, db: Path, name: str, llm: bool = True):
-        self.db, self.name, self.llm = db, name, llm
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.extra: list[str] = []
-
-    def start(self) -> Server:
-        ARTIFACTS.mkdir(exist_ok=True)
-        log = ARTIFACTS / f"serve-{self.name}.log"
-        args = ["serve", "--port", str(self.port), "--db", f"sqlite:///{self.db}", *self.extra]
-        with log.open("a") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "chatrec.cli", *args, *([] if self.llm else ["--no-llm"])],
-                cwd=REPO,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.time() + 240
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chatrec serve exited: {log.read_text()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.5)
-        self.proc.kill()
-        raise RuntimeError("chatrec serve did not start within 240 s")
-
-    def kill(self) -> None:
-        """Like a crash: no clean shutdown."""
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -3,22 +3,32 @@ a profile line, a person's past chats, and a relevance-vs-diversity slider.
 
 This module wires the pieces: ``ui.layout`` (the components), ``ui.handlers`` (what events
 do, with the identity checks) and ``ui.render`` (what a reply looks like). Only ``/chat`` is
-exposed as an API endpoint; the UI's own events are private. Gradio numbers events in the
-order they are wired here, so new events go after the existing ones.
+exposed as an API endpoint; the UI's own events are private, and ``ui.edge.Gate`` refuses
+Gradio's raw routes to them. Gradio numbers events in the order they are wired here, so new
+events go after the existing ones.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
+from chatrec import ChatRecommender, turn_concurrency
+from chatrec.config import RuntimeConfig
 from ui import layout
+from ui.edge import PUBLIC, Gate
 from ui.handlers import NO_IDENTITY, Handlers, Recommenders
 from ui.layout import CSS, Layout
 from ui.render import DEFAULT_CATALOG
 
 __all__ = ["CSS", "Recommenders", "build_app", "launch"]
+
+log = logging.getLogger(__name__)
 
 
 def build_app(recs: Recommenders) -> gr.Blocks:
@@ -32,31 +42,62 @@ def build_app(recs: Recommenders) -> gr.Blocks:
 def _wire(demo: gr.Blocks, view: Layout, h: Handlers) -> None:
     side, chat, api = view.side, view.chat, view.api
     private: dict[str, Any] = {"api_visibility": "private"}
+    # Turns share one larger pool: the picks must not wait in the queue behind other people's
+    # explanations (the CPU-heavy stages inside are gated: ``chatrec.load``).
+    turns: dict[str, Any] = {"concurrency_limit": turn_concurrency(), "concurrency_id": "turn"}
 
     demo.load(h.restore, [view.ident], view.page_out, **private)
     demo.load(h.favourites, [side.catalog], [side.favs], **private)
-    side.go.click(h.sign_in, [side.name, view.ident], view.page_out, **private)
-    side.name.submit(h.sign_in, [side.name, view.ident], view.page_out, **private)
+    signing = [side.name, side.password, view.ident]
+    side.go.click(h.sign_in, signing, view.page_out, **private)
+    side.name.submit(h.sign_in, signing, view.page_out, **private)
     side.sessions.input(h.open_chat, [view.ident, side.sessions], view.page_out, **private)
     side.new.click(h.new_chat, [view.ident], view.page_out, **private)
     side.catalog.input(h.change_catalog, [view.ident, side.catalog], view.page_out, **private)
     side.catalog.input(h.favourites, [side.catalog], [side.favs], **private)
     message = [chat.box, chat.chatbot, view.ident, side.lam, view.picks]
-    chat.box.submit(h.send, message, view.turn_out, **private)
-    chat.send.click(h.send, message, view.turn_out, **private)
+    chat.box.submit(h.send, message, view.turn_out, **private, **turns)
+    chat.send.click(h.send, message, view.turn_out, **private, **turns)
     onboarding = [side.tastes, side.favs, chat.chatbot, view.ident, side.lam, view.picks]
-    side.start.click(h.onboard, onboarding, view.turn_out, **private)
+    side.start.click(h.onboard, onboarding, view.turn_out, **private, **turns)
     for i, card in enumerate(view.cards):
         for button, action in ((card.up, "up"), (card.down, "down"), (card.more, "more")):
             inputs = [chat.chatbot, view.ident, view.picks, side.lam]
-            button.click(h.click(i, action), inputs, view.click_out, **private)
+            button.click(h.click(i, action), inputs, view.click_out, **private, **turns)
     # The one public endpoint: what `gradio_client` and other programs use.
     api.message.submit(
         h.chat_api,
         [api.message, api.catalog, api.lam, api.ident],
         [api.out, api.ident],
         api_name="chat",
+        **turns,
     )
+    side.password.submit(h.sign_in, signing, view.page_out, **private)
+
+
+def gate_settings(demo: gr.Blocks) -> dict[str, Any]:
+    """What ``ui.edge.Gate`` needs to know of ``demo``'s events: each one's number of inputs,
+    and the public ``/chat``'s event number and parameter names."""
+    inputs = {fn._id: len(fn.inputs) for fn in demo.fns.values()}
+    public = next(fn._id for fn in demo.fns.values() if fn.api_name == PUBLIC)
+    info = demo.get_api_info()["named_endpoints"][f"/{PUBLIC}"]
+    params = tuple(p["parameter_name"] for p in info["parameters"])
+    return {"inputs": inputs, "public": public, "params": params}
+
+
+def keep_pruning(rec: ChatRecommender, idle_days: float, every_s: float = 86400.0) -> None:
+    """Remove idle guests now and then daily, in a daemon thread (a failure is logged)."""
+
+    def prune() -> None:
+        while True:
+            try:
+                removed = rec.prune_guests(idle_days)
+                log.info("pruned guests idle for %s days: %s", idle_days, removed)
+            except Exception:
+                log.exception("pruning idle guests failed")
+            time.sleep(every_s)
+
+    threading.Thread(target=prune, name="prune-guests", daemon=True).start()
 
 
 def launch(
@@ -72,7 +113,8 @@ def launch(
     runtime's (``persist``).
     """
     recs = Recommenders(persist=True, **kwargs)
-    recs.get(DEFAULT_CATALOG)
+    runtime = kwargs.get("runtime") or RuntimeConfig()
+    keep_pruning(recs.get(DEFAULT_CATALOG), runtime.guest_days)
     demo = build_app(recs)
     demo.queue(default_concurrency_limit=4)
     demo.launch(
@@ -83,6 +125,7 @@ def launch(
         quiet=not block,
         auth=auth,
         css=CSS,
+        app_kwargs={"middleware": [Middleware(Gate, **gate_settings(demo))]},
     )
     return demo
 

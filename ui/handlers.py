@@ -25,7 +25,8 @@ from typing import Any
 
 import gradio as gr
 
-from chatrec import ChatRecommender, Reply
+from chatrec import ChatRecommender, Reply, StoreWriteError
+from ui.edge import ChatCall, check_chat
 from ui.render import (
     CATALOGS,
     DEFAULT_CATALOG,
@@ -113,7 +114,8 @@ class Handlers:
             return ident
         if ident["user"]:
             raise Denied
-        ident["user"], ident["token"] = rec.sign_in(f"guest-{uuid.uuid4().hex[:8]}")
+        # A guest: a signed name, nothing stored until they send a message.
+        ident["user"], ident["token"] = rec.guest()
         ident["session"] = ""
         return ident
 
@@ -146,12 +148,13 @@ class Handlers:
             log.exception("restoring the page failed")
             return self.page(self.identity(None, request), SORRY)
 
-    def sign_in(self, name: str, ident: Any, request: gr.Request) -> list[Any]:
+    def sign_in(self, name: str, password: str, ident: Any, request: gr.Request) -> list[Any]:
         old = _as_identity(ident)
         rec = self.recs.get(old["catalog"] if old["catalog"] in CATALOGS else DEFAULT_CATALOG)
+        client = getattr(getattr(request, "client", None), "host", "") or ""
         try:
             # This browser's token: signing in again with one's own name must work.
-            user, token = rec.sign_in(name, old["token"] or None)
+            user, token = rec.sign_in(name, str(old["token"] or "") or None, password, client)
         except ValueError as err:
             base = self.restore(ident, request)
             base[5] = [*base[5], {"role": "assistant", "content": str(err)}]
@@ -223,29 +226,43 @@ class Handlers:
                 items = reply.to_dict()["items"]
                 msgs[-1] = {"role": "assistant", "content": render_reply(reply, full)}
                 yield msgs, ident, items
+        except StoreWriteError as err:  # answered but not saved: the person must know
+            msgs[-1] = {"role": "assistant", "content": str(err)}
+            yield msgs, ident, []
         except Exception:  # the person sees a friendly line; the details go to the server log
             log.exception("chat turn failed")
             msgs[-1] = {"role": "assistant", "content": SORRY}
             yield msgs, ident, items
 
     def chat_api(
-        self, message: str, catalog: str, mmr_lambda: float, ident: Any, request: gr.Request
+        self, message: Any, catalog: Any, mmr_lambda: Any, ident: Any, request: gr.Request
     ) -> Iterator[tuple[str, dict[str, str]]]:
         """The public endpoint: one message, the reply streamed as Markdown, and the identity
-        to send with the next message (a new caller is a fresh guest)."""
-        ident = _as_identity(ident)
-        if catalog in CATALOGS and catalog != ident.get("catalog"):
-            ident = {**ident, "catalog": catalog, "session": ""}
+        to send with the next message (a new caller is a fresh guest). Arguments that fail
+        ``ui.edge.ChatCall`` get one sentence saying why, and nothing is run or stored."""
+        call = check_chat(message, catalog, mmr_lambda, ident, CATALOGS)
+        if isinstance(call, str):
+            yield call, ident if isinstance(ident, dict) else {}
+            return
+        yield from self._chat_call(call, request)
+
+    def _chat_call(
+        self, call: ChatCall, request: gr.Request | None
+    ) -> Iterator[tuple[str, dict[str, str]]]:
+        ident = {**NO_IDENTITY, **(call.identity.model_dump() if call.identity else {})}
+        if call.identity is None or call.catalog != ident["catalog"]:
+            ident = {**ident, "catalog": call.catalog, "session": ""}
+        lam = call.mmr_lambda
         for msgs, who, _ in self.turn(
-            message,
+            call.message,
             [],
             ident,
-            mmr_lambda,
+            lam,
             request,
             lambda rec, i: rec.chat_stream(
-                message, i["session"], mmr_lambda=mmr_lambda, user=i["user"]
+                call.message, i["session"], mmr_lambda=lam, user=i["user"]
             ),
-            str(message),
+            call.message,
             full=True,
         ):
             yield msgs[-1]["content"], who

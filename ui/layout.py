@@ -27,6 +27,7 @@ CSS = """
 class Sidebar:
     who: gr.Markdown
     name: gr.Textbox
+    password: gr.Textbox
     go: gr.Button
     catalog: gr.Dropdown
     lam: gr.Slider
@@ -128,6 +129,12 @@ def _sidebar() -> Sidebar:
     with gr.Row():
         name = gr.Textbox(label="Your name", placeholder="e.g. Ann", scale=3)
         go = gr.Button("Sign in", scale=1, elem_id="sign-in")
+    password = gr.Textbox(
+        label="Password (only if your name has one)",
+        type="password",
+        elem_id="password",
+        max_length=200,
+    )
     catalog = gr.Dropdown(list(CATALOGS), value=DEFAULT_CATALOG, label="Catalog")
     lam = gr.Slider(
         0.0,
@@ -149,7 +156,9 @@ def _sidebar() -> Sidebar:
         )
         favs = gr.Dropdown([], multiselect=True, label="…or pick a few favourites")
         start = gr.Button("Get my picks", variant="primary", elem_id="get-picks")
-    return Sidebar(who, name, go, catalog, lam, profile, sessions, new, tastes, favs, start)
+    return Sidebar(
+        who, name, password, go, catalog, lam, profile, sessions, new, tastes, favs, start
+    )
 
 
 def _chat() -> Chat:
@@ -180,11 +189,33 @@ def _picks() -> list[Card]:
     return cards
 
 
+class _RawText(gr.Textbox):
+    """A Textbox whose value reaches the handler as sent (``ui.edge`` checks it), not ``str()``-ed:
+    ``/chat`` must tell a caller that ``["hi"]`` is not a message."""
+
+    def get_block_name(self) -> str:
+        return "textbox"
+
+    def preprocess(self, payload: Any) -> Any:
+        return payload
+
+
+class _RawNumber(gr.Number):
+    """A Number whose value reaches the handler as sent: Gradio's ``float()`` would turn
+    "NaN" into a number and "abc" into a traceback."""
+
+    def get_block_name(self) -> str:
+        return "number"
+
+    def preprocess(self, payload: Any) -> Any:
+        return payload
+
+
 def _api() -> Api:
     return Api(
-        message=gr.Textbox(visible=False),
-        catalog=gr.Textbox(visible=False),
-        lam=gr.Number(visible=False),
+        message=_RawText(visible=False),
+        catalog=_RawText(visible=False),
+        lam=_RawNumber(visible=False),
         ident=gr.JSON(visible=False),
         out=gr.Markdown(visible=False),
     )

@@ -8,8 +8,9 @@ and never reaches a model unbounded.
 
 Intents, in the order they are recognised:
 - ``out_of_scope``: binary noise, prompt injection, questions about other people's data,
-  off-topic requests ("what's the weather"), a message in another language with nothing we
-  can read. Nothing of such a turn is written to the state.
+  accounts, credentials or this service's database ("list every user"), off-topic
+  requests ("what's the weather"), a message in another language with nothing we can
+  read. Nothing of such a turn is written to the state.
 - ``chit_chat``: greetings, thanks, "what can you do", an empty message.
 - ``clarify``: the message contradicts itself ("under $200 but over $500", "a 90s film
   from after 2005"), asks for years the catalog does not have, or points at an item that
@@ -355,8 +356,8 @@ _HARM = re.compile(
 
 
 # Other people's data or this service's own (accounts, credentials, the database, its admin):
-# never a product request. Written so that a "password manager", a "database book", "gaming
-# sessions" or "a gift for my user group" stay shopping.
+# never a product request. Each pattern needs a request for it, so that a "password manager",
+# a "database book", "gaming sessions" or "a gift for my user group" stay shopping.
 _ACCOUNTS = r"(?:users?|customers?|accounts?|members?|shoppers?|visitors?|clients?)"
 _SECRET = (
     r"(?:passwords?|passwd|tokens?|api[ -]?keys?|secret keys?|secrets|credentials|"
@@ -371,55 +372,59 @@ _SYSTEM = (
     r"profiles?|tokens?|passwords?|messages?|chats?)\s+tables?)"
 )
 _THEIRS = r"(?:'s|s'|')"
-_PRIVATE = re.compile(
-    # "the token of every user", "passwords of all customers", "the password for user alice"
-    rf"\b{_SECRET}\s+(?:of|for|from|belonging to)\s+(?:the\s+|every\s+|all\s+(?:the\s+)?|"
-    rf"each\s+|other\s+|another\s+|any\s+)?(?:other\s+)?(?:{_ACCOUNTS}|people|others|"
-    rf"everyone|everybody|user\s+\w+|admin(?:istrator)?s?|\w+{_THEIRS}\s+account)\b"
+_TALK = (
+    r"(?:chats?|conversations?|chat histor(?:y|ies)|messages?|questions?|searches|"
+    r"search histor(?:y|ies)|queries|sessions?|requests?|prompts?|logs?)"
+)
+_OTHERS = r"(?:people|person|users?|customers?|members?|shoppers?|visitors?)"
+_PRIVATE_PATTERNS = (
+    # "the token of every user", "the password for user alice", "passwords for all customers"
+    rf"\b{_SECRET}\s+(?:of|belonging to)\s+(?:the\s+|every\s+|all\s+(?:the\s+)?|each\s+|"
+    rf"other\s+|another\s+|any\s+)?(?:other\s+)?(?:{_ACCOUNTS}|people|others|everyone|"
+    rf"everybody|user\s+\w+|admin(?:istrator)?s?|\w+{_THEIRS}\s+account)\b",
+    rf"\b{_SECRET}\s+(?:for|from)\s+(?:user\s+\w+|(?:all|every|each|other|another|any)\s+"
+    r"(?:the\s+)?(?:other\s+)?(?:users?|accounts?|customers?)\b)",
     # "list every user", "show me all accounts", "dump the sessions table", "give me the token"
-    r"|\b(?:list|show|print|dump|give|tell|reveal|display|export|download|leak|read|send|fetch|"
+    r"\b(?:list|show|print|dump|give|tell|reveal|display|export|download|leak|read|send|fetch|"
     r"output|share|expose|return|copy|select|query|enumerate|extract|steal|crack|hack|"
     r"retrieve|get|see|access|view|open|delete|remove|wipe|drop|truncate|reset|change|edit)"
     r"\s+(?:me\s+|us\s+)?(?:(?:the|all|every|each|your|their|his|her|other|another|any|"
     r"a list of|the list of|all of the|everyone's|everybody's|the whole|the entire|"
     r"everything in the|the contents of the)\s+)+(?:other\s+)?(?:registered\s+|saved\s+|"
     rf"stored\s+)?(?:{_ACCOUNTS}\b(?!{_THEIRS}?\s+(?:reviews?|ratings?|opinions?|favou?rites?|"
-    rf"choices?|picks))|{_SECRET}\b|{_SYSTEM}\b)"
-    # "show me other people's chats", "someone else's messages"
-    r"|\b(?:other|another|some other|all the|every|everyone|everybody|someone|somebody|anyone)"
-    rf"(?:\s+else)?{_THEIRS}?\s+(?:(?:people|person|users?|customers?|members?|shoppers?|"
-    rf"one){_THEIRS}?\s+)?(?:chats?|conversations?|chat histor(?:y|ies)|messages?|"
-    r"questions?|searches|search histor(?:y|ies)|queries|sessions?|requests?|prompts?|"
-    r"logs?)\b"
+    rf"choices?|picks))|{_SECRET}\b|{_SYSTEM}\b)",
+    # "someone else's conversations", "other people's chats", "another customer's messages"
+    rf"\b(?:everyone|everybody|someone|somebody|anyone|others)(?:\s+else)?{_THEIRS}\s+{_TALK}\b",
+    rf"\b(?:other|another|some other|all(?: the)?|every|each)\s+{_OTHERS}{_THEIRS}?\s+{_TALK}\b",
     # "what are other people asking?", "what did user bob ask?"
-    r"|\b(?:other|the other|all the)\s+(?:people|users|customers|members|shoppers)\s+"
+    r"\b(?:other|the other|all the)\s+(?:people|users|customers|members|shoppers)\s+"
     r"(?:are\s+|have\s+been\s+|were\s+)?(?:asking|searching|chatting|typing|writing|"
-    r"asked|searched|typed|wrote|said to you|told you)\b"
-    r"|\bwhat (?:did|does|has|have|do|is|was|were)\s+(?!i\b|you\b|we\b|it\b|they\b)"
+    r"asked|searched|typed|wrote|said to you|told you)\b",
+    r"\bwhat (?:did|does|has|have|do|is|was|were)\s+(?!i\b|you\b|we\b|it\b|they\b)"
     r"(?:user\s+\w+|[a-z]+|my \w+|other \w+|the other \w+)\s+(?:ask|asked|asking|search|"
     r"searched|searching|type|typed|typing|say to you|tell you|told you|chat|chatted|"
-    r"chatting|request|requested|write|wrote|look(?:ed)? up)\b"
+    r"chatting|request|requested|look(?:ed)? up)\b",
     # "give me admin access", "make me an admin", "log in as alice"
-    r"|\b(?:give|grant|get|want|need|enable|unlock|escalate|elevate|switch to|turn on|"
+    r"\b(?:give|grant|get|want|need|enable|unlock|escalate|elevate|switch to|turn on|"
     r"activate)\s+(?:me\s+|us\s+)?(?:an?\s+|the\s+|full\s+)?(?:admin(?:istrator)?|root|"
     r"superuser|sudo|moderator|staff|owner|developer|god)\s*(?:access|rights|privileges?|"
-    r"permissions?|role|mode|password|login|credentials|account|status|powers?)\b"
-    r"|\bmake me (?:an?\s+)?(?:admin(?:istrator)?|root|superuser|moderator|owner)\b"
-    r"|\b(?:log|sign)\s*(?:me\s+)?(?:in|on)\s+as\b|\bimpersonate\b"
-    r"|\b(?:switch|change)\s+(?:to|into)\s+(?:user\s+\w+|another account|\w+'s account)"
+    r"permissions?|role|mode|password|login|credentials|account|status|powers?)\b",
+    r"\bmake me (?:an?\s+)?(?:admin(?:istrator)?|root|superuser|moderator|owner)\b",
+    r"\b(?:log|sign)\s*(?:me\s+)?(?:in|on)\s+as\b|\bimpersonate\b",
+    r"\b(?:switch|change)\s+(?:to|into)\s+(?:user\s+\w+|another account|\w+'s account)",
     # "how many users does this site have?", "who else uses this?"
-    r"|\b(?:how many|which|what)\s+(?:other\s+)?(?:users|accounts|members|customers|people)\b"
-    r"[^.?!]{0,80}?\b(?:(?:this|the|your) (?:site|app|service|website|platform|bot|chatbot|server|"
-    r"database|store|shop)|you have|signed up|registered|logged in|online right now|"
-    r"use (?:this|you|the app|the site))\b"
-    r"|\bwho else (?:uses|is using|chats|is chatting|is on|has an account)\b"
-    r"|\bwho (?:are|were) (?:your|the|the other) (?:users|customers|members)\b"
-    # SQL
-    r"|(?-i:\bSELECT\s.{1,200}?\sFROM\s+\w+)|\bselect\s+\*\s+from\b|\b(?:drop|truncate|alter)\s+table\b"
-    r"|\bunion\s+(?:all\s+)?select\b|\binsert\s+into\b|\bdelete\s+from\b"
-    r"|'\s*or\s+'?1'?\s*=\s*'?1",
-    re.IGNORECASE,
+    r"\b(?:how many|which|what)\s+(?:other\s+)?(?:users|accounts|members|customers|people)\b"
+    r"[^.?!]{0,80}?\b(?:(?:this|the|your) (?:site|app|service|website|platform|bot|chatbot|"
+    r"server|database|store|shop)|you have|signed up|registered|logged in|online right now|"
+    r"use (?:this|you|the app|the site))\b",
+    r"\bwho else (?:uses|is using|chats|is chatting|is on|has an account)\b",
+    r"\bwho (?:are|were) (?:your|the|the other) (?:users|customers|members)\b",
+    # SQL ("SELECT name FROM users", "'; DROP TABLE sessions; --", "' OR '1'='1")
+    r"(?-i:\bSELECT\s.{1,200}?\sFROM\s+\w+)|\bselect\s+\*\s+from\b",
+    r"\b(?:drop|truncate|alter)\s+table\b|\bunion\s+(?:all\s+)?select\b|\binsert\s+into\b",
+    r"\bdelete\s+from\b|'\s*or\s+'?1'?\s*=\s*'?1",
 )
+_PRIVATE = re.compile("|".join(_PRIVATE_PATTERNS), re.IGNORECASE)
 
 
 def _hostile(raw: str, text: str) -> str:

@@ -58,11 +58,13 @@ def test_load_checks_catch_cross_talk_and_count_the_logged_explanations() -> Non
         TurnResult(0, 1, "cheaper", 0.3, 0.5, "Here is 1 pick\n\n**1. Acme 27 Monitor**"),
     ]
     bob.turns = [
-        TurnResult(1, 0, "a monitor", 0.4, 0.6, "Here is 1 pick\n\n**1. Acme 27 Monitor**"),
+        TurnResult(
+            1, 0, "a monitor", 0.4, 0.6, "Here is 1 pick\n\n**1. Acme 27 Monitor**", session="s1"
+        ),
         TurnResult(1, 1, "its price?", 0.1, 0.1, "Zen 55 TV costs $499.99."),
         TurnResult(1, 2, "hello", errors=["TimeoutError: no reply within 300 s"]),
     ]
-    bob.session = "s1"  # Ann's session came back to Bob
+    bob.session = "s1"  # Ann's session came back to Bob with his first reply
     check_cross_talk([ann, bob], people, titles)
     assert [len(r.cross_talk) for r in ann.turns] == [0, 1]  # another's product; "Box" is no one's
     assert [len(r.cross_talk) for r in bob.turns] == [1, 1, 0]  # the identity, the answer

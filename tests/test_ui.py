@@ -11,6 +11,7 @@ import re
 import shutil
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -54,6 +55,9 @@ class _FakeRecommender:
 
     def sign_in(self, name: str, token: str | None = None) -> tuple[str, str]:
         return name, f"t-{name}"
+
+    def guest(self) -> tuple[str, str]:
+        return self.sign_in(f"guest-{uuid.uuid4().hex[:8]}")
 
     def authenticate(self, user: str, token: str) -> bool:
         return token == f"t-{user}"

@@ -176,6 +176,8 @@ class TurnResult:
     text: str = ""
     errors: list[str] = field(default_factory=list)
     cross_talk: list[str] = field(default_factory=list)
+    user: str = ""  # the identity that came back with the reply
+    session: str = ""
 
 
 @dataclass
@@ -292,6 +294,7 @@ def converse(
     for t, message in enumerate(person.messages[:turns]):
         res = _ask(client, message, catalog, ident, timeout)
         res.person, res.turn = n, t
+        res.user, res.session = str(ident.get("user", "")), str(ident.get("session", ""))
         if not res.errors:
             if res.text.startswith(SORRY):
                 res.errors.append("the reply was the 'something went wrong' line")
@@ -358,11 +361,16 @@ def check_cross_talk(
                 [] if shown else [t for t in theirs if t in res.text]
             )
             res.cross_talk += [f"shows another person's product: {t}" for t in named]
-    owners: dict[str, int] = {}
+    owners: dict[str, int] = {}  # each person's name and session (from their first reply)
     for conv in convs:
         for key in (conv.user, conv.session):
-            if key and owners.setdefault(key, conv.person) != conv.person:
-                conv.turns[0].cross_talk.append(f"got person {owners[key]}'s identity")
+            if key:
+                owners.setdefault(key, conv.person)
+    for conv in convs:
+        for res in conv.turns:
+            for key in {res.user, res.session} - {""}:
+                if owners.get(key, conv.person) != conv.person:
+                    res.cross_talk.append(f"got person {owners[key]}'s identity")
 
 
 def check_histories(convs: Sequence[Conversation], db: Path) -> None:

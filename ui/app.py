@@ -64,12 +64,15 @@ def _wire(demo: gr.Blocks, view: Layout, h: Handlers) -> None:
         for button, action in ((card.up, "up"), (card.down, "down"), (card.more, "more")):
             inputs = [chat.chatbot, view.ident, view.picks, side.lam]
             button.click(h.click(i, action), inputs, view.click_out, **private, **turns)
-    # The one public endpoint: what `gradio_client` and other programs use.
+    # The one public endpoint: what `gradio_client` and other programs use. Its values reach
+    # the handler as sent (no preprocess), for ui.edge to check: Gradio's own conversion would
+    # str() a list into a message, turn "NaN" into a number and "abc" into a traceback.
     api.message.submit(
         h.chat_api,
         [api.message, api.catalog, api.lam, api.ident],
         [api.out, api.ident],
         api_name="chat",
+        preprocess=False,
         **turns,
     )
     side.password.submit(h.sign_in, signing, view.page_out, **private)

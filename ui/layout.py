@@ -189,33 +189,11 @@ def _picks() -> list[Card]:
     return cards
 
 
-class _RawText(gr.Textbox):
-    """A Textbox whose value reaches the handler as sent (``ui.edge`` checks it), not ``str()``-ed:
-    ``/chat`` must tell a caller that ``["hi"]`` is not a message."""
-
-    def get_block_name(self) -> str:
-        return "textbox"
-
-    def preprocess(self, payload: Any) -> Any:
-        return payload
-
-
-class _RawNumber(gr.Number):
-    """A Number whose value reaches the handler as sent: Gradio's ``float()`` would turn
-    "NaN" into a number and "abc" into a traceback."""
-
-    def get_block_name(self) -> str:
-        return "number"
-
-    def preprocess(self, payload: Any) -> Any:
-        return payload
-
-
 def _api() -> Api:
     return Api(
-        message=_RawText(visible=False),
-        catalog=_RawText(visible=False),
-        lam=_RawNumber(visible=False),
+        message=gr.Textbox(visible=False),
+        catalog=gr.Textbox(visible=False),
+        lam=gr.Number(visible=False),
         ident=gr.JSON(visible=False),
         out=gr.Markdown(visible=False),
     )

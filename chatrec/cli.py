@@ -376,6 +376,10 @@ def bench_load(
     people: Annotated[int, typer.Option(min=1, help="People chatting at once.")] = 10,
     turns: Annotated[int, typer.Option(min=1, help="Messages each person sends.")] = 5,
     out: Annotated[Path, typer.Option(help="Where to write the JSON.")] = Path("bench/load.json"),
+    think: Annotated[
+        float,
+        typer.Option(min=0, help="Seconds a person reads and types between messages (0: none)."),
+    ] = 0.0,
     llm: LlmOpt = True,
     artifacts: ArtifactsOpt = None,
 ) -> None:
@@ -385,7 +389,7 @@ def bench_load(
 
     log = out.with_name(out.stem + ".serve.log")
     try:
-        result = run_load(catalog, people, turns, log, llm, _runtime(artifacts))
+        result = run_load(catalog, people, turns, log, llm, _runtime(artifacts), think=think)
     except (*USER_ERRORS, ValueError, RuntimeError) as err:
         _fail(err)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import random
 import re
 import subprocess
 import sys
@@ -280,8 +281,11 @@ def converse(
     turns: int,
     start: threading.Barrier | None = None,
     timeout: float = 300,
+    think: float = 0.0,
 ) -> Conversation:
-    """Person ``n``'s conversation: ``turns`` messages in sequence, each waiting for its reply."""
+    """Person ``n``'s conversation: ``turns`` messages in sequence, each waiting for its reply,
+    then ``think`` seconds on average (uniform in [0.5, 1.5] x think, seeded by ``n``) reading
+    it and typing the next one (0: the next message at once, the worst case)."""
     from gradio_client import Client
 
     from ui.handlers import SORRY
@@ -291,7 +295,10 @@ def converse(
     if start is not None:
         start.wait()
     ident: dict[str, Any] = {}
+    pause = random.Random(n)
     for t, message in enumerate(person.messages[:turns]):
+        if t and think > 0:
+            time.sleep(think * pause.uniform(0.5, 1.5))
         res = _ask(client, message, catalog, ident, timeout)
         res.person, res.turn = n, t
         res.user, res.session = str(ident.get("user", "")), str(ident.get("session", ""))
@@ -311,7 +318,12 @@ def converse(
 
 
 def run_people(
-    url: str, people: Sequence[Person], catalog: str, turns: int, timeout: float = 300
+    url: str,
+    people: Sequence[Person],
+    catalog: str,
+    turns: int,
+    timeout: float = 300,
+    think: float = 0.0,
 ) -> list[Conversation]:
     """Every person's conversation at once, one thread each; all start together."""
     out: list[Conversation | None] = [None] * len(people)
@@ -319,7 +331,7 @@ def run_people(
 
     def run(i: int) -> None:
         try:
-            out[i] = converse(url, i, people[i], catalog, turns, start, timeout)
+            out[i] = converse(url, i, people[i], catalog, turns, start, timeout, think)
         except Exception as err:  # e.g. the client could not connect
             start.abort()
             conv = Conversation(i)
@@ -443,8 +455,10 @@ def run_load(
     llm: bool = True,
     runtime: RuntimeConfig | None = None,
     timeout: float = 300,
+    think: float = 0.0,
 ) -> dict[str, Any]:
     """The whole benchmark (see the module docstring); returns the JSON-ready result.
+    ``think``: seconds each person takes between a reply and their next message.
 
     Raises:
         ValueError: a catalog without conversations here, or more people or turns than the
@@ -467,6 +481,7 @@ def run_load(
         "catalog": catalog,
         "people": people,
         "turns": turns,
+        "think_s": think,
         "cores": cores(),
         "llm": llm,
         "unit": "s",
@@ -482,7 +497,7 @@ def run_load(
             converse(url, 0, Person(frozenset(), (cast[0].messages[0],)), catalog, 1)
             for name, cast_ in phases.items():
                 start = len(log.read_text(errors="replace"))
-                convs[name] = run_people(url, cast_, catalog, turns, timeout)
+                convs[name] = run_people(url, cast_, catalog, turns, timeout, think)
                 expl[name] = explanations(log.read_text(errors="replace")[start:])
         check_histories([c for cs in convs.values() for c in cs], db)
     for name, cast_ in phases.items():
@@ -514,7 +529,8 @@ def table(result: dict[str, Any]) -> str:
             f"{share:>11}"
         )
     rows.append(
-        f"{result['people']} people x {result['turns']} turns, {result['cores']} cores, seconds; "
+        f"{result['people']} people x {result['turns']} turns, thinking "
+        f"{result.get('think_s', 0):g} s between them, {result['cores']} cores, seconds; "
         f"server tracebacks: {result['tracebacks']} ({result['server_log']}); load average "
         f"{result['loadavg_before']} -> {result['loadavg_after']}"
     )

@@ -237,6 +237,28 @@ def data_fetch() -> None:
         _fail(err)
 
 
+@data_app.command("check-acts")
+def data_check_acts(
+    files: Annotated[list[Path], typer.Argument(help="Labelled turns (.jsonl).")],
+) -> None:
+    """Check labelled turns (data/understanding/GUIDE.md) against the catalogs' vocabulary:
+    one line per bad turn (file:line: reason); exit 1 when any."""
+    from chatrec.eval.acts import Problem, read
+
+    bad = total = 0
+    for path in files:
+        if not path.is_file():
+            _fail(FileNotFoundError(f"no such file: {path}"))
+        for _, x in read(path):
+            total += 1
+            if isinstance(x, Problem):
+                bad += 1
+                typer.echo(str(x))
+    typer.echo(f"{total - bad} of {total} labelled turns are valid")
+    if bad:
+        raise typer.Exit(1)
+
+
 @data_app.command("clean-store")
 def data_clean_store(
     source: Annotated[

@@ -579,14 +579,30 @@ def eval_cmd(
             "chat) or 'shuffled' (a seeded random order: the models' own ranking)."
         ),
     ] = "ranked",
+    task: Annotated[
+        str,
+        typer.Option(
+            help="'recommend' (the backbones above) or 'understanding' (the dialogue-act "
+            "parsers on the frozen held-out turns, data/eval/understanding_holdout.jsonl)."
+        ),
+    ] = "recommend",
+    turns: Annotated[
+        Path | None, typer.Option(help="Labelled turns for --task understanding.")
+    ] = None,
 ) -> None:
     """Every backbone side by side on the fixed protocol; writes JSON, Markdown and plots.
 
     --catalog store: product Q&A accuracy, invented numbers, onboarding precision@5 and
     feedback on our test sets (data/eval/store_*.jsonl); writes store.json and store.md.
+    --task understanding: intent accuracy, slot F1, exact acts, p@5 and harmful picks per parser.
     """
     from chatrec.eval.movies import run_eval, write_report
 
+    if task == "understanding":
+        _understanding_eval(catalog, bool(llm), as_json, out, turns)
+        return
+    if task != "recommend":
+        _fail(ValueError(f"--task must be 'recommend' or 'understanding', not {task!r}"))
     if catalog_info(catalog).product_tests:  # answers, not rankings, are scored
         _store_eval(catalog, bool(llm), as_json, out)
         return
@@ -609,6 +625,24 @@ def eval_cmd(
     else:
         typer.echo((out / "eval.md").read_text())
         typer.echo(f"wrote {out}")
+
+
+def _understanding_eval(
+    catalog: str, llm: bool, as_json: bool, out: Path, turns: Path | None
+) -> None:
+    from chatrec.datasets import data_dir
+    from chatrec.eval.understanding import run_understanding, table
+
+    path = turns or data_dir() / "eval" / "understanding_holdout.jsonl"
+    if not path.is_file():
+        _fail(FileNotFoundError(f"no labelled turns at {path}"))
+    try:
+        result = run_understanding(catalog, path, llm=llm, progress=not as_json)
+    except (*USER_ERRORS, ValueError) as err:
+        _fail(err)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"understanding-{catalog}.json").write_text(json.dumps(result, indent=2))
+    typer.echo(json.dumps({"rows": result["rows"]}) if as_json else table(result))
 
 
 def _store_eval(catalog: str, llm: bool, as_json: bool, out: Path) -> None:

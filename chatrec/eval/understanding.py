@@ -1,0 +1,271 @@
+"""``chatrec eval --task understanding``: how well a parser reads labelled turns in context.
+
+For each labelled turn (``chatrec.eval.acts``) the system under test is put into the turn's
+context (the request in force is replayed; the list shown is set to ``context.shown``), then
+reads the message. Scores against the gold act:
+
+- ``intent_acc``: the intent is the gold one;
+- ``slot_f1``: micro-F1 over the (slot, value) pairs of the act, all but ``intent``, ``mood``
+  and ``mode`` (free words and a default are scored apart): categories, exclude, audience,
+  years, price, specs, liked, disliked, refs, attribute, compare;
+- ``act_exact``: intent and every scored slot right;
+- ``p@5``: on recommend/refine turns, the share of the top 5 picks that satisfy the gold act
+  (its categories, exclusions, audience, years, price and specs; "cheaper" means below the
+  cheapest shown);
+- ``harmful``: picks that break an explicit exclusion or the audience.
+
+The rules row reads the message with today's ``dialogue.update`` and turns its ``Turn`` into an
+act (``rules_act``): what the message changed in the request in force.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from chatrec.act import Comparison, DialogueAct, Price, SpecRange
+from chatrec.catalog import Item
+from chatrec.dialogue import update
+from chatrec.eval.acts import LabelledTurn
+from chatrec.recommender import ChatRecommender
+from chatrec.types import Constraints, DialogueState, Reply, Turn
+
+KIDS_OK = ("Children's", "Animation")
+KIDS_NEVER = ("Horror", "Crime", "Thriller", "War")
+_INTENT = {"product_question": "question", "clarify": "recommend"}
+_COMPARE = {
+    "cheapest": ("price", "min"),
+    "priciest": ("price", "max"),
+    "best_rated": ("rating", "max"),
+    "most_reviewed": ("reviews", "max"),
+}
+
+
+@dataclass
+class Scores:
+    """Running totals of one system on one set."""
+
+    n: int = 0
+    intent: int = 0
+    exact: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    picks: int = 0
+    good: int = 0
+    harmful: int = 0
+    misses: list[dict[str, Any]] = field(default_factory=list)
+
+    def row(self, system: str) -> dict[str, Any]:
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        return {
+            "system": system,
+            "n": self.n,
+            "intent_acc": round(self.intent / self.n, 4) if self.n else 0.0,
+            "slot_f1": round(2 * p * r / (p + r), 4) if p + r else 0.0,
+            "act_exact": round(self.exact / self.n, 4) if self.n else 0.0,
+            "p@5": round(self.good / self.picks, 4) if self.picks else 0.0,
+            "harmful": self.harmful,
+        }
+
+
+def slots(act: DialogueAct) -> set[tuple[str, str]]:
+    """The scored (slot, value) pairs of an act."""
+    out: set[tuple[str, str]] = set()
+    out |= {("category", c) for c in act.categories}
+    out |= {("exclude", c) for c in act.exclude}
+    out |= {("liked", t) for t in act.liked} | {("disliked", t) for t in act.disliked}
+    out |= {("ref", r.lower()) for r in act.refs}
+    for name in ("audience", "year_min", "year_max", "attribute"):
+        value = getattr(act, name)
+        if value is not None:
+            out.add((name, str(value).lower()))
+    if act.price is not None:
+        out |= {(f"price.{k}", _num(v)) for k, v in act.price.model_dump().items() if v is not None}
+    for s in act.specs:
+        out |= {(f"spec.{s.name}.{k}", _num(v)) for k in ("min", "max") if (v := getattr(s, k))}
+    if act.compare is not None:
+        out.add(("compare", f"{act.compare.attribute.lower()}:{act.compare.direction}"))
+    return out
+
+
+def _num(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float | int) else str(v)
+
+
+def score_act(scores: Scores, gold: LabelledTurn, got: DialogueAct) -> None:
+    """Add one parsed act to the totals."""
+    want, have = slots(gold.act), slots(got)
+    scores.n += 1
+    scores.intent += got.intent == gold.act.intent
+    scores.tp += len(want & have)
+    scores.fp += len(have - want)
+    scores.fn += len(want - have)
+    exact = got.intent == gold.act.intent and want == have
+    scores.exact += exact
+    if not exact and len(scores.misses) < 200:
+        scores.misses.append(
+            {
+                "id": gold.id,
+                "message": gold.message,
+                "gold": gold.act.to_text(),
+                "got": got.to_text(),
+            }
+        )
+
+
+def fits(item: Item, act: DialogueAct, shown: Sequence[Item]) -> tuple[bool, bool]:
+    """(satisfies the gold act, harmful: breaks an explicit exclusion or the audience)."""
+    cats = set(item.categories)
+    harmful = bool(cats & set(act.exclude))
+    if act.audience == "kids":
+        harmful |= bool(cats & set(KIDS_NEVER)) or not cats & set(KIDS_OK)
+    ok = not harmful and (not act.categories or bool(cats & set(act.categories)))
+    if act.year_min is not None or act.year_max is not None:
+        y = item.year
+        ok &= y is not None and (act.year_min or 0) <= y <= (act.year_max or 9999)
+    if act.price is not None and item.price is not None:
+        p, price = item.price, act.price
+        ok &= price.max is None or p <= price.max
+        ok &= price.min is None or p >= price.min
+        ok &= price.around is None or 0.7 * price.around <= p <= 1.3 * price.around
+        floor = min((s.price for s in shown if s.price is not None), default=None)
+        if price.relative == "cheaper" and floor is not None:
+            ok &= p < floor
+    return ok, harmful
+
+
+class Setting:
+    """Puts a recommender's session into a labelled turn's context."""
+
+    def __init__(self, rec: ChatRecommender):
+        self.rec = rec
+        self.by_title = {it.title: it.id for it in rec.catalog}
+
+    def state(self, gold: LabelledTurn) -> DialogueState:
+        """A fresh session with the request replayed and ``context.shown`` on screen."""
+        sid = f"u-{uuid.uuid4().hex}"
+        for said in gold.context.request:
+            self.rec.chat(said, sid)
+        state = self.rec.session(sid)
+        ids = [self.by_title[t] for t in gold.context.shown if t in self.by_title]
+        if ids:
+            state.last_shown = ids
+            state.shown = [*state.shown, *ids]
+        return state
+
+
+def rules_act(turn: Turn, before: Constraints, positions: Sequence[int] = ()) -> DialogueAct:
+    """The act today's rules read: the intent and what the message changed in the request.
+    ``positions``: where the turn's refs stand in the list shown (1-based)."""
+    c = turn.constraints
+    intent = _INTENT.get(turn.intent, turn.intent)
+    if turn.asked.startswith("compare:"):
+        intent = "compare"
+    act: dict[str, Any] = {"intent": intent}
+    new = [x for x in (*c.categories, *c.all_categories) if x not in before.categories]
+    new = [x for x in new if x not in before.all_categories]
+    act["categories"] = list(dict.fromkeys(new))
+    act["exclude"] = [x for x in c.exclude_categories if x not in before.exclude_categories]
+    for name in ("year_min", "year_max"):
+        if getattr(c, name) != getattr(before, name):
+            act[name] = getattr(c, name)
+    price = {}
+    if c.price_max != before.price_max and c.price_max is not None:
+        price["max"] = c.price_max
+    if c.price_min != before.price_min and c.price_min is not None:
+        price["min"] = c.price_min
+    if price and not any(ch.isdigit() for ch in turn.text):
+        # No number said: the rules turned "cheaper"/"pricier" into a bound from the list.
+        lower = c.price_max is not None and (
+            before.price_max is None or c.price_max < before.price_max
+        )
+        price = {"relative": "cheaper" if lower else "pricier"}
+    if price:
+        act["price"] = Price(**price)
+    act["specs"] = [  # numeric specs; feature words ("4K") are mood, not scored
+        SpecRange(name=s.name, min=s.lo, max=s.hi)
+        for s in c.specs
+        if s not in before.specs and (s.lo is not None or s.hi is not None)
+    ]
+    act["refs"] = [str(i) for i in positions]
+    if intent == "question" and turn.asked and not turn.asked.startswith("compare:"):
+        act["attribute"] = turn.asked.split(":", 1)[-1].replace("_", " ")
+    if intent == "compare":
+        attribute, direction = _COMPARE.get(turn.asked.split(":", 1)[1], ("", "max"))
+        if attribute:
+            act["compare"] = Comparison(attribute=attribute, direction=direction)
+    return DialogueAct(**act)
+
+
+def run_rules(rec: ChatRecommender, turns: Sequence[LabelledTurn]) -> tuple[Scores, Scores]:
+    """The rules row: act scores, and end-to-end pick scores on recommend/refine turns."""
+    setting = Setting(rec)
+    acts, picks = Scores(), Scores()
+    for gold in turns:
+        state = setting.state(gold)
+        before = state.constraints
+        probe = DialogueState.from_dict(state.to_dict())
+        turn = update(probe, gold.message, rec.dialogue)
+        positions = [state.last_shown.index(r) + 1 for r in turn.refs if r in state.last_shown]
+        score_act(acts, gold, rules_act(turn, before, positions))
+        if gold.act.intent in ("recommend", "refine"):
+            shown = [rec.catalog.get(i) for i in state.last_shown if i in rec.catalog]
+            score_picks(picks, gold, shown, rec.chat(gold.message, state.session_id), rec)
+    return acts, picks
+
+
+def score_picks(
+    scores: Scores, gold: LabelledTurn, shown: Sequence[Item], reply: Reply, rec: ChatRecommender
+) -> None:
+    """Add one turn's top-5 picks, judged against the gold act, to the totals."""
+    scores.n += 1
+    for pick in reply.items[:5]:
+        ok, harmful = fits(rec.catalog.get(pick.item_id), gold.act, shown)
+        scores.picks += 1
+        scores.good += ok
+        scores.harmful += harmful
+
+
+def run_understanding(
+    catalog: str, path: Path, llm: bool = False, progress: bool = False
+) -> dict[str, Any]:
+    """Every parser on ``path``'s turns of ``catalog``: the rows of the CONTRACT table
+    (system, intent_acc, slot_f1, act_exact, p@5, harmful) and the first misses of each."""
+    from chatrec.eval.acts import load
+
+    turns = [t for t in load(path) if t.catalog == catalog]
+    if not turns:
+        raise ValueError(f"{path} has no turns of the {catalog} catalog")
+    rec = ChatRecommender.from_pretrained(catalog, llm=llm)
+    started = time.perf_counter()
+    acts, picks = run_rules(rec, turns)
+    row = acts.row("rules")
+    row["p@5"], row["harmful"] = picks.row("rules")["p@5"], picks.harmful
+    row["seconds"] = round(time.perf_counter() - started, 1)
+    return {
+        "catalog": catalog,
+        "turns": str(path),
+        "n": len(turns),
+        "llm": llm,
+        "rows": [row],
+        "misses": {"rules": acts.misses},
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    """The rows as a Markdown table."""
+    head = (
+        "| system | intent acc | slot F1 | act exact | p@5 | harmful |\n|---|---|---|---|---|---|"
+    )
+    rows = [
+        f"| {r['system']} | {r['intent_acc']:.3f} | {r['slot_f1']:.3f} | {r['act_exact']:.3f} "
+        f"| {r['p@5']:.3f} | {r['harmful']} |"
+        for r in result["rows"]
+    ]
+    return "\n".join([f"{result['catalog']}: {result['n']} turns ({result['turns']})", head, *rows])

@@ -1,0 +1,122 @@
+"""The dialogue act, its labelled turns and the understanding evaluation (issue 17)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from chatrec.act import DialogueAct, Vocabulary
+from chatrec.eval.acts import LabelledTurn
+from chatrec.eval.understanding import Scores, fits, rules_act, score_act, slots
+from chatrec.recommender import ChatRecommender
+
+from .conftest import REPO
+
+VOCAB = Vocabulary.of("tiny", ["TVs", "Laptops"], ["screen"], ["Acme TV"], True, False)
+
+
+def test_an_act_round_trips_through_its_compact_form() -> None:
+    act = DialogueAct(intent="refine", exclude=["Horror"], price={"relative": "cheaper"})
+    assert (
+        act.to_text() == '{"intent":"refine","exclude":["Horror"],"price":{"relative":"cheaper"}}'
+    )
+    assert DialogueAct.from_text(act.to_text()) == act
+    with pytest.raises(ValueError, match="not a dialogue act"):
+        DialogueAct.from_text('{"intent": "dance"}')
+    with pytest.raises(ValueError):
+        DialogueAct(intent="recommend", year_min=1999, year_max=1990)
+
+
+def test_the_vocabulary_names_what_a_catalog_does_not_know() -> None:
+    act = DialogueAct(
+        intent="recommend",
+        categories=["TVs", "Drama"],
+        specs=[{"name": "battery", "min": 10}],
+        liked=["Fargo (1996)"],
+        year_min=1990,
+    )
+    assert VOCAB.problems(act) == [
+        "category 'Drama'",
+        "spec 'battery'",
+        "title 'Fargo (1996)'",
+        "years in a catalog without years",
+    ]
+    assert VOCAB.problems(DialogueAct(intent="recommend", categories=["TVs"])) == []
+
+
+def test_check_acts_reports_file_and_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chatrec.cli import app
+
+    path = tmp_path / "turns.jsonl"
+    rows = [
+        {"id": "1", "catalog": "store", "message": "a TV", "act": {"intent": "recommend",
+         "categories": ["TVs"]}},
+        {"id": "2", "catalog": "store", "message": "a film", "act": {"intent": "recommend",
+         "categories": ["Drama"]}},
+        {"id": "3", "catalog": "store", "message": "cheaper", "act": {"intent": "refine"}},
+    ]  # fmt: skip
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    out = CliRunner().invoke(app, ["data", "check-acts", str(path)])
+    assert out.exit_code == 1
+    assert f"{path}:2: category 'Drama'" in out.output
+    assert f"{path}:3: a refine with no request in force" in out.output
+    assert "1 of 3 labelled turns are valid" in out.output
+
+
+def test_scores_count_slots_and_exact_acts() -> None:
+    gold = LabelledTurn(
+        id="g",
+        catalog="store",
+        message="a TV under $500",
+        act=DialogueAct(intent="recommend", categories=["TVs"], price={"max": 500}),
+    )
+    assert slots(gold.act) == {("category", "TVs"), ("price.max", "500")}
+    s = Scores()
+    score_act(s, gold, DialogueAct(intent="recommend", categories=["TVs"], price={"max": 500}))
+    score_act(s, gold, DialogueAct(intent="recommend", categories=["Laptops"]))
+    row = s.row("x")
+    assert row["intent_acc"] == 1.0 and row["act_exact"] == 0.5
+    assert (s.tp, s.fp, s.fn) == (2, 1, 2)
+
+
+def test_a_pick_for_kids_must_be_for_kids(tiny_recommender: ChatRecommender) -> None:
+    act = DialogueAct(intent="recommend", audience="kids")
+    item = next(iter(tiny_recommender.catalog))
+    ok, harmful = fits(item, act, [])
+    assert not ok and harmful  # the tiny catalog has no children's items
+
+
+def test_the_rules_act_is_what_the_message_changed(tiny_recommender: ChatRecommender) -> None:
+    from chatrec.dialogue import update
+
+    tiny_recommender.chat("a TV under $900", "s")
+    state = tiny_recommender.session("s")
+    before = state.constraints
+    turn = update(state, "cheaper ones under $500", tiny_recommender.dialogue)
+    act = rules_act(turn, before)
+    assert act.intent == "refine" and act.price is not None and act.price.max == 500
+    assert act.categories == []  # TVs were already asked for
+
+
+@pytest.mark.integration
+def test_understanding_eval_prints_the_contract_rows(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from chatrec.cli import app
+
+    path = tmp_path / "turns.jsonl"
+    act = {"intent": "recommend", "categories": ["TVs"], "price": {"max": 500}}
+    row = {"id": "1", "catalog": "store", "message": "a TV under $500", "act": act}
+    path.write_text(json.dumps(row) + "\n")
+    args = ["eval", "--catalog", "store", "--task", "understanding", "--turns", str(path)]
+    out = CliRunner().invoke(app, [*args, "--json", "--no-llm", "--out", str(tmp_path)])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output.strip().splitlines()[-1])["rows"]
+    assert rows[0]["system"] == "rules" and rows[0]["intent_acc"] == 1.0
+    assert rows[0]["p@5"] == 1.0 and rows[0]["harmful"] == 0
+    assert set(rows[0]) >= {"system", "intent_acc", "slot_f1", "act_exact", "p@5", "harmful"}
+    assert REPO.exists()

@@ -630,10 +630,9 @@ def eval_cmd(
 def _understanding_eval(
     catalog: str, llm: bool, as_json: bool, out: Path, turns: Path | None
 ) -> None:
-    from chatrec.datasets import data_dir
-    from chatrec.eval.understanding import run_understanding, table
+    from chatrec.eval.understanding import HOLDOUT, run_understanding, table
 
-    path = turns or data_dir() / "eval" / "understanding_holdout.jsonl"
+    path = turns or HOLDOUT
     if not path.is_file():
         _fail(FileNotFoundError(f"no labelled turns at {path}"))
     try:

@@ -29,11 +29,13 @@ from typing import Any
 
 from chatrec.act import Comparison, DialogueAct, Price, SpecRange
 from chatrec.catalog import Item
+from chatrec.datasets import data_dir
 from chatrec.dialogue import update
 from chatrec.eval.acts import LabelledTurn
 from chatrec.recommender import ChatRecommender
 from chatrec.types import Constraints, DialogueState, Reply, Turn
 
+HOLDOUT = data_dir() / "eval" / "understanding_holdout.jsonl"  # frozen: report, never tune
 KIDS_OK = ("Children's", "Animation")
 KIDS_NEVER = ("Horror", "Crime", "Thriller", "War")
 _INTENT = {"product_question": "question", "clarify": "recommend"}

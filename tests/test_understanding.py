@@ -120,3 +120,25 @@ def test_understanding_eval_prints_the_contract_rows(tmp_path: Path) -> None:
     assert rows[0]["p@5"] == 1.0 and rows[0]["harmful"] == 0
     assert set(rows[0]) >= {"system", "intent_acc", "slot_f1", "act_exact", "p@5", "harmful"}
     assert REPO.exists()
+
+
+@pytest.mark.integration
+def test_interaction_turns_name_only_training_items() -> None:
+    from chatrec.config import RuntimeConfig
+    from chatrec.datasets import movielens
+    from chatrec.eval.acts import _check
+    from chatrec.eval.split import leave_one_out
+    from chatrec.train.acts import interaction_turns
+
+    ml = movielens.load(RuntimeConfig().cache_dir)
+    split = leave_one_out(ml)
+    row = {int(u): i for i, u in enumerate(split.users)}
+    titles = [it.title for it in ml.catalog]
+    turns = interaction_turns(200, seed=3)
+    assert len(turns) == 200 and len({t.message for t in turns}) > 190
+    for t in turns:
+        assert not _check(t), t
+        u = row[int(t.id.rsplit("-u", 1)[1])]
+        train = {titles[i] for i in split.train(u)}
+        held = {titles[split.target(u, "valid")], titles[split.target(u, "test")]}
+        assert set(t.act.liked) <= train and not set(t.act.liked) & (held - train)

@@ -556,6 +556,33 @@ def train_cross_encoder_cmd(
     _train(run, catalog, "cross-encoder training", out, examples, seed)
 
 
+@train_app.command("parser")
+def train_parser_cmd(
+    backbone: Annotated[str, typer.Option(help="'bert' (MiniLM + LoRA + heads).")] = "bert",
+    out: Annotated[Path, typer.Option(help="Parser folder.")] = Path("data/parsers/minilm-acts"),
+    epochs: Annotated[int, typer.Option(min=1)] = 6,
+    interactions: Annotated[
+        int, typer.Option(min=0, help="Turns built from MovieLens training interactions.")
+    ] = 600,
+    seed: int = 0,
+) -> None:
+    """Train a dialogue-act parser on data/understanding (never the frozen held-out set)."""
+    if backbone != "bert":
+        _fail(
+            ValueError(
+                f"--backbone must be 'bert' (the GPT-style one is not built yet), not {backbone!r}"
+            )
+        )
+    from chatrec.train.parser_bert import run
+
+    try:
+        result = run(out, epochs=epochs, seed=seed, interactions=interactions)
+    except (*USER_ERRORS, ValueError) as err:
+        _fail(err)
+    typer.echo(json.dumps(result["best"]))
+    typer.echo(f"wrote {out}")
+
+
 @app.command("eval")
 def eval_cmd(
     catalog: CatalogOpt = "movies",

@@ -142,3 +142,43 @@ def test_interaction_turns_name_only_training_items() -> None:
         train = {titles[i] for i in split.train(u)}
         held = {titles[split.target(u, "valid")], titles[split.target(u, "test")]}
         assert set(t.act.liked) <= train and not set(t.act.liked) & (held - train)
+
+
+def test_spans_of_an_act_are_found_in_its_message() -> None:
+    from chatrec.understand.spans import align, amount, ordinal_refs
+
+    msg = "loved fargo! smth dark and funny under 1.5k? not the second one tho"
+    act = DialogueAct(
+        intent="refine",
+        mood=["dark and funny"],
+        liked=["Fargo (1996)"],
+        price={"max": 1500},
+        refs=["2"],
+    )
+    spans = {(msg[s:e], label) for s, e, label in align(msg, act)}
+    assert spans == {("fargo", "LIKED"), ("dark and funny", "MOOD"), ("1.5k", "PMAX")}
+    assert amount("400 bucks") == 400 and amount("$1,299.99") == 1299.99
+    assert ordinal_refs("the second one and #3", 5) == ["2", "3"]
+    assert ordinal_refs("the last one", 4) == ["4"]
+    assert ordinal_refs("the 9th one", 4) == []
+
+
+def test_a_typed_title_resolves_to_the_catalog_title() -> None:
+    from chatrec.understand.bert import resolve_title
+
+    titles = frozenset({"Fargo (1996)", "The Usual Suspects (1995)", "Toy Story (1995)"})
+    assert resolve_title("fargo", titles) == "Fargo (1996)"
+    assert resolve_title("usual suspects", titles) == "The Usual Suspects (1995)"
+    assert resolve_title("toy stroy", titles) == "Toy Story (1995)"
+    assert resolve_title("star wars", titles) is None
+
+
+def test_tags_decode_to_message_spans() -> None:
+    from chatrec.understand.bert import decode
+    from chatrec.understand.spans import TAGS
+
+    msg = "a scary movie"
+    offsets = [(0, 0), (0, 1), (2, 7), (8, 13), (0, 0)]
+    seq = [None, 1, 1, 1, None]
+    tags = [0, 0, TAGS.index("B-MOOD"), 0, 0]
+    assert decode(msg, offsets, seq, tags) == [("MOOD", "scary")]

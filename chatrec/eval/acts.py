@@ -6,14 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chatrec.act import DialogueAct, Vocabulary
-from chatrec.config import RuntimeConfig
-from chatrec.constraints import SPEC_LABELS
+from chatrec.act import DialogueAct
+from chatrec.understand import vocabulary
 
 
 class Context(BaseModel):
@@ -33,23 +31,6 @@ class LabelledTurn(BaseModel):
     context: Context = Context()
     message: str = Field(min_length=1, max_length=2000)
     act: DialogueAct
-
-
-@cache
-def vocabulary(catalog: str) -> Vocabulary:
-    """The vocabulary of a built-in catalog (its categories, spec names and titles)."""
-    from chatrec import datasets
-
-    cat, _ = datasets.load(catalog, RuntimeConfig().cache_dir)
-    items = list(cat)
-    return Vocabulary.of(
-        catalog,
-        cat.categories(),
-        SPEC_LABELS if any(it.price is not None for it in items) else (),
-        (it.title for it in items),
-        has_prices=any(it.price is not None for it in items),
-        has_years=any(it.year is not None for it in items),
-    )
 
 
 @dataclass(frozen=True)

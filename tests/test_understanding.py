@@ -182,3 +182,27 @@ def test_tags_decode_to_message_spans() -> None:
     seq = [None, 1, 1, 1, None]
     tags = [0, 0, TAGS.index("B-MOOD"), 0, 0]
     assert decode(msg, offsets, seq, tags) == [("MOOD", "scary")]
+
+
+def test_what_an_act_means_for_the_search(tiny_recommender: ChatRecommender) -> None:
+    from chatrec.types import Constraints
+    from chatrec.understand.apply import constraints
+
+    cats = frozenset({"Children's", "Animation", "Horror", "Crime", "Comedy", "TVs"})
+    kids = constraints(DialogueAct(intent="recommend", audience="kids"), Constraints(), [], cats)
+    assert set(kids.categories) == {"Children's", "Animation"}
+    assert {"Horror", "Crime"} <= set(kids.exclude_categories)
+    before = Constraints(categories=("TVs",), price_max=900.0)
+    shown = list(tiny_recommender.catalog)[:3]
+    cheaper = constraints(
+        DialogueAct(intent="refine", price={"relative": "cheaper"}), before, shown, cats
+    )
+    assert cheaper.categories == ("TVs",)  # the rest of the request is kept
+    assert cheaper.price_max is not None
+    assert cheaper.price_max < min(it.price for it in shown if it.price is not None)
+    scary = constraints(DialogueAct(intent="refine", exclude=["Horror"]), before, [], cats)
+    assert scary.exclude_categories == ("Horror",) and scary.price_max == 900.0
+    new = constraints(
+        DialogueAct(intent="refine", mode="replace", categories=["Comedy"]), before, [], cats
+    )
+    assert new.categories == ("Comedy",) and new.price_max is None

@@ -206,3 +206,14 @@ def test_what_an_act_means_for_the_search(tiny_recommender: ChatRecommender) -> 
         DialogueAct(intent="refine", mode="replace", categories=["Comedy"]), before, [], cats
     )
     assert new.categories == ("Comedy",) and new.price_max is None
+
+
+@pytest.mark.integration
+def test_every_committed_label_is_one_of_its_catalog() -> None:
+    from chatrec.eval.acts import load
+
+    files = sorted((REPO / "data" / "understanding").glob("train_*.jsonl"))
+    files.append(REPO / "data" / "eval" / "understanding_holdout.jsonl")
+    counts = {path.name: len(load(path)) for path in files}  # raises naming file:line
+    assert counts["understanding_holdout.jsonl"] == 457
+    assert sum(counts.values()) - 457 >= 3000 - 600  # with the interaction turns: >= 3,000

@@ -217,3 +217,16 @@ def test_every_committed_label_is_one_of_its_catalog() -> None:
     counts = {path.name: len(load(path)) for path in files}  # raises naming file:line
     assert counts["understanding_holdout.jsonl"] == 457
     assert sum(counts.values()) - 457 >= 3000 - 600  # with the interaction turns: >= 3,000
+
+
+@pytest.mark.integration
+def test_the_shipped_parser_reads_clear_turns() -> None:
+    from chatrec.understand.bert import BertParser
+
+    parser = BertParser.load(REPO / "data" / "parsers" / "minilm-acts", {})
+    shown = ["Fargo (1996)", "Toy Story (1995)", "Scream (1996)"]
+    assert parser.parse("movies", [], [], "hello there!").intent == "chit_chat"
+    act = parser.parse("movies", ["a 90s movie"], shown, "which of those is the oldest?")
+    assert act.intent == "compare"
+    act = parser.parse("store", [], [], "I'm looking for a TV for the living room")
+    assert act.intent == "recommend" and act.categories == ["TVs"]

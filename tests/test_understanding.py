@@ -230,3 +230,12 @@ def test_the_shipped_parser_reads_clear_turns() -> None:
     assert act.intent == "compare"
     act = parser.parse("store", [], [], "I'm looking for a TV for the living room")
     assert act.intent == "recommend" and act.categories == ["TVs"]
+
+
+@pytest.mark.integration
+def test_bench_turn_times_the_parser() -> None:
+    from chatrec.eval.bench_turn import bench_parse
+
+    store = ChatRecommender.from_pretrained("store", llm=False)
+    out = bench_parse({"store": store}, {"store": ["a TV under $500", "which is cheapest?"]})
+    assert out["bert"]["n"] == 2 and 0 < out["bert"]["p50_ms"] < 5000

@@ -170,6 +170,25 @@ def bench_turns(rec: Any, messages: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def bench_parse(recs: dict[str, Any], messages: dict[str, Sequence[str]]) -> dict[str, Any]:
+    """The BERT-style dialogue-act parser's latency per message (when a parser is shipped)."""
+    from chatrec.eval.understanding import PARSERS
+    from chatrec.understand.bert import BertParser
+
+    folder = PARSERS / "minilm-acts"
+    if not (folder / "parser.json").exists():
+        return {}
+    parser = BertParser.load(folder, {name: rec.dialogue for name, rec in recs.items()})
+    times = []
+    for name, said in messages.items():
+        parser.parse(name, [], [], said[0])  # warm: the category names are encoded once
+        for message in said:
+            t = time.perf_counter()
+            parser.parse(name, [], [], message)
+            times.append(time.perf_counter() - t)
+    return {"bert": _ms(times)}
+
+
 def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
     """Everything in the module docstring, for the movies and store catalogs."""
     import torch
@@ -213,6 +232,10 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
             "store": bench_turns(store, STORE_MESSAGES[:runs]),
         },
     }
+    result["parse"] = bench_parse(
+        {"movies": movies, "store": store},
+        {"movies": MOVIE_MESSAGES[:runs], "store": STORE_MESSAGES[:runs]},
+    )
     result["memory"] = {
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     }
@@ -226,4 +249,6 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
             t["full_turn"]["p50_ms"] < 6000 for t in result["turn"].values()
         ),
     }
+    if result["parse"]:
+        result["targets"]["parse_bert_p50_under_150ms"] = result["parse"]["bert"]["p50_ms"] < 150
     return result

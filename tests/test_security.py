@@ -80,6 +80,8 @@ def test_private_events_do_not_run_by_raw_http(served: Server) -> None:
             for route in (f"/gradio_api/call/{name}", f"/gradio_api/call/v2/{name}"):
                 r = http.post(route, json={"data": ["shopper1", "", {}]})
                 assert r.status_code == 404, (route, r.text)
+        files = {"files": ("x.txt", b"x" * 1000, "text/plain")}
+        assert http.post("/gradio_api/upload", files=files).status_code == 404
     assert _counts(served) == before  # nothing ran
     assert served.tracebacks() == 0
     # The public endpoint still answers.

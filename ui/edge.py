@@ -6,8 +6,9 @@ Two layers, both before any of our code runs:
   endpoint and the queue the page itself uses. Gradio's ``api_visibility="private"`` hides an
   event from the API page and from ``gradio_client``, but its raw routes
   (``/gradio_api/call/<name>``, ``/gradio_api/run/predict`` with an ``fn_index``) still run it;
-  the gate answers those with 404. A call whose ``data`` has the wrong number of values gets a
-  one-line 422 instead of a traceback inside Gradio.
+  the gate answers those with 404, and the file upload route too (the page has no file
+  inputs). A call whose ``data`` has the wrong number of values gets a one-line 422 instead of
+  a traceback inside Gradio.
 - ``ChatCall`` (pydantic) validates the arguments of ``/chat``: text of bounded length, a known
   catalog, a finite relevance-vs-diversity value in [0, 1], an identity of the shape the last
   reply returned. ``check_chat`` turns a failure into one sentence for the reply.
@@ -34,6 +35,8 @@ PUBLIC = "chat"  # the one named endpoint
 _CALL = re.compile(r"^/gradio_api/call/(v2/)?([^/]+)/?([^/]+)?/?$")  # POST, or GET its result
 _RUN = re.compile(r"^/gradio_api/(?:run|api)/([^/]+)/?$")
 _JOIN = re.compile(r"^/gradio_api/queue/join/?$")
+# The page has no file inputs: nobody needs to upload files to the server.
+_UPLOAD = re.compile(r"^/gradio_api/upload(?:_progress)?/?$")
 _MAX_BODY = 1 << 20  # 1 MiB: a chat call is a few KB
 
 
@@ -60,7 +63,7 @@ class Gate:
         path = scope.get("path", "") if scope["type"] == "http" else ""
         call, run, join = _CALL.match(path), _RUN.match(path), _JOIN.match(path)
         name = call.group(2) if call else run.group(1) if run else PUBLIC
-        if name != PUBLIC or run:
+        if name != PUBLIC or run or _UPLOAD.match(path):
             await _answer(send, 404, f"Not found: {path} (the only public endpoint is /chat).")
             return
         posted = scope.get("method") == "POST" and ((call and not call.group(3)) or join)

@@ -85,9 +85,12 @@ def test_scores_count_slots_and_exact_acts() -> None:
 
 def test_a_pick_for_kids_must_be_for_kids(tiny_recommender: ChatRecommender) -> None:
     act = DialogueAct(intent="recommend", audience="kids")
-    item = next(iter(tiny_recommender.catalog))
-    ok, harmful = fits(item, act, [])
-    assert not ok and harmful  # the tiny catalog has no children's items
+    item = next(iter(tiny_recommender.catalog))  # a TV: no children's film
+    films = frozenset({"Children's", "Animation", "Horror"})
+    assert fits(item, act, [], films) == (False, True)
+    # In a shop, "for my kid" is no rule about film genres: nothing is harmful for it.
+    shop = frozenset(tiny_recommender.catalog.categories())
+    assert fits(item, act, [], shop) == (True, False)
 
 
 def test_the_rules_act_is_what_the_message_changed(tiny_recommender: ChatRecommender) -> None:

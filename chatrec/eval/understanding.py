@@ -123,11 +123,17 @@ def score_act(scores: Scores, gold: LabelledTurn, got: DialogueAct) -> None:
         )
 
 
-def fits(item: Item, act: DialogueAct, shown: Sequence[Item]) -> tuple[bool, bool]:
-    """(satisfies the gold act, harmful: breaks an explicit exclusion or the audience)."""
+def fits(
+    item: Item, act: DialogueAct, shown: Sequence[Item], catalog: frozenset[str] = frozenset()
+) -> tuple[bool, bool]:
+    """(satisfies the gold act, harmful: breaks an explicit exclusion or the audience).
+
+    The audience rule is about films for children: it holds in a catalog that has children's
+    categories (``catalog``: its categories), not in a shop, where a tablet for a child is
+    no Children's film."""
     cats = set(item.categories)
     harmful = bool(cats & set(act.exclude))
-    if act.audience == "kids":
+    if act.audience == "kids" and catalog & set(KIDS_OK):
         harmful |= bool(cats & set(KIDS_NEVER)) or not cats & set(KIDS_OK)
     ok = not harmful and (not act.categories or bool(cats & set(act.categories)))
     if act.year_min is not None or act.year_max is not None:
@@ -230,7 +236,8 @@ def score_picks(
     """Add one turn's top-5 picks, judged against the gold act, to the totals."""
     scores.n += 1
     for pick in reply.items[:5]:
-        ok, harmful = fits(rec.catalog.get(pick.item_id), gold.act, shown)
+        item = rec.catalog.get(pick.item_id)
+        ok, harmful = fits(item, gold.act, shown, frozenset(rec.catalog.categories()))
         scores.picks += 1
         scores.good += ok
         scores.harmful += harmful

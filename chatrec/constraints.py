@@ -53,6 +53,17 @@ def _amount(num: str, times: str | None) -> float:
     return -value if negative else value
 
 
+def amounts(text: str) -> list[tuple[int, int, float]]:
+    """(start, end, dollars) of every amount in ``text`` that can be a price, read as
+    ``parse`` reads them ("$250", "1.5k", "2 grand"; never "16GB" or "65 inch")."""
+    out = []
+    for m in re.finditer(_NUM, text, re.IGNORECASE):
+        num = m.group(1)
+        start = m.start(1) + len(num) - len(num.lstrip())  # the amount, not the space before
+        out.append((start, m.end(), _amount(num, (m.group(2) or "").lower() or None)))
+    return out
+
+
 def _impossible_price(num: str, times: str | None, value: float) -> str:
     """The sentence that names an amount no price search can use; "" for a price."""
     if value < 0:

@@ -206,12 +206,9 @@ class Sessions:
         """Whether ``session_id`` is free or ``user``'s in this catalog (never someone else's)."""
         if self.store is None or not session_id:
             return True
-        owner = self.store.session_owner(session_id)
-        if owner is None:
-            return True
-        # Theirs, and in this catalog: a store chat never continues with movies.
-        mine = self.store.sessions(user, self.catalog.name)
-        return owner == user and any(x.id == session_id for x in mine)
+        place = self.store.session_place(session_id)
+        # Free, or theirs in this catalog: a store chat never continues with movies.
+        return place is None or place == (user, self.catalog.name)
 
     def authenticate(self, user: str, token: str) -> bool:
         """Whether ``token`` proves ``user`` (what every UI call checks)."""

@@ -534,8 +534,13 @@ class Store:
 
     def session_owner(self, session_id: str) -> str | None:
         """Who a session belongs to (None: nobody yet)."""
-        row = self._one("SELECT user_id FROM sessions WHERE id = ?", session_id)
-        return row[0] if row else None
+        place = self.session_place(session_id)
+        return place[0] if place else None
+
+    def session_place(self, session_id: str) -> tuple[str, str] | None:
+        """(owner, catalog) of a session; None when nobody has it yet."""
+        row = self._one("SELECT user_id, catalog FROM sessions WHERE id = ?", session_id)
+        return (row[0], row[1]) if row else None
 
     def sessions(self, user: str, catalog: str | None = None) -> list[SessionInfo]:
         """``user``'s sessions (in ``catalog``, or all), the most recent first."""

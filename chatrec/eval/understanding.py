@@ -35,11 +35,10 @@ from chatrec.eval.acts import LabelledTurn
 from chatrec.recommender import ChatRecommender
 from chatrec.types import Constraints, DialogueState, Reply, Turn
 from chatrec.understand import Parser
+from chatrec.understand.apply import KIDS_NEVER, KIDS_OK
 
 HOLDOUT = data_dir() / "eval" / "understanding_holdout.jsonl"  # frozen: report, never tune
 PARSERS = data_dir() / "parsers"
-KIDS_OK = ("Children's", "Animation")
-KIDS_NEVER = ("Horror", "Crime", "Thriller", "War")
 _INTENT = {"product_question": "question", "clarify": "recommend"}
 _COMPARE = {
     "cheapest": ("price", "min"),

@@ -15,7 +15,6 @@ The frozen held-out set (``data/eval/understanding_holdout.jsonl``) is never rea
 from __future__ import annotations
 
 import random
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from chatrec.datasets import data_dir
 from chatrec.datasets import movielens as ml_data
 from chatrec.eval.acts import Context, LabelledTurn, load
 from chatrec.eval.split import leave_one_out
+from chatrec.understand.spans import title_core
 
 # How people name favourites; {a}, {b}, {c} are titles as typed, {g} a genre word.
 _SAY: list[tuple[str, str]] = [
@@ -50,8 +50,7 @@ _GENRE_WORDS = {
 
 def typed(title: str, rng: random.Random) -> str:
     """A catalog title as people type it: no year, sometimes lower case, sometimes no article."""
-    name = re.sub(r"\s*\(\d{4}\)\s*$", "", title)
-    name = re.sub(r"\s*\([^)]*\)\s*$", "", name).strip()  # "(a.k.a. ...)"
+    name = title_core(title)
     if rng.random() < 0.3:
         name = name.lower()
     if rng.random() < 0.2 and name.lower().startswith("the "):

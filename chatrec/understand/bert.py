@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from torch import nn
 
 from chatrec.act import INTENTS, DialogueAct
 from chatrec.understand import context_text
-from chatrec.understand.spans import TAGS
+from chatrec.understand.spans import TAGS, title_core
 
 AUDIENCES = ("none", "kids", "family", "adults")
 MODES = ("add", "replace")
@@ -310,21 +311,13 @@ def resolve_title(typed: str, titles: frozenset[str]) -> str | None:
     return None
 
 
-_CORE_CACHE: dict[int, dict[str, str]] = {}
-
-
+@cache
 def _cores(titles: frozenset[str]) -> dict[str, str]:
     """Typed form (lower case, no year, no leading "the") -> catalog title."""
-    import re
-
-    key = id(titles)
-    if key not in _CORE_CACHE:
-        out: dict[str, str] = {}
-        for t in sorted(titles):
-            core = re.sub(r"\s*\(\d{4}\)\s*$", "", t)
-            core = re.sub(r"\s*\([^)]*\)\s*$", "", core).strip().lower()
-            out.setdefault(core, t)
-            if core.startswith("the "):
-                out.setdefault(core[4:], t)
-        _CORE_CACHE[key] = out
-    return _CORE_CACHE[key]
+    out: dict[str, str] = {}
+    for t in sorted(titles):
+        core = title_core(t).lower()
+        out.setdefault(core, t)
+        if core.startswith("the "):
+            out.setdefault(core[4:], t)
+    return out

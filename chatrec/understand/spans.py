@@ -14,15 +14,12 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz
 
 from chatrec.act import DialogueAct
+from chatrec.constraints import amounts
 
 # Span labels (BIO over the message's tokens).
 SPAN_LABELS: tuple[str, ...] = ("MOOD", "LIKED", "DISLIKED", "REF", "PMAX", "PMIN", "PAROUND")
 TAGS: tuple[str, ...] = ("O", *(f"{p}-{x}" for x in SPAN_LABELS for p in "BI"))
 
-_AMOUNT = re.compile(
-    r"(?<![\w.])(\$\s?)?(\d[\d,]*(?:\.\d+)?)\s?(k\b|grand\b|bucks\b|dollars?\b|usd\b)?",
-    re.IGNORECASE,
-)
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
@@ -35,21 +32,6 @@ _POSITION = re.compile(
     re.IGNORECASE,
 )
 _ALL = re.compile(r"\b(?:those|these|them|all of them|any of them|all three|both)\b", re.I)
-
-
-def amounts(text: str) -> list[tuple[int, int, float]]:
-    """(start, end, dollars) of every money-like amount: "$250", "400 bucks", "1.5k"."""
-    out = []
-    for m in _AMOUNT.finditer(text):
-        try:
-            value = float(m.group(2).replace(",", ""))
-        except ValueError:
-            continue
-        unit = (m.group(3) or "").lower()
-        if unit in ("k", "grand"):
-            value *= 1000
-        out.append((m.start(), m.end(), value))
-    return out
 
 
 def amount(span: str) -> float | None:
@@ -83,14 +65,15 @@ def _find(message: str, phrase: str) -> tuple[int, int] | None:
     return (i, i + len(phrase)) if i >= 0 and phrase.strip() else None
 
 
-def _title_core(title: str) -> str:
+def title_core(title: str) -> str:
+    """A catalog title without its year or alternative name: "Fargo (1996)" -> "Fargo"."""
     core = re.sub(r"\s*\(\d{4}\)\s*$", "", title)
     return re.sub(r"\s*\([^)]*\)\s*$", "", core).strip()
 
 
 def find_title(message: str, title: str) -> tuple[int, int] | None:
     """Where a catalog title is named in a message, as typed (no year, any case, fuzzy)."""
-    core = _title_core(title)
+    core = title_core(title)
     exact = _find(message, core)
     if exact:
         return exact

@@ -129,6 +129,15 @@ class ExplainConfig(_Stage):
     max_new_tokens: int = Field(48, ge=8, le=256, description="Tokens per explanation.")
 
 
+class UnderstandConfig(_Stage):
+    parser: Literal["auto", "bert", "gpt", "rules"] = Field(
+        "auto",
+        description="What reads a message: 'auto' (the catalog card's parser, BERT-style: the "
+        "better on the held-out set), 'bert', 'gpt' (SmolLM2 + LoRA, constrained decoding) or "
+        "'rules' alone. A catalog without a trained parser is read by the rules.",
+    )
+
+
 class ChatRecConfig(_Stage):
     """The root config: what a bundle and a recommender are built from."""
 
@@ -139,6 +148,7 @@ class ChatRecConfig(_Stage):
     generator: GeneratorConfig = GeneratorConfig()
     rerank: RerankConfig = RerankConfig()
     explain: ExplainConfig = ExplainConfig()
+    understand: UnderstandConfig = UnderstandConfig()
 
 
 class RuntimeConfig(BaseModel):

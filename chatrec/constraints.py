@@ -324,7 +324,12 @@ def _years(text: str, newest_year: int) -> tuple[int | None, int | None, list[st
         rf"\b(recent|{about_me}new(?! here| to | user| customer)|newer|latest|modern)\b", text
     ):
         said.append((newest_year - 3, None, "recent"))
-    if not said and re.search(r"\b(old|classic|vintage|older)\b", text):
+    # "old" of an age ("my 8-year-old", "a 10 year old") is about a person, not the films.
+    if not said and re.search(
+        r"\b(?<!year-)(?<!years-)(?<!year )(?<!years )(?<!yr )"
+        r"(old|classic|vintage|older)\b",
+        text,
+    ):
         said.append((None, min(newest_year - 25, 1975), "older"))
     los = [lo for lo, _, _ in said if lo is not None]
     his = [hi for _, hi, _ in said if hi is not None]

@@ -27,13 +27,14 @@ Intents, in the order they are recognised:
 
 from __future__ import annotations
 
+import copy
 import html
 import math
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from chatrec.catalog import Catalog, Item
 from chatrec.constraints import Lexicon, parse
@@ -49,6 +50,11 @@ from chatrec.qa import (
 )
 from chatrec.text import words
 from chatrec.types import MAX_K, Constraints, DialogueState, Intent, Turn
+from chatrec.understand import read
+
+if TYPE_CHECKING:
+    from chatrec.datasets import CatalogInfo
+    from chatrec.understand import Parser
 
 MAX_CHARS = 10_000  # longer messages are cut (and the reply says so)
 QUERY_CHARS = 1_000  # what retrieval reads of a message
@@ -260,6 +266,8 @@ class DialogueContext:
     has_prices: bool = True
     resolver: Resolver | None = None  # product names in questions (shops: titles are long)
     policies: Policies | None = None  # the store's policies, for policy questions
+    parser: Parser | None = None  # the learned dialogue-act parser (None: the rules alone)
+    info: CatalogInfo | None = None  # the catalog card: mood hints, what it does not hold
 
     @classmethod
     def from_catalog(
@@ -654,14 +662,20 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     Pure apart from ``state``: nothing outside it changes, and only turns that act on the
     catalog (not hostile, off-topic or contradictory ones) change it.
     """
-    screened = _screen(state, message)
+    screened = _screen(state, message)  # sanitize and guard
     if isinstance(screened, Turn):
         return screened
-    r = _read(*screened, state, ctx)
+    act = read.parse(ctx.parser, screened[0], state, ctx)  # the learned parser's act
+    before = copy.deepcopy(state) if act is not None else state
+    r = _read(*screened, state, ctx)  # the rules: validators and normalisers
     if isinstance(r, Turn):
-        return r
-    early = _classify(r, state, ctx)
-    return early if early is not None else _act(r, state, ctx)
+        turn = r
+    else:
+        early = _classify(r, state, ctx)
+        turn = early if early is not None else _act(r, state, ctx)
+    if act is None or ctx.info is None:
+        return turn
+    return read.with_act(turn, act, state, before, ctx, ctx.info)  # merge and commit
 
 
 def _screen(state: DialogueState, message: object) -> Turn | tuple[str, str, list[str]]:

@@ -118,7 +118,7 @@ def template(item: Item, c: Constraints) -> str:
         reasons.append(f"It is in {', '.join(matched)}, as you asked")
     if item.price is not None:
         p = price_text(item)
-        if c.price_max is not None and item.price <= c.price_max:
+        if c.price_max is not None and (item.price_max or item.price) <= c.price_max:
             reasons.append(f"costs {p}, within your budget")
         else:
             reasons.append(f"costs {p}")

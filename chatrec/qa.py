@@ -538,8 +538,71 @@ def _short(item: Item, n: int = 60) -> str:
     return t if len(t) <= n else t[: n - 1].rsplit(" ", 1)[0] + "…"
 
 
+# What a comparison on an attribute reads from a listing: (words that name the attribute,
+# the unit's pattern, its name). The number is taken from the feature line that states it.
+MEASURES: dict[str, tuple[str, str]] = {
+    "battery life": (r"battery|playtime|play time|listening|charge", r"hours?\b|hrs?\b"),
+    "weight": (r"weigh|lightweight|light", r"(?:lbs?|pounds?|kg|oz|ounces?)\b"),
+    "screen size": (r"screen|display|inch|\"", r"(?:-|\s)?(?:inch(?:es)?\b|in\b|\")"),
+    "storage": (r"storage|ssd|hdd|drive|capacity", r"(?:tb|gb)\b"),
+    "ram": (r"ram\b|memory", r"gb\b"),
+    "refresh rate": (r"refresh|hz", r"hz\b"),
+}
+_ATTRIBUTE_OPS = {
+    ("price", "min"): "cheapest",
+    ("price", "max"): "most_expensive",
+    ("rating", "max"): "best_rated",
+    ("reviews", "max"): "most_reviews",
+    ("popularity", "max"): "most_reviews",
+}
+
+
+def _measure_of(attribute: str) -> str | None:
+    low = attribute.lower()
+    return next((name for name in MEASURES if name in low or low in name), None)
+
+
+def attribute_answer(attribute: str, direction: str, items: Sequence[Item]) -> str:
+    """Which of ``items`` has the most (``max``) or least (``min``) of ``attribute``, with the
+    listing's own words; the items that do not state it are named."""
+    op = _ATTRIBUTE_OPS.get((attribute.lower(), direction))
+    if op:
+        return compare_answer(op, items)
+    if attribute.lower() in ("year", "release", "age") and any(it.year for it in items):
+        dated = [it for it in items if it.year is not None]
+        it = (max if direction == "max" else min)(dated, key=lambda x: x.year or 0)
+        return f"The {'newest' if direction == 'max' else 'oldest'} is {it.title} ({it.year})."
+    name = _measure_of(attribute)
+    if name is None:
+        return f"I can't compare those on {attribute}: their listings don't state it as a number."
+    cue, unit = MEASURES[name]
+    number = re.compile(rf"(\d+(?:\.\d+)?)\s*{unit}", re.IGNORECASE)
+    stated: list[tuple[float, Item, str]] = []
+    for it in items:
+        lines = [str(f) for f in it.attributes.get("features") or []] + [it.title]
+        for line in lines:
+            m = number.search(line)
+            if m and re.search(cue, line, re.IGNORECASE):
+                stated.append((float(m[1]), it, line.strip()))
+                break
+    silent = [it for it in items if all(it is not x for _, x, _ in stated)]
+    if not stated:
+        return f"None of those states its {name} in the listing."
+    _, best, line = (max if direction == "max" else min)(stated, key=lambda t: t[0])
+    word = "most" if direction == "max" else "least"
+    text = f"{_short(best)} states the {word} {name}: “{line}”."
+    if silent:
+        verb = "does" if len(silent) == 1 else "do"
+        text += f" {', '.join(_short(it) for it in silent)} {verb} not state it."
+    return text
+
+
 def compare_answer(op: str, items: Sequence[Item]) -> str:
-    """Best rated / cheapest / priciest / most reviewed among ``items``, or how two differ."""
+    """Best rated / cheapest / priciest / most reviewed among ``items``, or how two differ;
+    ``attr:<attribute>:<max|min>`` compares on any attribute a listing states."""
+    if op.startswith("attr:"):
+        _, attribute, direction = op.split(":", 2)
+        return attribute_answer(attribute, direction, items)
     if op == "difference":
         return difference_answer(items[:2]) if len(items) >= 2 else ""
     if op == "best_rated":

@@ -15,6 +15,7 @@ retriever's order and fact templates.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any, Literal
 
 import numpy as np
@@ -37,6 +38,7 @@ from chatrec.retrieve import Retriever, one_per_listing
 from chatrec.sessions import Sessions
 from chatrec.store import Store
 from chatrec.types import Candidate, Constraints, DialogueState, Recommendation, Reply, Turn
+from chatrec.understand import read
 
 
 class ChatRecommender:
@@ -75,6 +77,10 @@ class ChatRecommender:
         self.dialogue = DialogueContext.from_catalog(
             self.catalog, lexicon, self.policies, self.retriever.filter.specs
         )
+        parser = read.load_parser(
+            self.config.understand.parser, self.catalog.name, self.info, self.dialogue
+        )
+        self.dialogue = replace(self.dialogue, parser=parser, info=self.info)
         self.embedder = embedder
         if self.dialogue.resolver is not None:
             # Several products fit a question: the closest by embedding is listed first.
@@ -318,6 +324,8 @@ class ChatRecommender:
             return Reply(replies.hello(info), intent)
         if intent == "clarify":
             return Reply(replies.clarify(turn, state, info), intent)
+        if intent == "why":
+            return replies.why(turn, state, self.catalog, self.bundle.embeddings)
         if intent == "product_question":
             return qa.answer(turn, state, self.catalog, self.policies, self._related, info.nouns)
         if turn.feedback == "positive":

@@ -8,10 +8,16 @@ from ``data/catalogs/<name>.toml``, so no function here branches on a catalog.
 
 from __future__ import annotations
 
-from chatrec.catalog import Catalog
+import itertools
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from chatrec.catalog import Catalog, Item
 from chatrec.datasets import CatalogInfo
-from chatrec.facts import price_text
-from chatrec.types import MAX_K, DialogueState, Recommendation, Turn
+from chatrec.facts import fact_values, money, price_text
+from chatrec.types import MAX_K, Constraints, DialogueState, Recommendation, Reply, Turn
 
 
 def join(titles: list[str]) -> str:
@@ -43,6 +49,10 @@ _REFUSALS = {
     "language": "Sorry, I can only help in English for now. "
     "Please tell me in English what {what} you're looking for.",
 }
+_NOT_HELD = (
+    "This catalog holds {what}; I can't recommend that here. Tell me what {what} you'd like, "
+    "e.g. {examples}."
+)
 _OFF_TOPIC = (
     "I can't help with that: I only recommend {what} from this catalog and answer "
     "questions about them. What are you looking for?"
@@ -52,7 +62,93 @@ _OFF_TOPIC = (
 def refusal(turn: Turn, info: CatalogInfo) -> str:
     """Short, fixed replies to hostile or odd input: nothing of the message is echoed."""
     flag = next((f for f in _REFUSALS if f in turn.flags), None)
+    if flag is None and "not_held" in turn.flags:
+        examples = info.greeting_examples or "what you like"
+        return _NOT_HELD.format(what=info.nouns, examples=examples)
     return (_REFUSALS[flag] if flag else _OFF_TOPIC).format(what=info.nouns)
+
+
+def near_liked(
+    item: Item, state: DialogueState, catalog: Catalog, vectors: np.ndarray
+) -> list[Item]:
+    """The liked items closest to ``item`` by embedding (what the personal ranking used)."""
+    liked = [i for i in state.liked if i in catalog and i != item.id]
+    if not liked:
+        return []
+    sims = vectors[[catalog.position(i) for i in liked]] @ vectors[catalog.position(item.id)]
+    return [catalog.get(liked[j]) for j in np.argsort(-sims)[:2] if sims[j] > 0.3]
+
+
+def why(turn: Turn, state: DialogueState, catalog: Catalog, vectors: np.ndarray) -> Reply:
+    """Why an item was picked, from what made it rank: the parts of the request it meets,
+    the liked titles closest to it, and its facts (nothing else is claimed)."""
+    ids = [i for i in turn.refs if i in catalog]
+    if not ids:
+        listed = "; ".join(
+            f"{n}. {catalog.get(i).title}"
+            for n, i in enumerate(state.last_shown, 1)
+            if i in catalog
+        )
+        return Reply(f"Which one do you mean? {listed}".strip(), "why")
+    item = catalog.get(ids[0])
+    near = near_liked(item, state, catalog, vectors)
+    asked = "; ".join(state.request)
+    lines = [f"I picked {item.title}" + (f" for “{asked}”." if asked else ".")]
+    met = matched(item, state.constraints)
+    if met:
+        lines.append("It fits what you asked: " + "; ".join(met) + ".")
+    said = said_in_listing(item, [*state.request, *turn_words(state)])
+    if said:
+        lines.append(f"Its listing says {join([f'“{w}”' for w in said])}, as you asked.")
+    if near:
+        lines.append(f"It is close to {join([it.title for it in near])}, which you liked.")
+    facts = fact_values(item)
+    said = [facts[k] for k in ("rating", "price", "year", "category") if k in facts]
+    if said:
+        lines.append(f"It {join(said)}.")
+    if not met and not near:
+        lines.append("It was among the closest matches to your words in the catalog.")
+    rec = Recommendation(item.id, item.title, 0.0, "", item.facts())
+    return Reply(" ".join(lines), "why", [rec])
+
+
+def turn_words(state: DialogueState) -> list[str]:
+    return [state.topic] if state.topic else []
+
+
+def said_in_listing(item: Item, said: Sequence[str]) -> list[str]:
+    """Phrases of two words (or long words) the person said that the item's listing says."""
+    text = " ".join([item.title, *(str(f) for f in item.attributes.get("features") or [])])
+    low = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+    words = [re.findall(r"[a-z0-9]+", s.lower()) for s in said]
+    found: list[str] = []
+    for ws in words:
+        for a, b in itertools.pairwise(ws):
+            pair = f"{a} {b}"
+            if len(a) > 3 and len(b) > 3 and f" {pair} " in f" {low} " and pair not in found:
+                found.append(pair)
+    return found[:3]
+
+
+def matched(item: Item, c: Constraints) -> list[str]:
+    """The parts of the request in force that ``item`` meets, in words."""
+    out: list[str] = []
+    cats = [x for x in (*c.categories, *c.all_categories) if x in item.categories]
+    if cats:
+        out.append(f"it is in {join(cats)}")
+    avoided = [x for x in c.exclude_categories if x not in item.categories]
+    if avoided:
+        out.append(f"it is not {join(avoided)}")
+    if item.year is not None and (c.year_min is not None or c.year_max is not None):
+        lo, hi = c.year_min or item.year, c.year_max or item.year
+        if lo <= item.year <= hi:
+            out.append(f"it came out in {item.year}, in the years you asked for")
+    top = item.price_max or item.price
+    if item.price is not None and c.price_max is not None and top <= c.price_max:
+        out.append(f"at {price_text(item)} it is within your budget")
+    elif item.price is not None and c.price_min is not None and item.price >= c.price_min:
+        out.append(f"at {price_text(item)} it is above the {money(c.price_min)} you set")
+    return out
 
 
 def onboarding_question(info: CatalogInfo, n: int) -> str:

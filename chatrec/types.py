@@ -23,6 +23,7 @@ Intent = Literal[
     "recommend",
     "refine",
     "product_question",
+    "why",  # why an item was picked: answered from what made it rank
     "feedback",
     "onboarding",
     "chit_chat",

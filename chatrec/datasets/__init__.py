@@ -40,6 +40,15 @@ def data_dir() -> Path:
     return package.parent / "data"
 
 
+class MoodHint(BaseModel):
+    """What a mood word means for the search: words to embed and categories to prefer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    query: str = ""
+    categories: list[str] = Field(default_factory=list)
+
+
 class CatalogInfo(BaseModel):
     """The words of one catalog (``data/catalogs/<name>.toml``); defaults suit any file."""
 
@@ -68,6 +77,22 @@ class CatalogInfo(BaseModel):
     )
     reranker_adapter: str | None = Field(
         None, description="The shipped reranking LoRA, a folder of data/adapters/."
+    )
+    parser: str | None = Field(
+        None,
+        description="The dialogue-act parser trained on this catalog's vocabulary, a folder "
+        "of data/parsers/ (None: the rules read every message).",
+    )
+    moods: dict[str, MoodHint] = Field(
+        default_factory=dict,
+        description="Mood and occasion words (as a parser writes them) -> what to search for "
+        "and the categories they suggest: 'make me cry' means moving dramas, not the titles "
+        "with 'cry' in them.",
+    )
+    not_held: list[str] = Field(
+        default_factory=list,
+        description="Words for things this catalog does not hold ('laptop' among films): a "
+        "request for one is told what the catalog holds.",
     )
 
 

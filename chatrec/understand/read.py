@@ -1,0 +1,332 @@
+"""What the learned parser's act changes in a turn the rules have read (issue 17).
+
+``dialogue.update`` screens a message (sanitize, guard), parses it into a ``DialogueAct`` with
+the catalog's parser, reads it with the rules (the normalisers: money, years, specs, titles,
+references), and then ``with_act`` lets the act decide what the rules cannot:
+
+- "why did you pick that?" is a ``why`` turn about the item meant (not a new list);
+- "which of those has the longest battery life?" compares the shown items on that attribute;
+- "I really enjoyed Fargo, anything similar?" is a request for films like Fargo (Fargo becomes
+  history, is never offered back), not a question about Fargo;
+- an audience of kids means Children's or Animation and nothing in Horror, Crime, Thriller or
+  War; what the act excludes ("not too scary") is excluded; a budget the rules did not read
+  ("not more than $250") is the budget; mood words ("make me cry") search for what the
+  catalog card says they mean;
+- a request for something the catalog does not hold ("laptops" among films) is told what the
+  catalog holds.
+
+The guard's verdicts (hostile text, other people's data, another language) always stand.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from chatrec.act import DialogueAct
+from chatrec.types import Constraints, DialogueState, Turn
+
+if TYPE_CHECKING:
+    from chatrec.datasets import CatalogInfo, MoodHint
+    from chatrec.dialogue import DialogueContext
+    from chatrec.understand import Parser
+
+log = logging.getLogger(__name__)
+
+PARSERS = Path(__file__).resolve().parents[2] / "data" / "parsers"
+KIDS_OK = ("Children's", "Animation")
+KIDS_NEVER = ("Horror", "Crime", "Thriller", "War")
+_REQUESTS = ("recommend", "refine", "onboarding")
+_GUARDED = ("injection", "abuse", "privacy", "private", "language", "binary")
+
+
+def load_parser(choice: str, catalog: str, info: CatalogInfo, reader: object) -> Parser | None:
+    """The parser a recommender reads messages with: ``choice`` "auto" (the catalog card's,
+    BERT-style), "bert", "gpt" or "rules" (None). None too when the catalog has no trained
+    parser (a catalog file of one's own: the rules read it)."""
+    if choice == "rules" or not info.parser:
+        return None
+    folder = PARSERS / info.parser
+    if choice in ("auto", "bert"):
+        if not (folder / "parser.json").exists():
+            log.warning("no parser in %s: the rules read every message", folder)
+            return None
+        from chatrec.understand.bert import BertParser
+
+        parser = BertParser.load(folder, {catalog: reader})
+        return parser if catalog in parser.model.heads.categories else None
+    from chatrec.understand import gpt
+
+    return gpt.GptParser.load(catalog, {catalog: reader})  # type: ignore[attr-defined, no-any-return]
+
+
+def parse(
+    parser: Parser | None, text: str, state: DialogueState, ctx: DialogueContext
+) -> DialogueAct | None:
+    """The act of a screened message in its context, or None (no parser, or it failed)."""
+    if parser is None or ctx.catalog is None:
+        return None
+    shown = [ctx.catalog.get(i).title for i in state.last_shown if i in ctx.catalog]
+    try:
+        return parser.parse(ctx.catalog.name, state.request, shown, text)
+    except Exception:  # a model failure never loses the message: the rules read it
+        log.exception("the %s parser failed; the rules read the message", parser.name)
+        return None
+
+
+def with_act(
+    turn: Turn,
+    act: DialogueAct | None,
+    state: DialogueState,
+    before: DialogueState,
+    ctx: DialogueContext,
+    info: CatalogInfo,
+) -> Turn:
+    """The rules' ``turn``, corrected by the parser's ``act`` (see the module's doc).
+    ``before``: the state as it was before the rules read the message; a turn the act
+    decides otherwise starts from it (the rules' reading is not committed)."""
+    if act is None or ctx.catalog is None or any(f in turn.flags for f in _GUARDED):
+        return turn
+    out = _decide(turn, act, state, before, ctx, info)
+    return turn if out is None else out
+
+
+def _restore(state: DialogueState, before: DialogueState) -> None:
+    for name, value in vars(before).items():
+        setattr(state, name, copy.deepcopy(value))
+
+
+def _decide(
+    turn: Turn,
+    act: DialogueAct,
+    state: DialogueState,
+    before: DialogueState,
+    ctx: DialogueContext,
+    info: CatalogInfo,
+) -> Turn | None:
+    """The corrected turn, or None when the rules' turn stands."""
+    shown = before.last_shown
+    if act.intent == "why" and shown:
+        _restore(state, before)
+        ids = _pointed(act.refs, state, ctx)[:1]
+        if ids:
+            state.focus = ids[0]
+        return Turn(
+            turn.text,
+            "why",
+            state.constraints,
+            "",
+            (),
+            turn.notice,
+            refs=tuple(ids),
+            flags=turn.flags,
+        )
+    rules_compared = turn.intent == "product_question" and turn.asked.startswith("compare:")
+    if act.intent == "compare" and act.compare is not None and shown and not rules_compared:
+        _restore(state, before)
+        ids = tuple(_pointed(act.refs, state, ctx, every=True))
+        asked = f"compare:attr:{act.compare.attribute.lower()}:{act.compare.direction}"
+        return Turn(
+            turn.text,
+            "product_question",
+            state.constraints,
+            "",
+            (),
+            turn.notice,
+            refs=ids,
+            asked=asked,
+            flags=turn.flags,
+        )
+    if act.intent not in _REQUESTS:
+        return None
+    if _not_held(act, turn, info):
+        _restore(state, before)
+        return Turn(
+            turn.text,
+            "out_of_scope",
+            state.constraints,
+            "",
+            (),
+            turn.notice,
+            flags=(*turn.flags, "not_held"),
+        )
+    liked = [i for i in (_title_id(t, ctx) for t in act.liked) if i]
+    if turn.intent == "product_question" and liked:
+        _restore(state, before)
+        return _like_request(turn, act, liked, state, ctx)
+    if turn.intent not in _REQUESTS:
+        return None
+    said = act if not turn.impossible else act.model_copy(update={"price": None})
+    c = constraints(turn.constraints, said, turn.text, ctx, info)
+    state.constraints = c
+    query = _query(turn.query, act, info)
+    state.liked.extend(i for i in liked if i not in state.liked)
+    exclude = tuple(dict.fromkeys([*turn.exclude, *liked]))
+    if query != turn.query and state.topic == turn.query:
+        state.topic = query
+    return replace(turn, constraints=c, query=query, exclude=exclude)
+
+
+def constraints(
+    c: Constraints, act: DialogueAct, text: str, ctx: DialogueContext, info: CatalogInfo
+) -> Constraints:
+    """The rules' constraints with what the act says and the rules missed."""
+    cats = frozenset(ctx.catalog.categories()) if ctx.catalog is not None else frozenset()
+    negated = _negated([text, *act.mood], info)
+    exclude = [*c.exclude_categories, *(x for x in [*act.exclude, *negated] if x in cats)]
+    wanted = [x for x in c.categories if x not in exclude]
+    if not wanted and not c.all_categories:
+        wanted = [x for x in act.categories if x in cats and x not in exclude]
+    if not wanted and not c.all_categories:
+        wanted = [x for x in _hinted(act, info) if x in cats and x not in exclude]
+    if act.audience == "kids" and any(x in cats for x in KIDS_OK):
+        exclude += [x for x in KIDS_NEVER if x in cats]
+        wanted = [x for x in wanted if x not in KIDS_NEVER] or [x for x in KIDS_OK if x in cats]
+    c = replace(
+        c,
+        categories=tuple(dict.fromkeys(wanted)),
+        exclude_categories=tuple(dict.fromkeys(x for x in exclude if x not in wanted)),
+    )
+    price = act.price
+    sane = price is not None and all(
+        v is None or math.isfinite(v) for v in (price.max, price.min, price.around)
+    )
+    if (
+        sane
+        and price is not None
+        and ctx.has_prices
+        and c.price_min is None
+        and c.price_max is None
+    ):
+        if price.around is not None:
+            c = replace(
+                c, price_min=round(0.75 * price.around, 2), price_max=round(1.25 * price.around, 2)
+            )
+        elif price.max is not None or price.min is not None:
+            c = replace(c, price_min=price.min, price_max=price.max)
+    return c
+
+
+def _hinted(act: DialogueAct, info: CatalogInfo) -> list[str]:
+    """The categories the card's mood hints give the act's mood words."""
+    return [c for hint in _hints(act, info) for c in hint.categories]
+
+
+_NEGATION = re.compile(
+    r"\b(?:not|nothing|no|without|never|less)\s+(?:too\s+|very\s+|so\s+|that\s+|overly\s+)?"
+    r"([a-z][a-z'-]+(?:\s[a-z]+)?)"
+)
+
+
+def _negated(texts: Sequence[str], info: CatalogInfo) -> list[str]:
+    """Categories a negated mood word rules out: "not too scary" -> the card's hint for
+    "scary" (Horror) is excluded, not wanted."""
+    out: list[str] = []
+    for text in texts:
+        for m in _NEGATION.finditer(text.lower()):
+            for key, hint in info.moods.items():
+                if re.match(rf"{re.escape(key)}\b", m[1]):
+                    out += [x for x in hint.categories if x not in out]
+    return out
+
+
+def _hints(act: DialogueAct, info: CatalogInfo) -> list[MoodHint]:
+    """The card's hints for the act's mood words ("not too scary" asks for less, not more)."""
+    out: list[MoodHint] = []
+    for mood in act.mood:
+        low = mood.lower()
+        if re.match(r"(?:not|no|nothing|never|without|less)\b", low):
+            continue
+        out += [h for key, h in info.moods.items() if re.search(rf"\b{re.escape(key)}", low)]
+    excluded = set(act.exclude)
+    unique = [h for n, h in enumerate(out) if h not in out[:n]]
+    return [h for h in unique if not excluded & set(h.categories)]
+
+
+def _query(query: str, act: DialogueAct, info: CatalogInfo) -> str:
+    """What retrieval embeds: the card's words for the act's moods first (a title with
+    "cry" in it is not a film that makes one cry), then what the rules kept."""
+    words = [h.query for h in _hints(act, info)]
+    if not words:
+        return query
+    for mood in act.mood:  # the hint says it better than the words ("cry" is in titles)
+        query = re.sub(rf"\b{re.escape(mood)}\b", " ", query, flags=re.IGNORECASE)
+    return " ".join([*dict.fromkeys(words), " ".join(query.split())]).strip()
+
+
+def _not_held(act: DialogueAct, turn: Turn, info: CatalogInfo) -> bool:
+    """A request only for a thing the catalog does not hold ("laptops" among films)."""
+    if act.categories or turn.constraints.categories or turn.constraints.all_categories:
+        return False
+    if act.liked or turn.like or not info.not_held:
+        return False
+    held = {w.lower() for w in info.not_held}
+    said = [m.lower().strip() for m in act.mood]
+    if not said and turn.intent in _REQUESTS:
+        said = [turn.text.lower().strip(" .!?")]
+    return any(m in held or (m.split() and m.split()[-1] in held) for m in said)
+
+
+def _like_request(
+    turn: Turn, act: DialogueAct, liked: list[str], state: DialogueState, ctx: DialogueContext
+) -> Turn:
+    """ "I really enjoyed Fargo, anything similar?": films like the liked ones; they become
+    history and are never offered back."""
+    items = [ctx.item(i) for i in liked]
+    docs = [it.document() for it in items if it is not None]
+    query = " ".join([*docs, *act.mood]).strip()
+    state.liked.extend(i for i in liked if i not in state.liked)
+    state.topic = query
+    c = Constraints()
+    state.constraints = c
+    exclude = tuple(dict.fromkeys([*state.rejected, *state.liked]))
+    return replace(
+        turn,
+        intent="recommend",
+        constraints=c,
+        query=query,
+        exclude=exclude,
+        refs=tuple(liked),
+        like=tuple(liked),
+        asked="",
+        options=(),
+        missing="",
+        name="",
+    )
+
+
+def _title_id(title: str, ctx: DialogueContext) -> str | None:
+    if ctx.catalog is None:
+        return None
+    return next((it.id for it in ctx.catalog if it.title == title), None)
+
+
+def _pointed(
+    refs: Sequence[str], state: DialogueState, ctx: DialogueContext, every: bool = False
+) -> list[str]:
+    """The shown items an act's references mean: positions, "all", or a name fragment; with
+    none, the item in focus (or the first shown), or every shown one for a comparison."""
+    shown = list(state.last_shown)
+    out: list[str] = []
+    for ref in refs:
+        if ref == "all":
+            out += shown
+        elif ref.isdigit() and 1 <= int(ref) <= len(shown):
+            out.append(shown[int(ref) - 1])
+        elif ctx.catalog is not None:
+            low = ref.lower()
+            out += [
+                i for i in shown if i in ctx.catalog and low in ctx.catalog.get(i).title.lower()
+            ][:1]
+    out = list(dict.fromkeys(out))
+    if out:
+        return out
+    if every:
+        return shown
+    return [state.focus] if state.focus in shown else shown[:1]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from chatrec.catalog import Catalog
-from chatrec.datasets import load
 from chatrec.config import RuntimeConfig
+from chatrec.datasets import load
 
 from .test_cli import run
 

@@ -359,7 +359,7 @@ def _spec_range(pre: str | None, post: str | None) -> str:
 def _amount_spec(unit_pattern: str) -> re.Pattern[str]:
     return re.compile(
         rf"(?:(?P<pre>{_MIN_WORDS}|{_MAX_WORDS})\s*)?(?P<n>\d{{1,4}}(?:\.\d)?)(?![\d.])"
-        rf"{unit_pattern}(?:\s*(?P<post>{_MIN_AFTER}|{_MAX_AFTER}))?"
+        rf"(?:{unit_pattern})(?:\s*(?P<post>{_MIN_AFTER}|{_MAX_AFTER}))?"
     )
 
 

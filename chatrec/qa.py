@@ -557,8 +557,11 @@ _ATTRIBUTE_OPS = {
 }
 
 
-def _measure_of(attribute: str) -> str | None:
-    low = attribute.lower()
+def measure_of(attribute: str) -> str | None:
+    """The ``MEASURES`` name an attribute means ("battery" -> "battery life"), or None."""
+    low = attribute.lower().strip()
+    if len(low) < 3:
+        return None
     return next((name for name in MEASURES if name in low or low in name), None)
 
 
@@ -572,11 +575,11 @@ def attribute_answer(attribute: str, direction: str, items: Sequence[Item]) -> s
         dated = [it for it in items if it.year is not None]
         it = (max if direction == "max" else min)(dated, key=lambda x: x.year or 0)
         return f"The {'newest' if direction == 'max' else 'oldest'} is {it.title} ({it.year})."
-    name = _measure_of(attribute)
+    name = measure_of(attribute)
     if name is None:
         return f"I can't compare those on {attribute}: their listings don't state it as a number."
     cue, unit = MEASURES[name]
-    number = re.compile(rf"(\d+(?:\.\d+)?)\s*{unit}", re.IGNORECASE)
+    number = re.compile(rf"(\d+(?:\.\d+)?)\s*-?\s*{unit}", re.IGNORECASE)
     stated: list[tuple[float, Item, str]] = []
     for it in items:
         lines = [str(f) for f in it.attributes.get("features") or []] + [it.title]

@@ -147,3 +147,28 @@ def test_the_shipped_policies_answer_by_topic() -> None:
     assert p.topic("if i find it cheaper elsewhere will you price match") == "price_match"
     assert p.topic("how long does delivery take?") == "shipping"
     assert p.topic("a 4k tv please") == ""
+
+
+def test_a_comparison_on_a_stated_measure_quotes_the_listing_and_names_the_silent() -> None:
+    from chatrec.qa import attribute_answer
+
+    a = _item(
+        id="a",
+        title="Quiet 700 Headphones",
+        attributes={"features": ["Up to 20 hours of battery life"]},
+    )
+    b = _item(
+        id="b",
+        title="Loud 900 Headphones",
+        attributes={"features": ["40-hour battery, fast charge"]},
+    )
+    c = _item(id="c", title="Plain Earbuds", attributes={"features": ["Sweat resistant"]})
+    text = attribute_answer("battery life", "max", [a, b, c])
+    assert text.startswith("Loud 900 Headphones states the most battery life")
+    assert "“40-hour battery, fast charge”" in text and "Plain Earbuds does not state it" in text
+    assert attribute_answer("battery", "min", [a, b]).startswith("Quiet 700 Headphones")
+    assert attribute_answer("battery life", "max", [c]) == (
+        "None of those states its battery life in the listing."
+    )
+    assert "The cheapest is" in attribute_answer("price", "min", [a, b, c])
+    assert "can't compare those on smell" in attribute_answer("smell", "max", [a, b])

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chatrec.act import DialogueAct
+from chatrec.qa import measure_of
 from chatrec.types import Constraints, DialogueState, Turn
 
 if TYPE_CHECKING:
@@ -42,6 +43,12 @@ log = logging.getLogger(__name__)
 PARSERS = Path(__file__).resolve().parents[2] / "data" / "parsers"
 KIDS_OK = ("Children's", "Animation")
 KIDS_NEVER = ("Horror", "Crime", "Thriller", "War")
+# The rules validate a "why": the words must ask for a reason ("how do #1 and #3 compare?"
+# is not one, whatever the model says).
+_WHY = re.compile(
+    r"\bwhy\b|\bhow come\b|\breasons?\b|\bwhat made you\b|\bexplain\b|\bjustify\b",
+    re.IGNORECASE,
+)
 _REQUESTS = ("recommend", "refine", "onboarding")
 _GUARDED = ("injection", "abuse", "privacy", "private", "language", "binary")
 
@@ -63,7 +70,9 @@ def load_parser(choice: str, catalog: str, info: CatalogInfo, reader: object) ->
         return parser if catalog in parser.model.heads.categories else None
     from chatrec.understand import gpt
 
-    return gpt.GptParser.load(catalog, {catalog: reader})  # type: ignore[attr-defined, no-any-return]
+    adapter = PARSERS / "smollm2-acts"
+    lora = adapter if (adapter / "adapter_config.json").exists() else None
+    return gpt.GptParser.load(lora, {catalog: reader})
 
 
 def parse(
@@ -112,7 +121,7 @@ def _decide(
 ) -> Turn | None:
     """The corrected turn, or None when the rules' turn stands."""
     shown = before.last_shown
-    if act.intent == "why" and shown:
+    if act.intent == "why" and shown and _WHY.search(turn.text):
         _restore(state, before)
         ids = _pointed(act.refs, state, ctx)[:1]
         if ids:
@@ -127,8 +136,11 @@ def _decide(
             refs=tuple(ids),
             flags=turn.flags,
         )
-    rules_compared = turn.intent == "product_question" and turn.asked.startswith("compare:")
-    if act.intent == "compare" and act.compare is not None and shown and not rules_compared:
+    # The rules answer price, rating and review comparisons; a measure a listing states
+    # ("the longest battery life") is the act's to ask.
+    measured = act.compare is not None and measure_of(act.compare.attribute) is not None
+    rules_answer = turn.intent == "product_question" and not measured
+    if act.intent == "compare" and act.compare is not None and shown and not rules_answer:
         _restore(state, before)
         ids = tuple(_pointed(act.refs, state, ctx, every=True))
         asked = f"compare:attr:{act.compare.attribute.lower()}:{act.compare.direction}"

@@ -558,25 +558,58 @@ def train_cross_encoder_cmd(
 
 @train_app.command("parser")
 def train_parser_cmd(
-    backbone: Annotated[str, typer.Option(help="'bert' (MiniLM + LoRA + heads).")] = "bert",
-    out: Annotated[Path, typer.Option(help="Parser folder.")] = Path("data/parsers/minilm-acts"),
-    epochs: Annotated[int, typer.Option(min=1)] = 6,
+    backbone: Annotated[
+        str, typer.Option(help="'bert' (MiniLM + LoRA + heads) or 'gpt' (SmolLM2 + LoRA).")
+    ] = "bert",
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Parser folder (default: data/parsers/minilm-acts or smollm2-acts)."),
+    ] = None,
+    epochs: Annotated[int, typer.Option(min=1, help="BERT-style: epochs.")] = 12,
+    minutes: Annotated[
+        float,
+        typer.Option(
+            min=2,
+            help="Wall-clock budget of the whole run (BERT-style: no epoch starts that would "
+            "end past it).",
+        ),
+    ] = 40.0,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="torch CPU threads (default: BERT-style the cores, GPT-style 1: on a shared "
+            "machine two threads of its small matmuls wait on each other).",
+        ),
+    ] = None,
     interactions: Annotated[
         int, typer.Option(min=0, help="Turns built from MovieLens training interactions.")
     ] = 600,
     seed: int = 0,
 ) -> None:
-    """Train a dialogue-act parser on data/understanding (never the frozen held-out set)."""
-    if backbone != "bert":
-        _fail(
-            ValueError(
-                f"--backbone must be 'bert' (the GPT-style one is not built yet), not {backbone!r}"
-            )
-        )
-    from chatrec.train.parser_bert import run
-
+    """Train a dialogue-act parser on data/understanding (never the frozen held-out sets)."""
+    if backbone not in ("bert", "gpt"):
+        _fail(ValueError(f"--backbone must be 'bert' or 'gpt', not {backbone!r}"))
     try:
-        result = run(out, epochs=epochs, seed=seed, interactions=interactions)
+        if backbone == "gpt":
+            from chatrec.train import parser_gpt
+
+            out = out or parser_gpt.PARSER_DIR
+            result = parser_gpt.run(
+                out, minutes=minutes, seed=seed, interactions=interactions, threads=threads or 1
+            )
+        else:
+            from chatrec.train import parser_bert
+
+            out = out or parser_bert.PARSER_DIR
+            result = parser_bert.run(
+                out,
+                epochs=epochs,
+                seed=seed,
+                interactions=interactions,
+                minutes=minutes,
+                threads=threads,
+            )
     except (*USER_ERRORS, ValueError) as err:
         _fail(err)
     typer.echo(json.dumps(result["best"]))
@@ -616,6 +649,13 @@ def eval_cmd(
     turns: Annotated[
         Path | None, typer.Option(help="Labelled turns for --task understanding.")
     ] = None,
+    systems: Annotated[
+        str,
+        typer.Option(
+            help="--task understanding: a comma-separated subset of rules, bert, "
+            "gpt-zero-shot, gpt-lora (default: every one that is shipped)."
+        ),
+    ] = "",
 ) -> None:
     """Every backbone side by side on the fixed protocol; writes JSON, Markdown and plots.
 
@@ -626,7 +666,7 @@ def eval_cmd(
     from chatrec.eval.movies import run_eval, write_report
 
     if task == "understanding":
-        _understanding_eval(catalog, bool(llm), as_json, out, turns)
+        _understanding_eval(catalog, bool(llm), as_json, out, turns, systems)
         return
     if task != "recommend":
         _fail(ValueError(f"--task must be 'recommend' or 'understanding', not {task!r}"))
@@ -655,15 +695,17 @@ def eval_cmd(
 
 
 def _understanding_eval(
-    catalog: str, llm: bool, as_json: bool, out: Path, turns: Path | None
+    catalog: str, llm: bool, as_json: bool, out: Path, turns: Path | None, systems: str = ""
 ) -> None:
-    from chatrec.eval.understanding import HOLDOUT, run_understanding, table
+    from chatrec.eval.understanding import HOLDOUT, SYSTEMS, run_understanding, table
+
+    picked = tuple(x.strip() for x in systems.split(",") if x.strip()) or SYSTEMS
 
     path = turns or HOLDOUT
     if not path.is_file():
         _fail(FileNotFoundError(f"no labelled turns at {path}"))
     try:
-        result = run_understanding(catalog, path, llm=llm, progress=not as_json)
+        result = run_understanding(catalog, path, llm=llm, progress=not as_json, systems=picked)
     except (*USER_ERRORS, ValueError) as err:
         _fail(err)
     out.mkdir(parents=True, exist_ok=True)

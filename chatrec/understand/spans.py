@@ -9,7 +9,8 @@ way); ``amount`` and ``ordinal_refs`` are the rules that remain as normalisers.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from rapidfuzz import fuzz
 
@@ -23,15 +24,49 @@ TAGS: tuple[str, ...] = ("O", *(f"{p}-{x}" for x in SPAN_LABELS for p in "BI"))
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
+    "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10,
 }  # fmt: skip
-_POSITION = re.compile(
-    r"(?:\b(?P<word>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|"
-    r"1st|2nd|3rd|4th|5th)\b|(?:#|\bnumber |\bno\.? ?)(?P<num>10|[1-9])\b|\b(?P<last>last)\s+"
-    r"(?:one|item|pick|film|movie|product)|(?:^|\s)(?P<bare>10|[1-9])(?:\s*(?:st|nd|rd|th))?\s+"
-    r"(?:one|pick|item)\b)",
-    re.IGNORECASE,
+_COUNTS = {
+    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+    "nine": 9, "ten": 10,
+}  # fmt: skip
+_ORD = "|".join(sorted(_ORDINALS, key=len, reverse=True))
+_N = r"10|[1-9]"
+_COUNT = "|".join(_COUNTS)
+# "the first two", "last 2", "top three": a run of positions.
+_RUN = re.compile(
+    r"\b(?P<side>first|top|last|bottom)\s+(?P<k>two|three|four|five|[2-5])\b"
+    r"(?!\s*(?:hours?|years?|minutes?|days?|weeks?|times?|seasons?|episodes?|%))"
 )
-_ALL = re.compile(r"\b(?:those|these|them|all of them|any of them|all three|both)\b", re.I)
+_WORD = re.compile(rf"\b(?P<w>{_ORD})\b")
+# Not a position: "on second thought", "first time here", "the second world war".
+_NOT_POSITION = re.compile(
+    r"\s*(?:thoughts?|time|world|hand|half|season|language|opinion|of all|of the month"
+    r"|place|date|grade|class|impression|instalment|installment|day|week|kid|baby|apartment|flat)\b"
+)
+_LAST = re.compile(
+    r"\b(?:the|that)\s+(?:very\s+)?last\b(?!\s*(?:week|night|time|year|month|weekend|christmas"
+    r"|summer|winter|day|minute|\d))|\blast\s+(?:one|ones|pick|item|film|movie|product)\b"
+)
+_NUMBERED = re.compile(
+    rf"(?:#|\bnumber\s*|\bno\.\s?|\boption\s|\bitem\s|\bpick\s)(?:(?P<n>{_N})|(?P<c>{_COUNT}))\b"
+    rf"|(?:^|\s)(?P<b>{_N})(?:\s*(?:st|nd|rd|th))?\s+(?:one|pick|item)\b"
+)
+# Bare numbers that can only be positions: "1 or 2", "2 and 3", "3 is good", "why 2".
+_LIST = re.compile(
+    rf"(?<![\w$.,])(?:{_N})(?:\s*(?:,|and|or|n|&|vs\.?|\s)\s*(?:{_N}))+(?![\w%$.,]|\s*(?:k|gb|tb|hz)\b)"
+)
+_ALONE = re.compile(
+    rf"(?:^|\b(?:why|why's|whys|like|seen|not|than|pick|vs|about|is|on|but|and)\s+)(?P<n>{_N})"
+    r"(?=\s*(?:$|[?!.,]|\s(?:is|was|r|are|looks?|has|have|in|tho|though|but|please|pls"
+    r"|already|too|seems?|first|recommended|there)\b))"
+)
+_ALL = re.compile(
+    r"\b(?:those|these|them|they|they're|all of them|any of them|all (?:three|four|five)|both"
+    r"|the whole list|whole lot|all of it|the lot|the list|this list|(?:good|great|bad) picks)\b",
+    re.I,
+)
+SINGLE_INTENTS = ("question", "why", "feedback")  # about the one item shown, when one is
 
 
 def amount(span: str) -> float | None:
@@ -40,16 +75,53 @@ def amount(span: str) -> float | None:
     return found[0][2] if found else None
 
 
-def ordinal_refs(message: str, shown: int) -> list[str]:
-    """Positions a message names ("the second one", "#3", "the last one"), 1-based."""
+def _words(text: str, taken: list[tuple[int, int]]) -> list[int]:
+    """Ordinal words that name a position: "the second one", "the 2nd and 4th"."""
+    out: list[int] = []
+    for m in _WORD.finditer(text):
+        if any(a <= m.start() < b for a, b in taken) or _NOT_POSITION.match(text, m.end()):
+            continue
+        before = text[max(0, m.start() - 12) : m.start()]
+        after = text[m.end() : m.end() + 8]
+        pointed = re.search(r"\b(?:the|my|your|that|this)\s+(?:very\s+)?$", before) or re.match(
+            r"\s*(?:one|ones|pick|item|option)\b", after
+        )
+        opening = re.fullmatch(r"\W*", before) and re.match(
+            r"\s*(?:is|was|and|or|,)(?:\W|$)", after
+        )
+        listed = out and re.search(r"(?:\band|\bor|&|,|\bvs\.?)\s*$", before)
+        whole = re.fullmatch(r"\W*", text[: m.start()]) and re.fullmatch(r"\W*", text[m.end() :])
+        if pointed or listed or whole or opening:
+            out.append(_ORDINALS[m["w"]])
+    return out
+
+
+def ordinal_refs(message: str, shown: int, bare: bool = False) -> list[str]:
+    """Positions a message names ("the second one", "#3", "the last one", "the first two"),
+    1-based, within the ``shown`` items. ``bare``: numbers alone count too ("1 or 2", "3 is
+    good"): for turns about the list shown, where a number is no price or count."""
+    text = message.lower()
+    found: list[int] = []
+    taken: list[tuple[int, int]] = []
+    for m in _RUN.finditer(text):
+        k = int(m["k"]) if m["k"].isdigit() else _COUNTS[m["k"]]
+        first = shown - k + 1 if m["side"] in ("last", "bottom") else 1
+        found += list(range(max(first, 1), first + k))
+        taken.append(m.span())
+    found += _words(text, taken)
+    found += [shown for m in _LAST.finditer(text) if not any(a <= m.start() < b for a, b in taken)]
+    if re.search(r"\bthe\s+top\s+(?:one|pick)\b", text):
+        found.append(1)
+    if re.search(r"\bthe\s+middle\b", text) and shown % 2 == 1:
+        found.append((shown + 1) // 2)
+    for m in _NUMBERED.finditer(text):
+        found.append(int(m["n"] or m["b"]) if not m["c"] else _COUNTS[m["c"]])
+    if bare:
+        for m in _LIST.finditer(text):
+            found += [int(x) for x in re.findall(rf"\b(?:{_N})\b", m.group(0))]
+        found += [int(m["n"]) for m in _ALONE.finditer(text)]
     out: list[str] = []
-    for m in _POSITION.finditer(message):
-        if m.group("word"):
-            n = _ORDINALS[m.group("word").lower()]
-        elif m.group("num") or m.group("bare"):
-            n = int(m.group("num") or m.group("bare"))
-        else:
-            n = shown
+    for n in found:
         if 1 <= n <= max(shown, 1) and str(n) not in out:
             out.append(str(n))
     return out
@@ -58,6 +130,107 @@ def ordinal_refs(message: str, shown: int) -> list[str]:
 def says_all(message: str) -> bool:
     """Whether the message points at the whole list ("those", "them")."""
     return bool(_ALL.search(message))
+
+
+def names_shown(name: str, shown: Sequence[str]) -> bool:
+    """Whether a name ("the Sony", "Bose 550") names one of the titles shown."""
+    key = name.lower().strip()
+    if key.startswith("the "):
+        key = key[4:]
+    return bool(key) and any(
+        key in t.lower()
+        or fuzz.token_set_ratio(key, t.lower()) >= 90
+        or fuzz.partial_ratio(key, t.lower()) >= 85
+        for t in shown
+    )
+
+
+def refs(message: str, shown: Sequence[str], intent: str, names: Iterable[str]) -> list[str]:
+    """What a turn points at on the list shown: the positions it says, the parser's names
+    (``names``: a name must name a shown item), else "all" for "those" in a question, a why
+    or feedback, or the one item shown when there is one."""
+    about_list = intent in (*SINGLE_INTENTS, "compare", "refine")
+    out = ordinal_refs(message, len(shown), bare=about_list) if shown else []
+    for name in (n.strip() for n in names):
+        position = name.isdigit() or name == "all"  # a parser's own position ("2")
+        if name and (position or not shown or names_shown(name, shown)):
+            out.append(name)
+    if not out and shown and intent in SINGLE_INTENTS:
+        if len(shown) == 1:
+            out.append("1")
+        elif says_all(message):
+            out.append("all")
+    return list(dict.fromkeys(out))
+
+
+def _located(message: str, spans: Sequence[tuple[str, str]]) -> list[list[Any]]:
+    """[label, start, end] of each span, found in order in the message."""
+    out: list[list[Any]] = []
+    at = 0
+    for label, text in spans:
+        i = message.find(text, at)
+        if i < 0:
+            i = message.find(text)
+        if i >= 0 and text:
+            out.append([label, i, i + len(text)])
+            at = i + len(text)
+    return out
+
+
+def _widen(message: str, s: int, e: int) -> tuple[int, int]:
+    """A span cut inside a word ("Bow|ers", "1|k") widened to the whole word."""
+    while 0 < s < len(message) and message[s - 1].isalnum() and message[s].isalnum():
+        s -= 1
+    while 0 < e < len(message) and message[e - 1].isalnum() and message[e].isalnum():
+        e += 1
+    return s, e
+
+
+_TITLE_LABELS = ("LIKED", "DISLIKED")
+
+
+def _grow(message: str, s: int, e: int, resolves: Callable[[str], bool]) -> tuple[int, int]:
+    """A title span that names no title grown by up to three words on either side until it
+    does ("Americans" -> "My Fellow Americans"); unchanged when none does."""
+    for extra in range(1, 4):
+        left = [m.start() for m in re.finditer(r"\S+", message[:s])][-extra:]
+        right = [m.end() + e for m in re.finditer(r"\S+", message[e:])][:extra]
+        for a, b in ((left[0] if len(left) == extra else s, e), (s, right[-1] if right else e)):
+            candidate = message[a:b].strip(" ,.!?")
+            if (a, b) != (s, e) and resolves(candidate):
+                return a, a + len(candidate)
+    return s, e
+
+
+def repair(
+    message: str, spans: Sequence[tuple[str, str]], resolves: Callable[[str], bool]
+) -> list[tuple[str, str]]:
+    """Tagged spans mended where a tagger cuts them: widened to whole words, pieces of one
+    word joined, two title pieces joined when together they name a title ("Beauty and" +
+    "the Beast"), a title piece grown to the title it is part of. ``resolves``: whether a
+    text names a catalog title exactly."""
+    out: list[list[Any]] = []
+    for label, s, e in _located(message, spans):
+        s, e = _widen(message, s, e)
+        if out and s <= out[-1][2]:  # pieces of one word
+            out[-1][2] = max(out[-1][2], e)
+            continue
+        prev = out[-1] if out else None
+        joins = (
+            prev is not None
+            and label == prev[0] in _TITLE_LABELS
+            and not re.search(r"[.,;!?]", message[prev[2] : s])
+            and e - prev[1] <= 80
+            and resolves(message[prev[1] : e])
+        )
+        if joins and prev is not None:
+            prev[2] = e
+            continue
+        out.append([label, s, e])
+    for span in out:
+        if span[0] in _TITLE_LABELS and not resolves(message[span[1] : span[2]]):
+            span[1], span[2] = _grow(message, span[1], span[2], resolves)
+    return [(label, message[s:e]) for label, s, e in out]
 
 
 def _find(message: str, phrase: str) -> tuple[int, int] | None:

@@ -158,3 +158,19 @@ def test_attributes_have_one_name() -> None:
     assert canonical("battery") == "battery life"
     assert canonical("length") == "runtime"
     assert canonical("hdmi ports") == "hdmi ports"  # not in the table: as said
+
+
+def test_the_category_decision_takes_the_training_weight_back_out() -> None:
+    import torch
+
+    from chatrec.understand.bert import Heads, to_act
+
+    heads = Heads(["none"], {"shop": ["TVs", "Monitors", "Projectors"]}, category_weight=4.0)
+    # want - none log-odds: TVs 3.0, Monitors 2.8 (about as likely), Projectors 1.0 (less
+    # likely than the weight's log, 1.39: not named though it wins the weighted argmax).
+    category = torch.tensor([[[0.0, 3.0, -5.0], [0.0, 2.8, -5.0], [0.0, 1.0, -5.0]]])
+    out = {k: torch.zeros(1, 9) for k in ("intent", "audience", "mode", "relative", "direction")}
+    out |= {"attribute": torch.zeros(1, 1), "category": category}
+    assert to_act(heads, out, 0, "shop")["categories"] == ["TVs", "Monitors"]
+    category[0, 1, 1] = 2.0  # a second category clearly less likely than the first: not named
+    assert to_act(heads, out, 0, "shop")["categories"] == ["TVs"]

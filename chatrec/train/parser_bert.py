@@ -220,6 +220,34 @@ def run(
         "minutes": round((time.time() - started) / 60, 1),
     }
     (out_dir / "training.json").write_text(json.dumps(result, indent=2))
+    return rescore(out_dir, note="the kept epoch as saved", readers=readers, dev=dev)
+
+
+def rescore(
+    out_dir: Path = PARSER_DIR,
+    note: str = "",
+    readers: dict[str, Any] | None = None,
+    dev: Sequence[Any] | None = None,
+) -> dict[str, Any]:
+    """The saved parser re-measured on the development turns with today's decoding and
+    normalisers (``final`` in training.json, and the card rewritten): the scores the parser
+    ships with, also after a decoding change made since training (said in ``note``)."""
+    from chatrec import ChatRecommender
+    from chatrec.train.acts import corpus, dev_split
+    from chatrec.understand.bert import BertParser
+
+    result = json.loads((out_dir / "training.json").read_text())
+    if dev is None:
+        seed = result["seed"]
+        dev, _ = dev_split(corpus(interactions=result["interaction_turns"], seed=seed),
+                           random.Random(seed))  # fmt: skip
+    catalogs = sorted({t.catalog for t in dev})
+    readers = readers or {
+        c: ChatRecommender.from_pretrained(c, llm=False).dialogue for c in catalogs
+    }
+    parser = BertParser.load(out_dir, readers)
+    result["final"] = {**evaluate(parser.model, parser.tokenizer, dev, readers), "note": note}
+    (out_dir / "training.json").write_text(json.dumps(result, indent=2))
     _card(out_dir, result)
     return result
 
@@ -231,6 +259,8 @@ def _card(out_dir: Path, r: dict[str, Any]) -> None:
         for p in r["curve"]
     )
     best = r["best"]
+    final = r.get("final") or best
+    notes = "".join(f"- {n}\n" for n in r.get("notes", []))
     (out_dir / "README.md").write_text(
         f"""# minilm-acts: the BERT-style dialogue-act parser
 
@@ -247,16 +277,32 @@ names of shown items and money amounts with their role.
   (`data/eval/understanding_holdout*.jsonl`) were not read.
 - Command: `chatrec train parser --backbone bert` (seed {r["seed"]}, {r["epochs_run"]} of
   {r["epochs"]} epochs, batch {r["batch_size"]}, AdamW lr {r["lr"]}, {r["lr_schedule"]});
-  {r["minutes"]} minutes on {r["threads"]} CPU threads (a 2-core machine shared with other work).
+  {r["minutes"]} minutes, torch on {r["threads"]} CPU thread(s) of a 2-core machine shared with
+  other work.
 - Kept: epoch {best["epoch"]} ({r["kept_by"]}; slot F1 is the target).
+- Development scores as shipped ({final.get("note") or "the kept epoch"}): intent accuracy
+  {final["intent_acc"]}, slot F1 {final["slot_f1"]}, exact acts {final["act_exact"]}. The
+  development turns also chose the epoch and the decoding's tolerance: read them as an upper
+  estimate; the frozen held-out sets are the measure.
 - Attributes: one class per canonical name (`data/understanding/attributes.json`), a class
   from {MIN_ATTRIBUTE} training labels: {len(r["attributes"]) - 1} classes.
 - Categories: named ones weigh {r["category_weight"]} against "none" in the loss; the decision
-  takes that weight back out (log-odds), so a category is named when it is more likely than not.
+  takes that weight back out (log-odds), so a category is named when it is more likely than not,
+  and a second wanted category only when it is about as likely as the first
+  (`bert.CATEGORY_TOLERANCE`, log-odds; 95% of the labelled requests that name a category name
+  one).
 - The dev scores are of the whole parser: the heads and tagger, then the normalisers
   (`chatrec/understand/normalise.py`, `numbers.py`, `spans.py`: money roles, years, specs,
   positions, title spans mended and resolved, attribute names).
 
+Changed since the first parser (6 epochs; development slot F1 0.725, exact acts 0.566): the
+training labels relabelled to follow the guide (R1-R7), attributes by canonical name with a
+class from 2 labels (was 3), the category decision above (was the weighted argmax), the epoch
+kept by slot F1 (was exact acts), more epochs under a wall-clock budget with torch's threads
+set, and the normalisers rewritten (with the category decision they lift the first parser's
+own development slot F1 from 0.725 to 0.886).
+
+{notes}
 Validation curve (development turns):
 
 | epoch | train loss | intent acc | slot F1 | act exact | minutes |

@@ -38,6 +38,7 @@ MODES = ("add", "replace")
 RELATIVES = ("none", "cheaper", "pricier")
 DIRECTIONS = ("none", "max", "min")
 CATEGORY_CLASSES = ("none", "want", "exclude")
+CATEGORY_TOLERANCE = 0.5  # a second wanted category: within this log-odds of the first (dev)
 MAX_LEN = 160
 
 
@@ -190,8 +191,17 @@ def to_act(heads: Heads, out: dict[str, Any], i: int, catalog: str) -> dict[str,
     act: dict[str, Any] = {"intent": INTENTS[pick("intent")]}
     names = heads.categories.get(catalog, [])
     shift = torch.tensor([0.0, 1.0, 1.0]) * math.log(max(heads.category_weight, 1.0))
-    decisions = (out["category"][i] - shift.to(out["category"].device)).argmax(-1).tolist()
-    act["categories"] = [n for n, d in zip(names, decisions, strict=True) if d == 1]
+    logits = out["category"][i] - shift.to(out["category"].device)
+    decisions = logits.argmax(-1).tolist()
+    # One wanted category, the likeliest, as in 95% of the labelled requests that name any;
+    # a second only when it is about as likely (log-odds within CATEGORY_TOLERANCE).
+    margin = (logits[:, 1] - torch.maximum(logits[:, 0], logits[:, 2])).tolist()
+    top = max(margin, default=0.0)
+    act["categories"] = [
+        n
+        for n, d, m in zip(names, decisions, margin, strict=True)
+        if d == 1 and m >= top - CATEGORY_TOLERANCE
+    ]
     act["exclude"] = [n for n, d in zip(names, decisions, strict=True) if d == 2]
     if (a := AUDIENCES[pick("audience")]) != "none":
         act["audience"] = a

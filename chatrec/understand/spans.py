@@ -137,6 +137,8 @@ def names_shown(name: str, shown: Sequence[str]) -> bool:
     key = name.lower().strip()
     if key.startswith("the "):
         key = key[4:]
+    if key in ("the", "a", "an", "one", "that", "this", "it"):
+        return False
     return bool(key) and any(
         key in t.lower()
         or fuzz.token_set_ratio(key, t.lower()) >= 90
@@ -225,6 +227,9 @@ def repair(
         )
         if joins and prev is not None:
             prev[2] = e
+            continue
+        if prev and label == prev[0] == "REF" and re.fullmatch(r"\s*&?\s*", message[prev[2] : s]):
+            prev[2] = e  # "the" + "Piano", "Bowers" + "&" + "Wilkins": one name
             continue
         out.append([label, s, e])
     for span in out:

@@ -21,7 +21,7 @@ from chatrec.understand.references import Refs
 from chatrec.understand.wordlists import load
 
 if TYPE_CHECKING:
-    from chatrec.dialogue import DialogueContext
+    from chatrec.understand.context import DialogueContext
 
 _WORDS = load()
 QUESTION = re.compile(

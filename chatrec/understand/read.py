@@ -35,8 +35,8 @@ from chatrec.types import Constraints, DialogueState, Turn
 
 if TYPE_CHECKING:
     from chatrec.datasets import CatalogInfo, MoodHint
-    from chatrec.dialogue import DialogueContext
     from chatrec.understand import Parser
+    from chatrec.understand.context import DialogueContext
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from chatrec.understand.references import PRONOUN, Refs, references, requested_c
 from chatrec.understand.wordlists import load
 
 if TYPE_CHECKING:
-    from chatrec.dialogue import DialogueContext
+    from chatrec.understand.context import DialogueContext
 
 QUERY_CHARS = 1_000  # what retrieval reads of a message
 # An added genre is kept only if the catalog has this many items with every genre asked for.

@@ -168,7 +168,8 @@ class Lexicon:
 
 
 _NEGATION = re.compile(
-    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|never|"
+    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|never|skip|no more|"
+    r"(?:don['’]?t|do not) do|"
     r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"
     r"\s+((a|an|any|the)\s+)?$"
 )

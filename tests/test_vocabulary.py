@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import chatrec.dialogue  # noqa: F401  (builds every pattern, so every list is asked for)
+import chatrec.dialogue  # builds every pattern, so every list is asked for
+import chatrec.understand.checks  # noqa: F401  (the parsers' checks: praise, cheaper, ...)
 from chatrec.understand.wordlists import VocabularyError, WordLists, load
 
 

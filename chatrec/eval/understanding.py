@@ -36,6 +36,7 @@ from chatrec.eval.acts import LabelledTurn
 from chatrec.recommender import ChatRecommender
 from chatrec.types import Constraints, DialogueState, Reply, Turn
 from chatrec.understand import Parser
+from chatrec.understand.attributes import canonical
 from chatrec.understand.read import KIDS_NEVER, KIDS_OK
 
 HOLDOUT = data_dir() / "eval" / "understanding_holdout.jsonl"  # frozen: report, never tune
@@ -84,18 +85,27 @@ def slots(act: DialogueAct) -> set[tuple[str, str]]:
     out |= {("category", c) for c in act.categories}
     out |= {("exclude", c) for c in act.exclude}
     out |= {("liked", t) for t in act.liked} | {("disliked", t) for t in act.disliked}
-    out |= {("ref", r.lower()) for r in act.refs}
-    for name in ("audience", "year_min", "year_max", "attribute"):
+    out |= {("ref", _ref(r)) for r in act.refs}
+    for name in ("audience", "year_min", "year_max"):
         value = getattr(act, name)
         if value is not None:
             out.add((name, str(value).lower()))
+    if act.attribute is not None:
+        out.add(("attribute", canonical(act.attribute)))
     if act.price is not None:
         out |= {(f"price.{k}", _num(v)) for k, v in act.price.model_dump().items() if v is not None}
     for s in act.specs:
         out |= {(f"spec.{s.name}.{k}", _num(v)) for k in ("min", "max") if (v := getattr(s, k))}
     if act.compare is not None:
-        out.add(("compare", f"{act.compare.attribute.lower()}:{act.compare.direction}"))
+        out.add(("compare", f"{canonical(act.compare.attribute)}:{act.compare.direction}"))
     return out
+
+
+def _ref(ref: str) -> str:
+    """A name a turn points with, as the scorer compares it: "The Shining" and "shining"
+    point at the same item."""
+    key = " ".join(ref.lower().split())
+    return key[4:] if key.startswith("the ") else key
 
 
 def _num(v: Any) -> str:

@@ -7,9 +7,11 @@ words as said), the turn's catalog, the titles shown and the message. Output: a
 135M or 22M model is taken from them, written as the labelling guide writes it: positions
 ("the second one", "the first two", "1 or 2") and the item meant when one is shown
 (``spans.refs``); years, specs and each amount's money role (``numbers``); attributes by their
-canonical names (``attributes``). Titles are resolved to catalog titles by the title matcher;
-what the catalog does not know is dropped, and what the guide never labels on a turn of that
-intent (a year in a question, a liked title in a why, a category in a comparison) too.
+canonical names (``attributes``); what the message says outright (named or negated
+categories, a title praised or run down, "cheaper", "the lightest") by ``checks``. Titles
+are resolved to catalog titles by the title matcher; what the catalog does not know is
+dropped, and what the guide never labels on a turn of that intent (a year in a question, a
+liked title in a why, a category in a comparison) too.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from functools import cache
 from typing import Any
 
 from chatrec.act import DialogueAct, Vocabulary
-from chatrec.understand import vocabulary
+from chatrec.understand import checks, vocabulary
 from chatrec.understand.spans import refs, title_core
 
 _REQUESTS = ("recommend", "refine", "onboarding")  # what is wanted is said in these only
@@ -42,6 +44,7 @@ def finish_act(
         act[key] = list(dict.fromkeys(t for t in found if t))
     proposed = [r.strip() for r in act.get("refs", []) if _ref_ok(r.strip(), len(shown))]
     act["refs"] = refs(message, shown, act["intent"], proposed)
+    checks.check(act, message, shown, reader)
     _attributes(act)
     _numbers(act, message, reader, vocab)
     if act["intent"] not in _REQUESTS:

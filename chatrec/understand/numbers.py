@@ -100,6 +100,10 @@ def _years_said(text: str) -> tuple[int | None, int | None]:
         m = re.search(rf"\b(?:from|in|year)\s+(?:the\s+)?(?:year\s+)?{_YEAR}", t)
         if m:
             return int(m[1]), int(m[1])
+        m = re.search(r"\b(?:from|in|of)\s+['’](\d\d)\b(?!s)", t)  # "from '77"
+        if m:
+            year = int(m[1]) + (1900 if int(m[1]) > 30 else 2000)
+            return year, year
     return lo, hi
 
 
@@ -176,7 +180,10 @@ def specs(message: str, intent: str, reader: Any, names: Collection[str]) -> lis
     return [s for s in out if s["name"] in names]
 
 
-_P_MAX = r"under|below|less than|max(?:imum)?|up to|at most|within|cheaper than"
+_P_MAX = (
+    r"under|below|less than|max(?:imum)?|up to|at most|within|cheaper than|stretch to"
+    r"|go up to|can spend|no more than"
+)
 _P_OVER = r"over|above|more than|at least|starting at|min(?:imum)?"
 _P_AROUND = (
     r"around|about|roughly|approximately|close to|closer to|like|maybe|~|budget(?:'s| is| of)?"
@@ -219,9 +226,21 @@ def _role(message: str, start: int, end: int) -> str | None:
     return None
 
 
+# A count or a measure, not money: "88 keys", "32 gigs of ram", "32 to 43 inch", "3 floors".
+_UNIT_AFTER = re.compile(
+    r"\s*(?:-\s*)?(?:keys|gigs?|gb|tb|mb|inch(?:es)?|in\b|\"|”|hz|mp\b|megapixels?|watts?|w\b"
+    r"|hours?|hrs?|mah|years?|yrs?|yo\b|months?|days?|minutes?|mins?|kids?|people|players?"
+    r"|ft\b|feet|foot|meters?|m\b|mm\b|cm\b|floors?|rooms?|bedrooms?|%|x\b|fps|ports?"
+    r"|cameras?|pack\b|count\b|pcs\b|pieces?|lbs?\b|pounds? weight|kg\b|grams?|g\b|oz\b)",
+    re.I,
+)
+
+
 def _is_price(message: str, start: int, end: int, value: float, tagged: bool) -> bool:
     """A money amount, not a count: a dollar sign or word, or a plausible price."""
     said = message[start:end].lower()
+    if _UNIT_AFTER.match(message[end:]) and "$" not in message[max(0, start - 2) : end]:
+        return False
     money_word = re.match(r"\s*(?:dollars|bucks|usd)\b", message[end : end + 10].lower())
     if "$" in said or money_word or "$" in message[max(0, start - 2) : start]:
         return True
@@ -245,11 +264,16 @@ def price(message: str, intent: str, proposed: Mapping[str, Any] | None) -> dict
         out["relative"] = proposed["relative"]
     tagged = {v: k for k, v in proposed.items() if k in ("max", "min", "around") and v is not None}
     found = [(s, e, v) for s, e, v in amounts(message) if v >= 0]
-    for (_, e1, v1), (s2, e2, v2) in itertools.pairwise(found):
+    measures: set[int] = set()  # "32 to 43 inch": both ends are the unit's
+    for (s1, e1, v1), (s2, e2, v2) in itertools.pairwise(found):
         joined = re.fullmatch(r"\s*(?:-|–|to|and)\s*", message[e1:s2])
-        if joined and 0 < v1 < v2 and _is_price(message, s2, e2, v2, False):
+        if joined and _UNIT_AFTER.match(message[e2:]) and "$" not in message[s1 - 1 : e1]:
+            measures.add(s1)
+        elif joined and 0 < v1 < v2 and _is_price(message, s2, e2, v2, False):
             return {**out, "min": v1, "max": v2}  # "$300-500", "between 500 and 800"
     for s, e, v in found:
+        if s in measures:
+            continue
         role = _role(message, s, e) or tagged.get(v)
         if role and role not in out and _is_price(message, s, e, v, v in tagged):
             out[role] = v

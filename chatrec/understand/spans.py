@@ -54,7 +54,7 @@ _NUMBERED = re.compile(
 )
 # Bare numbers that can only be positions: "1 or 2", "2 and 3", "3 is good", "why 2".
 _LIST = re.compile(
-    rf"(?<![\w$.,])(?:{_N})(?:\s*(?:,|and|or|n|&|vs\.?|\s)\s*(?:{_N}))+(?![\w%$.,]|\s*(?:k|gb|tb|hz)\b)"
+    rf"(?<![\w$.,])(?:{_N})(?:\s*(?:,|and|or|n|&|vs\.?|\s)\s*(?:{_N}))+(?![\w%$]|[.,]\d|\s*(?:k|gb|tb|hz)\b)"
 )
 _ALONE = re.compile(
     rf"(?:^|\b(?:why|why's|whys|like|seen|not|than|pick|vs|about|is|on|but|and)\s+)(?P<n>{_N})"
@@ -63,7 +63,9 @@ _ALONE = re.compile(
 )
 _ALL = re.compile(
     r"\b(?:those|these|them|they|they're|all of them|any of them|all (?:three|four|five)|both"
-    r"|the whole list|whole lot|all of it|the lot|the list|this list|(?:good|great|bad) picks)\b",
+    r"|the whole list|whole lot|all of it|the lot|the list|this list"
+    r"|(?:good|great|bad|terrible|awful|rubbish|poor|nice|solid|boring) (?:picks|list|choices"
+    r"|suggestions))\b",
     re.I,
 )
 SINGLE_INTENTS = ("question", "why", "feedback")  # about the one item shown, when one is
@@ -110,7 +112,7 @@ def ordinal_refs(message: str, shown: int, bare: bool = False) -> list[str]:
         taken.append(m.span())
     found += _words(text, taken)
     found += [shown for m in _LAST.finditer(text) if not any(a <= m.start() < b for a, b in taken)]
-    if re.search(r"\bthe\s+top\s+(?:one|pick)\b", text):
+    if re.search(r"\bthe\s+top\s+(?:one|pick)\b|\bup top\b|\bat the top\b", text):
         found.append(1)
     if re.search(r"\bthe\s+middle\b", text) and shown % 2 == 1:
         found.append((shown + 1) // 2)

@@ -1,0 +1,241 @@
+"""What a message says outright, checked against the act a model proposes (issue 17).
+
+A 22M or 135M model guesses; some of what a message says is no guess, and the rules read it
+more reliably. These validators run on every parser's proposal (``normalise.finish_act``)
+before the act is checked against the catalog:
+
+- ``categories``: a category the catalog's lexicon names in the message is a fact. Negated
+  ("no romance", "hate horror", "skip the animated ones") it is excluded and never wanted;
+  named plainly ("horror + thrillers") it is never excluded. A negated mood word ("nothing
+  scary") excludes the categories the catalog card hints for it (``[moods]``).
+- ``judged``: a title the model tagged as liked, in a clause that speaks against it ("hated
+  the shining", "twister is sooo cheesy"), is disliked, and the other way round.
+- ``pointed``: a judged title that is on the list shown is also what the turn points at
+  (``refs``, as said: "Clerks is hilarious" -> "Clerks").
+- ``relative``: "cheaper", "less pricey", "more high-end" set the price direction (the
+  vocabulary's ``cheaper`` / ``pricier`` lists), unless an amount follows ("cheaper than
+  $300" is a budget, read by ``numbers.price``).
+- ``superlative``: a comparison whose word names its measure ("brightest", "lightest",
+  "quietest") is that measure and direction (``data/understanding/superlatives.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from chatrec.understand import wordlists
+
+if TYPE_CHECKING:
+    from chatrec.understand.context import DialogueContext
+
+REQUESTS = ("recommend", "refine", "onboarding")
+_CLAUSE = re.compile(r"[,.;!?]+|\s(?:but|though|tho|although|whereas)\s|\s-\s")
+_NEGATED_MOOD = re.compile(
+    r"\b(?:not|nothing|no|without|never|less)\s+(?:too\s+|very\s+|so\s+|that\s+|overly\s+)?"
+    r"([a-z][a-z'-]+(?:\s[a-z]+)?)"
+)
+
+
+def check(act: dict[str, Any], message: str, shown: Sequence[str], reader: Any) -> None:
+    """Correct ``act`` (a model's proposal, raw values) in place by what ``message`` says.
+    ``reader``: the catalog's ``DialogueContext`` (None: only the word-list checks)."""
+    if reader is not None:
+        categories(act, message, reader)
+    judged(act, message, shown)
+    pointed(act, message, shown)
+    asked(act, message)
+    relative(act, message)
+    superlative(act, message)
+
+
+def categories(act: dict[str, Any], message: str, reader: DialogueContext) -> None:
+    """Wanted and unwanted categories as the lexicon and the card's moods read them."""
+    if act["intent"] not in REQUESTS:
+        return
+    from chatrec.constraints import _singular, parse
+
+    for title in [*act.get("liked", []), *act.get("disliked", [])]:  # "star wars" is no War
+        at = _where(message, title)
+        if at:
+            message = message[: at[0]] + " " * (at[1] - at[0]) + message[at[1] :]
+    said = parse(message, reader.lexicon, None, has_prices=False, specs=())
+    unwanted = set(said.exclude_categories) | set(negated_moods(message, reader))
+    named = [c for c in said.categories if c not in unwanted]
+    act["exclude"] = list(
+        dict.fromkeys([*(c for c in act.get("exclude", []) if c not in named), *sorted(unwanted)])
+    )
+    wanted = [c for c in act.get("categories", []) if c not in unwanted]
+    # A category called by its own name ("horror + thrillers", "crime dramas") is wanted; an
+    # alias ("camera", "tv" in "a streaming stick for an old tv") only adds nothing.
+    own = {_singular(p) for m in said.mentions if not m.startswith("not ") for p in [m]}
+    by_name = [c for c in named if _singular(c.lower()) in own]
+    act["categories"] = list(dict.fromkeys([*wanted, *by_name]))
+
+
+def negated_moods(message: str, reader: DialogueContext) -> list[str]:
+    """The categories a negated mood word rules out: "nothing too scary" -> the card's hint
+    for "scary" (Horror)."""
+    info = reader.info
+    if info is None:
+        return []
+    out: list[str] = []
+    for m in _NEGATED_MOOD.finditer(message.lower()):
+        for key, hint in info.moods.items():
+            if re.match(rf"{re.escape(key)}\b", m[1]):
+                out += [c for c in hint.categories if c not in out]
+    return out
+
+
+_WORDS = wordlists.load()
+_AGAINST = re.compile(_WORDS.pattern("negative", "against_a_title"), re.I)
+_PRAISE = re.compile(_WORDS.pattern("positive", "for_a_title"), re.I)
+_CHEAPER = re.compile(_WORDS.pattern("cheaper"))
+_PRICIER = re.compile(_WORDS.pattern("pricier"))
+
+
+def _clause(message: str, start: int, end: int) -> str:
+    """The clause of the message around [start, end)."""
+    cuts = [0, *(m.end() for m in _CLAUSE.finditer(message) if m.end() <= start)]
+    after = [m.start() for m in _CLAUSE.finditer(message) if m.start() >= end]
+    return message[max(cuts) : min(after, default=len(message))]
+
+
+def _where(message: str, title: str) -> tuple[int, int] | None:
+    from chatrec.understand.spans import find_title
+
+    return find_title(message, title)
+
+
+def _feeling(clause: str) -> str | None:
+    """ "against", "for" or None: what a clause says of the title in it."""
+    neg = bool(_AGAINST.search(clause))
+    pos = bool(_PRAISE.search(_AGAINST.sub(" ", clause)))  # "not a fan" is no "fan of"
+    return "against" if neg and not pos else "for" if pos and not neg else None
+
+
+def judged(act: dict[str, Any], message: str, shown: Sequence[str] = ()) -> None:
+    """Liked titles said against, and disliked ones praised, change sides; in feedback, a
+    shown item named ("👎 the samsung", "Home Alone 👍") is liked or disliked as said."""
+    if act["intent"] not in (*REQUESTS, "feedback"):
+        return
+    if act["intent"] == "feedback":
+        from chatrec.understand.spans import names_shown
+
+        judged_now = {*act.get("liked", []), *act.get("disliked", [])}
+        for ref in act.get("refs", []):
+            if ref.isdigit() or ref == "all":
+                continue
+            meant = [t for t in shown if names_shown(ref, [t])]
+            if len(meant) != 1 or meant[0] in judged_now:
+                continue
+            at = message.lower().find(ref.lower())
+            clause = _clause(message, at, at + len(ref)) if at >= 0 else message
+            feeling = _feeling(clause) or _feeling(message)
+            if feeling is not None:
+                key = "liked" if feeling == "for" else "disliked"
+                act[key] = [*act.get(key, []), meant[0]]
+                judged_now.add(meant[0])
+    liked: list[str] = []
+    disliked: list[str] = []
+    for side, titles in (("liked", act.get("liked", [])), ("disliked", act.get("disliked", []))):
+        for title in titles:
+            at = _where(message, title)
+            clause = _clause(message, *at) if at else message
+            feeling = _feeling(clause)
+            if side == "liked" and feeling == "against":
+                side_now = "disliked"
+            elif side == "disliked" and feeling == "for":
+                side_now = "liked"
+            else:
+                side_now = side
+            (liked if side_now == "liked" else disliked).append(title)
+    act["liked"], act["disliked"] = liked, disliked
+
+
+def pointed(act: dict[str, Any], message: str, shown: Sequence[str]) -> None:
+    """A judged title on the list shown is pointed at, as the message says it."""
+    if act["intent"] != "feedback" or not shown:
+        return
+    from chatrec.understand.normalise import resolve_title
+
+    refs = list(act.get("refs", []))
+    for title in [*act.get("liked", []), *act.get("disliked", [])]:
+        at = _where(message, title)
+        full = resolve_title(title, frozenset(shown))
+        if at and full in shown:
+            said = message[at[0] : at[1]].strip()
+            if said and said.lower() not in (r.lower() for r in refs):
+                refs.append(said)
+    act["refs"] = refs
+
+
+_ASKED = (
+    re.compile(
+        r"\b(?:does|do|did|will|would|can|could)\b.*?\b(?:have|has|come with|comes with"
+        r"|include|includes|support|supports|got)\s+(?:a |an |any |the |some )?"
+        r"(?P<a>[a-z][a-z0-9 -]{1,30}?)\s*(?:in it|on it|with it|included|built in)?\s*[?.!]*$"
+    ),
+    re.compile(r"\bhow many (?P<a>[a-z0-9-]+(?: [a-z]+)?)\b"),
+    re.compile(r"\bwhat(?:'s|’s| is|s| are)? the (?P<a>[a-z]+(?: [a-z]+)?) (?:of|on|for|in)\b"),
+)
+
+
+def asked(act: dict[str, Any], message: str) -> None:
+    """The attribute a question asks about, when the model's is not what the message says
+    and the message names one plainly ("does it come with a charger", "how many hdmi
+    ports", "what's the plot of the third")."""
+    if act["intent"] != "question":
+        return
+    from chatrec.understand.attributes import aliases, canonical
+
+    low = " ".join(message.lower().split())
+    proposed = act.get("attribute")
+    if proposed:
+        name = canonical(proposed)
+        said = [v for v, c in aliases().items() if c == name] + [name, proposed.lower()]
+        if any(re.search(rf"\b{re.escape(w)}", low) for w in said):
+            return
+    for pattern in _ASKED:
+        m = pattern.search(low)
+        if m and len(m["a"].split()) <= 3 and not re.match(r"(?:it|one|them|that)\b", m["a"]):
+            act["attribute"] = canonical(m["a"].strip())
+            return
+
+
+def relative(act: dict[str, Any], message: str) -> None:
+    """ "cheaper" / "pricier" words, unless an amount follows them."""
+    if act["intent"] not in REQUESTS:
+        return
+    low = message.lower()
+    for pattern, direction in ((_CHEAPER, "cheaper"), (_PRICIER, "pricier")):
+        m = pattern.search(low)
+        if m and not re.match(r"\s*(?:than\s+)?(?:\$|£|€)?\s*\d", low[m.end() :]):
+            price = dict(act.get("price") or {})
+            price["relative"] = direction
+            act["price"] = price
+            return
+
+
+@cache
+def superlatives() -> dict[str, tuple[str, str]]:
+    """Superlative word -> (canonical attribute, direction), from the data file."""
+    from chatrec.datasets import data_dir
+
+    path = data_dir() / "understanding" / "superlatives.json"
+    table = json.loads(path.read_text(encoding="utf-8"))
+    return {w: (v[0], v[1]) for w, v in table.items() if not w.startswith("_")}
+
+
+def superlative(act: dict[str, Any], message: str) -> None:
+    """A comparison whose superlative names its measure."""
+    if act["intent"] != "compare":
+        return
+    low = message.lower()
+    for word, (attribute, direction) in sorted(superlatives().items(), key=lambda x: -len(x[0])):
+        if re.search(rf"\b{re.escape(word)}\b", low):
+            act["compare"] = {"attribute": attribute, "direction": direction}
+            return

@@ -1,0 +1,137 @@
+"""The checks every parser's act goes through (``understand.checks``): what a message says
+outright wins over what a small model guessed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from chatrec.constraints import Lexicon
+from chatrec.datasets import catalog_info
+from chatrec.datasets.movielens import GENRE_ALIASES
+from chatrec.understand import checks, numbers
+from chatrec.understand.context import DialogueContext
+from chatrec.understand.spans import ordinal_refs, says_all
+
+READER = DialogueContext(lexicon=Lexicon(GENRE_ALIASES), info=catalog_info("movies"))
+
+
+def checked(act: dict[str, Any], message: str, shown: tuple[str, ...] = ()) -> dict[str, Any]:
+    out = {"categories": [], "exclude": [], "liked": [], "disliked": [], "refs": [], **act}
+    checks.check(out, message, shown, READER)
+    return out
+
+
+def test_a_negated_category_is_excluded_never_wanted() -> None:
+    act = checked({"intent": "refine", "categories": ["Animation"]}, "skip the cartoons please")
+    assert act["categories"] == [] and act["exclude"] == ["Animation"]
+
+
+def test_a_category_said_plainly_is_wanted_never_excluded() -> None:
+    act = checked(
+        {"intent": "onboarding", "categories": ["Thriller"], "exclude": ["Horror"]},
+        "mostly horror and thrillers from the 70s",
+    )
+    assert set(act["categories"]) == {"Thriller", "Horror"} and act["exclude"] == []
+
+
+def test_a_negated_mood_excludes_the_cards_categories() -> None:
+    act = checked({"intent": "recommend"}, "an adventure for my nephew, nothing scary")
+    assert "Horror" in act["exclude"]
+
+
+def test_a_title_in_the_name_of_a_film_is_no_category() -> None:
+    act = checked({"intent": "onboarding", "liked": ["Star Wars (1977)"]}, "big star wars fan")
+    assert "War" not in act["categories"]
+
+
+def test_a_title_run_down_is_disliked_and_one_praised_is_liked() -> None:
+    act = checked({"intent": "feedback", "liked": ["Twister (1996)"]}, "honestly twister was dull")
+    assert act["disliked"] == ["Twister (1996)"] and act["liked"] == []
+    act = checked({"intent": "feedback", "disliked": ["Clerks (1994)"]}, "clerks is a classic")
+    assert act["liked"] == ["Clerks (1994)"]
+    act = checked({"intent": "feedback", "liked": ["Heat (1995)"]}, "not a fan of heat")
+    assert act["disliked"] == ["Heat (1995)"]
+
+
+def test_a_shown_item_judged_by_name_is_pointed_at_and_judged() -> None:
+    shown = ("Sony WH-1000XM5 Headphones", "Bose QuietComfort 45", "JBL Tune 510BT")
+    act = checked({"intent": "feedback", "refs": ["Bose"]}, "the bose is awful", shown)
+    assert act["disliked"] == ["Bose QuietComfort 45"]
+    act = checked(
+        {"intent": "feedback", "liked": ["Heat (1995)"]}, "Heat was brilliant", ("Heat (1995)",)
+    )
+    assert act["refs"] == ["Heat"]
+
+
+@pytest.mark.parametrize(
+    ("message", "direction"),
+    [("anything less pricey?", "cheaper"), ("something more premium", "pricier")],
+)
+def test_cheaper_and_pricier_words_set_the_direction(message: str, direction: str) -> None:
+    act = checked(
+        {
+            "intent": "refine",
+            "price": {"relative": "pricier" if direction == "cheaper" else "cheaper"},
+        },
+        message,
+    )
+    assert act["price"]["relative"] == direction
+    assert "relative" not in checked({"intent": "refine"}, "cheaper than $300").get("price", {})
+
+
+@pytest.mark.parametrize(
+    ("message", "want"),
+    [
+        ("which of these is the lightest", ("weight", "min")),
+        ("the longest battery of the three?", ("battery life", "max")),
+        ("which one is brightest", ("brightness", "max")),
+    ],
+)
+def test_a_superlative_names_the_comparison(message: str, want: tuple[str, str]) -> None:
+    act = checked(
+        {"intent": "compare", "compare": {"attribute": "rating", "direction": "max"}}, message
+    )
+    assert (act["compare"]["attribute"], act["compare"]["direction"]) == want
+
+
+@pytest.mark.parametrize(
+    ("message", "want"),
+    [
+        ("does the second one come with a remote", "remote"),
+        ("how many usb ports on the first", "usb ports"),
+        ("what's the story of the last one", "story"),
+    ],
+)
+def test_the_attribute_a_question_names(message: str, want: str) -> None:
+    act = checked({"intent": "question", "attribute": "price"}, message)
+    assert act["attribute"] == want
+    kept = checked({"intent": "question", "attribute": "price"}, "what's the price of the first")
+    assert kept["attribute"] == "price"
+
+
+@pytest.mark.parametrize(
+    ("message", "want"),
+    [
+        ("a keyboard with 61 keys, under $200", {"max": 200.0}),
+        ("a laptop with 16 gigs of ram, budget is no issue", None),
+        ("a tv, 40 to 50 inch", None),
+        ("I could stretch to 350", {"max": 350.0}),
+    ],
+)
+def test_counts_and_measures_are_no_prices(message: str, want: dict[str, float] | None) -> None:
+    assert numbers.price(message, "recommend", None) == want
+
+
+def test_a_two_digit_year_with_an_apostrophe() -> None:
+    assert numbers.years("got anything from '84?", "recommend") == {
+        "year_min": 1984,
+        "year_max": 1984,
+    }
+
+
+def test_positions_and_the_whole_list() -> None:
+    assert ordinal_refs("1 or 3, which is lighter?", 4, bare=True) == ["1", "3"]
+    assert ordinal_refs("why is this one up top?", 4) == ["1"]
+    assert says_all("awful list tbh") and not says_all("a list of horror films")

@@ -144,7 +144,9 @@ class Lexicon:
         self.addon_words = tuple(w.lower() for w in addon_words)
         phrases = sorted(self.aliases, key=len, reverse=True)
         self._pattern = (
-            re.compile(r"(?<![\w-])(" + "|".join(re.escape(p) for p in phrases) + r")(?![\w-])")
+            re.compile(
+                r"(?<![\w-])(" + "|".join(re.escape(p) for p in phrases) + r")(?!\w|-(?!ish\b))"
+            )
             if phrases
             else None
         )
@@ -169,9 +171,14 @@ class Lexicon:
 
 _NEGATION = re.compile(
     r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|never|skip|no more|"
-    r"(?:don['’]?t|do not) do|"
+    r"zero|(?:don['’]?t|do not) do|"
     r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"
-    r"\s+((a|an|any|the)\s+)?$"
+    r"\s+((a|an|any|anything|the)\s+)?$"
+)
+# "forget westerns", "never mind the musicals": no longer wanted, but not ruled out either.
+_DROPPED = re.compile(
+    r"\b(?:forget|never mind|nevermind|scrap|instead of|rather than|no longer)\s+(?:about\s+)?"
+    r"(?:the\s+|those\s+|that\s+)?$"
 )
 
 
@@ -529,6 +536,10 @@ def parse(
         cats = lexicon.aliases[phrase]
         window = max(0, start - 24)
         before = t[window:start]
+        dropped = _DROPPED.search(before)
+        if dropped is not None:
+            cut.append((window + dropped.start(), end))
+            continue
         neg = _NEGATION.search(before)
         negated = neg is not None
         if neg is not None:

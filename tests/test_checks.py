@@ -135,3 +135,26 @@ def test_positions_and_the_whole_list() -> None:
     assert ordinal_refs("1 or 3, which is lighter?", 4, bare=True) == ["1", "3"]
     assert ordinal_refs("why is this one up top?", 4) == ["1"]
     assert says_all("awful list tbh") and not says_all("a list of horror films")
+
+
+@pytest.mark.parametrize(
+    ("message", "wanted", "unwanted"),
+    [
+        ("a thriller, nothing horror-ish", ("Thriller",), ("Horror",)),
+        ("comedies with zero romance", ("Comedy",), ("Romance",)),
+        ("skip anything sci-fi", (), ("Sci-Fi",)),
+        ("never mind the comedies, westerns now", ("Western",), ()),
+    ],
+)
+def test_the_rules_read_negations_people_type(
+    message: str, wanted: tuple[str, ...], unwanted: tuple[str, ...]
+) -> None:
+    from chatrec.constraints import parse
+
+    said = parse(message, Lexicon(GENRE_ALIASES))
+    assert (said.categories, said.exclude_categories) == (wanted, unwanted)
+
+
+def test_two_digit_years_from_a_year_on() -> None:
+    assert numbers.years("only from 96 onwards", "refine") == {"year_min": 1996}
+    assert numbers.years("my kids are 8 and up", "recommend") == {}

@@ -119,3 +119,31 @@ def test_a_budget_a_follow_up_a_comparison_why_and_an_onboarding_text(tmp_path: 
         assert 300 <= it.price <= 500, it.title
         if "within your budget" in rec["explanation"]:
             assert (it.price_max or it.price) <= 500, it.title
+
+
+def test_what_the_act_says_holds_in_the_picks(tmp_path: Path) -> None:
+    """Found on the third held-out set's first run (worded afresh here): a child's favourite,
+    a child's interest, a bound the rules misread, a genre dropped, negations people type."""
+    films = _catalog("movies")
+    favourite, interest, before, _, dropped, ish, zero = _ask(
+        tmp_path,
+        "movies",
+        [
+            {"session": "k", "message": "my kids loved the lion king, anything else for them?"},
+            {"session": "n", "message": "my niece is 9 and mad about horses"},
+            {"session": "w", "message": "war films but nothing made after 1960"},
+            {"session": "d", "message": "some comedies"},
+            {"session": "d", "message": "never mind the comedies, show me westerns"},
+            {"session": "m", "message": "a mystery but nothing horror-ish"},
+            {"session": "z", "message": "dramas with zero romance"},
+        ],
+    )
+    for reply in (favourite, interest):  # films for children, whatever the path
+        assert len(reply["items"]) == 5
+        for cats in _cats(films, reply):
+            assert cats & {"Children's", "Animation"} and not cats & KIDS_NEVER, cats
+    assert len(before["items"]) == 5
+    assert all(films.get(i["item_id"]).year <= 1960 for i in before["items"])
+    assert len(dropped["items"]) == 5 and all("Western" in c for c in _cats(films, dropped))
+    assert len(ish["items"]) == 5 and not any("Horror" in c for c in _cats(films, ish))
+    assert len(zero["items"]) == 5 and not any("Romance" in c for c in _cats(films, zero))

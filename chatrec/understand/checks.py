@@ -30,12 +30,13 @@ from typing import TYPE_CHECKING, Any
 from chatrec.understand import wordlists
 
 if TYPE_CHECKING:
+    from chatrec.datasets import CatalogInfo
     from chatrec.understand.context import DialogueContext
 
 REQUESTS = ("recommend", "refine", "onboarding")
 _CLAUSE = re.compile(r"[,.;!?]+|\s(?:but|though|tho|although|whereas)\s|\s-\s")
 _NEGATED_MOOD = re.compile(
-    r"\b(?:not|nothing|no|without|never|less)\s+(?:too\s+|very\s+|so\s+|that\s+|overly\s+)?"
+    r"\b(?:not|nothing|no|zero|without|never|less)\s+(?:too\s+|very\s+|so\s+|that\s+|overly\s+)?"
     r"([a-z][a-z'-]+(?:\s[a-z]+)?)"
 )
 
@@ -63,7 +64,7 @@ def categories(act: dict[str, Any], message: str, reader: DialogueContext) -> No
         if at:
             message = message[: at[0]] + " " * (at[1] - at[0]) + message[at[1] :]
     said = parse(message, reader.lexicon, None, has_prices=False, specs=())
-    unwanted = set(said.exclude_categories) | set(negated_moods(message, reader))
+    unwanted = set(said.exclude_categories) | set(negated_moods([message], reader.info))
     named = [c for c in said.categories if c not in unwanted]
     act["exclude"] = list(
         dict.fromkeys([*(c for c in act.get("exclude", []) if c not in named), *sorted(unwanted)])
@@ -76,17 +77,17 @@ def categories(act: dict[str, Any], message: str, reader: DialogueContext) -> No
     act["categories"] = list(dict.fromkeys([*wanted, *by_name]))
 
 
-def negated_moods(message: str, reader: DialogueContext) -> list[str]:
+def negated_moods(texts: Sequence[str], info: CatalogInfo | None) -> list[str]:
     """The categories a negated mood word rules out: "nothing too scary" -> the card's hint
-    for "scary" (Horror)."""
-    info = reader.info
+    for "scary" (Horror) is excluded, not wanted."""
     if info is None:
         return []
     out: list[str] = []
-    for m in _NEGATED_MOOD.finditer(message.lower()):
-        for key, hint in info.moods.items():
-            if re.match(rf"{re.escape(key)}\b", m[1]):
-                out += [c for c in hint.categories if c not in out]
+    for text in texts:
+        for m in _NEGATED_MOOD.finditer(text.lower()):
+            for key, hint in info.moods.items():
+                if re.match(rf"{re.escape(key)}\b", m[1]):
+                    out += [c for c in hint.categories if c not in out]
     return out
 
 

@@ -100,6 +100,9 @@ def _years_said(text: str) -> tuple[int | None, int | None]:
         m = re.search(rf"\b(?:from|in|year)\s+(?:the\s+)?(?:year\s+)?{_YEAR}", t)
         if m:
             return int(m[1]), int(m[1])
+        m = re.search(rf"(?:\bfrom\s+['’]?|['’])(\d\d)(?:{_LATER})", t)  # "from 95 onwards"
+        if m:
+            return int(m[1]) + (1900 if int(m[1]) > 30 else 2000), None
         m = re.search(r"\b(?:from|in|of)\s+['’](\d\d)\b(?!s)", t)  # "from '77"
         if m:
             year = int(m[1]) + (1900 if int(m[1]) > 30 else 2000)

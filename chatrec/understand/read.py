@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from chatrec.act import DialogueAct
 from chatrec.qa import measure_of
 from chatrec.types import Constraints, DialogueState, Turn
+from chatrec.understand.checks import negated_moods
 
 if TYPE_CHECKING:
     from chatrec.datasets import CatalogInfo, MoodHint
@@ -171,7 +172,7 @@ def _decide(
     liked = [i for i in (_title_id(t, ctx) for t in act.liked) if i]
     if turn.intent == "product_question" and liked:
         _restore(state, before)
-        return _like_request(turn, act, liked, state, ctx)
+        return _like_request(turn, act, liked, state, ctx, info)
     if turn.intent not in _REQUESTS:
         return None
     said = act if not turn.impossible else act.model_copy(update={"price": None})
@@ -190,21 +191,35 @@ def constraints(
 ) -> Constraints:
     """The rules' constraints with what the act says and the rules missed."""
     cats = frozenset(ctx.catalog.categories()) if ctx.catalog is not None else frozenset()
-    negated = _negated([text, *act.mood], info)
+    negated = negated_moods([text, *act.mood], info)
     exclude = [*c.exclude_categories, *(x for x in [*act.exclude, *negated] if x in cats)]
     wanted = [x for x in c.categories if x not in exclude]
     if not wanted and not c.all_categories:
         wanted = [x for x in act.categories if x in cats and x not in exclude]
     if not wanted and not c.all_categories:
         wanted = [x for x in _hinted(act, info) if x in cats and x not in exclude]
+    every = list(c.all_categories)
     if act.audience == "kids" and any(x in cats for x in KIDS_OK):
+        # Films for children: Children's or Animation, never Horror, Crime, Thriller or War;
+        # one other genre asked for ("space", "a comedy") must hold too.
         exclude += [x for x in KIDS_NEVER if x in cats]
-        wanted = [x for x in wanted if x not in KIDS_NEVER] or [x for x in KIDS_OK if x in cats]
+        other = [x for x in wanted if x not in KIDS_OK and x not in KIDS_NEVER]
+        wanted = [x for x in wanted if x in KIDS_OK] or [x for x in KIDS_OK if x in cats]
+        every = [x for x in every if x not in KIDS_NEVER]
+        if len(other) == 1 and not every:
+            every = other
+    # The normalisers' years ("nothing made after 1985"), bound by bound.
+    years = {k: v for k in ("year_min", "year_max") if (v := getattr(act, k)) is not None}
     c = replace(
         c,
         categories=tuple(dict.fromkeys(wanted)),
+        all_categories=tuple(dict.fromkeys(every)),
         exclude_categories=tuple(dict.fromkeys(x for x in exclude if x not in wanted)),
+        **years,
     )
+    if c.year_min is not None and c.year_max is not None and c.year_min > c.year_max:
+        # The rules misread a bound the act has right ("nothing made after 1985").
+        c = replace(c, **{k: None for k in ("year_min", "year_max") if k not in years})
     price = act.price
     sane = price is not None and all(
         v is None or math.isfinite(v) for v in (price.max, price.min, price.around)
@@ -228,24 +243,6 @@ def constraints(
 def _hinted(act: DialogueAct, info: CatalogInfo) -> list[str]:
     """The categories the card's mood hints give the act's mood words."""
     return [c for hint in _hints(act, info) for c in hint.categories]
-
-
-_NEGATION = re.compile(
-    r"\b(?:not|nothing|no|without|never|less)\s+(?:too\s+|very\s+|so\s+|that\s+|overly\s+)?"
-    r"([a-z][a-z'-]+(?:\s[a-z]+)?)"
-)
-
-
-def _negated(texts: Sequence[str], info: CatalogInfo) -> list[str]:
-    """Categories a negated mood word rules out: "not too scary" -> the card's hint for
-    "scary" (Horror) is excluded, not wanted."""
-    out: list[str] = []
-    for text in texts:
-        for m in _NEGATION.finditer(text.lower()):
-            for key, hint in info.moods.items():
-                if re.match(rf"{re.escape(key)}\b", m[1]):
-                    out += [x for x in hint.categories if x not in out]
-    return out
 
 
 def _hints(act: DialogueAct, info: CatalogInfo) -> list[MoodHint]:
@@ -286,16 +283,22 @@ def _not_held(act: DialogueAct, turn: Turn, info: CatalogInfo) -> bool:
 
 
 def _like_request(
-    turn: Turn, act: DialogueAct, liked: list[str], state: DialogueState, ctx: DialogueContext
+    turn: Turn,
+    act: DialogueAct,
+    liked: list[str],
+    state: DialogueState,
+    ctx: DialogueContext,
+    info: CatalogInfo,
 ) -> Turn:
     """ "I really enjoyed Fargo, anything similar?": films like the liked ones; they become
-    history and are never offered back."""
+    history and are never offered back. What else the act says holds ("my kids liked ...":
+    films for children)."""
     items = [ctx.item(i) for i in liked]
     docs = [it.document() for it in items if it is not None]
     query = " ".join([*docs, *act.mood]).strip()
     state.liked.extend(i for i in liked if i not in state.liked)
     state.topic = query
-    c = Constraints()
+    c = constraints(Constraints(), act, turn.text, ctx, info)
     state.constraints = c
     exclude = tuple(dict.fromkeys([*state.rejected, *state.liked]))
     return replace(

@@ -248,7 +248,8 @@ class BertParser:
         act = to_act(self.model.heads, out, 0, catalog)
         tags = out["tags"][0].argmax(-1).tolist()
         spans = decode(message, batch["offset_mapping"][0].tolist(), batch.sequence_ids(0), tags)
-        return finish_act(act, spans, catalog, shown, message, self.readers.get(catalog))
+        reader = self.readers.get(catalog)
+        return finish_act(act, spans, catalog, shown, message, reader, request)
 
 
 def finish_act(
@@ -258,6 +259,7 @@ def finish_act(
     shown: Sequence[str],
     message: str,
     reader: Any,
+    request: Sequence[str] | None = None,
 ) -> DialogueAct:
     """The act from the heads' decisions and the tagged spans, through the shared normalisers
     (``normalise.finish_act``): every label checked against the catalog."""
@@ -282,4 +284,4 @@ def finish_act(
                 price[key] = value
     if price:
         act["price"] = price
-    return finish(act, catalog, shown, message, reader)
+    return finish(act, catalog, shown, message, reader, request)

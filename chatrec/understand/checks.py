@@ -72,9 +72,23 @@ def categories(act: dict[str, Any], message: str, reader: DialogueContext) -> No
     wanted = [c for c in act.get("categories", []) if c not in unwanted]
     # A category called by its own name ("horror + thrillers", "crime dramas") is wanted; an
     # alias ("camera", "tv" in "a streaming stick for an old tv") only adds nothing.
-    own = {_singular(p) for m in said.mentions if not m.startswith("not ") for p in [m]}
-    by_name = [c for c in named if _singular(c.lower()) in own]
+    by_name = [
+        c
+        for m in said.mentions
+        if not m.startswith("not ") and len(cats := reader.lexicon.aliases.get(m, ())) == 1
+        for c in cats
+        if c in named and _singular(m) in _names(c)
+    ]
     act["categories"] = list(dict.fromkeys([*wanted, *by_name]))
+
+
+def _names(category: str) -> set[str]:
+    """A category's own names, singular: "Laptops & Notebook Computers" -> {"laptops &
+    notebook computer", "laptop", "notebook computer"}."""
+    from chatrec.constraints import _singular
+
+    pieces = [category, *re.split(r"[&,/]| and ", category)]
+    return {_singular(p.strip().lower()) for p in pieces if p.strip()}
 
 
 def negated_moods(texts: Sequence[str], info: CatalogInfo | None) -> list[str]:
@@ -92,7 +106,9 @@ def negated_moods(texts: Sequence[str], info: CatalogInfo | None) -> list[str]:
 
 
 _WORDS = wordlists.load()
-_AGAINST = re.compile(_WORDS.pattern("negative", "against_a_title"), re.I)
+# Not the whole ``negative`` list: "I already have the HomePod" turns it down as a pick, and
+# says nothing against it.
+_AGAINST = re.compile(_WORDS.pattern("against_a_title"), re.I)
 _PRAISE = re.compile(_WORDS.pattern("positive", "for_a_title"), re.I)
 _CHEAPER = re.compile(_WORDS.pattern("cheaper"))
 _PRICIER = re.compile(_WORDS.pattern("pricier"))

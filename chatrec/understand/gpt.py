@@ -196,7 +196,7 @@ class GptParser:
         self, catalog: str, request: Sequence[str], shown: Sequence[str], message: str
     ) -> DialogueAct:
         text = self.write(catalog, request, shown, message)
-        return finish(text, catalog, shown, message, self.readers.get(catalog))
+        return finish(text, catalog, shown, message, self.readers.get(catalog), request)
 
     def _forward(self, ids: list[int]) -> Any:
         """Logits (V,) after ``ids``, a continuation of what the KV cache holds or a new
@@ -271,7 +271,14 @@ def compile_grammar(info: Any, vocab: Vocabulary) -> Any:
     )
 
 
-def finish(text: str, catalog: str, shown: Sequence[str], message: str, reader: Any) -> DialogueAct:
+def finish(
+    text: str,
+    catalog: str,
+    shown: Sequence[str],
+    message: str,
+    reader: Any,
+    request: Sequence[str] | None = None,
+) -> DialogueAct:
     """The act from the model's JSON through the shared normalisers. The grammar admits only
     acts of the catalog; what it cannot rule out (years out of order, a cut-off act) falls
     back to the intent alone, so a valid act always comes out."""
@@ -286,6 +293,6 @@ def finish(text: str, catalog: str, shown: Sequence[str], message: str, reader: 
     if lo is not None and hi is not None and lo > hi:
         act["year_min"], act["year_max"] = hi, lo
     try:
-        return finish_act(act, catalog, shown, message, reader)
+        return finish_act(act, catalog, shown, message, reader, request)
     except ValueError:
-        return finish_act({"intent": act["intent"]}, catalog, shown, message, reader)
+        return finish_act({"intent": act["intent"]}, catalog, shown, message, reader, request)

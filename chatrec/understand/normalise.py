@@ -29,13 +29,20 @@ _JUDGED = (*_REQUESTS, "feedback")  # titles are liked or not in these only
 
 
 def finish_act(
-    act: dict[str, Any], catalog: str, shown: Sequence[str], message: str, reader: Any
+    act: dict[str, Any],
+    catalog: str,
+    shown: Sequence[str],
+    message: str,
+    reader: Any,
+    request: Sequence[str] | None = None,
 ) -> DialogueAct:
     """The validated act from a model's proposal (``act``: raw values, see the module doc).
 
     ``reader``: the catalog's rule reader (``DialogueContext``: lexicon, years, spec names),
-    or None to skip the rules' numbers."""
+    or None to skip the rules' numbers. ``request``: the request in force (None: unknown)."""
     vocab = vocabulary(catalog)
+    if request is not None:
+        _request_kind(act, request)
     act["mood"] = list(dict.fromkeys(w.lower().strip() for w in act.get("mood", []) if w.strip()))
     for key in ("liked", "disliked"):
         found = [resolve_title(t, vocab.titles) for t in act.get(key, [])]
@@ -57,6 +64,17 @@ def finish_act(
             "specs": [s for s in clean.specs if s.name in vocab.specs],
         }
     )
+
+
+def _request_kind(act: dict[str, Any], request: Sequence[str]) -> None:
+    """Recommend or refine, as the guide has it: with no request in force every request is a
+    new one; with one in force a request refines it unless it replaces it (``mode``)."""
+    if act["intent"] not in ("recommend", "refine"):
+        return
+    if not request:
+        act.update(intent="recommend", mode="add")
+    else:
+        act["intent"] = "recommend" if act.get("mode") == "replace" else "refine"
 
 
 def _ref_ok(ref: str, shown: int) -> bool:

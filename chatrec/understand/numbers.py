@@ -193,7 +193,8 @@ _P_AROUND = (
     r"|in the|ish"
 )
 _P_AFTER_MAX = (
-    r"\s*(?:or less|or under|max(?:imum)?\b|tops\b|at most|no more|is my (?:hard )?limit"
+    r"\s*(?:(?:dollars|bucks|quid|pounds|euros?)\s*)?"
+    r"(?:or less|or under|max(?:imum)?\b|tops\b|at most|no more|is my (?:hard )?limit"
     r"|,? that's my (?:hard )?limit)"
 )
 # A number named after a product word is a model, not a price ("RTX 4070", "Galaxy S23").
@@ -207,7 +208,7 @@ _P_AFTER_AROUND = r"\s*(?:range\b|or so\b|ish\b|give or take)"
 
 def _role(message: str, start: int, end: int) -> str | None:
     """What the words next to an amount make of it: "max", "min", "around" or None."""
-    before = message[max(0, start - 32) : start].lower().rstrip(" $")
+    before = message[max(0, start - 32) : start].lower().rstrip(" $£€")
     after = message[end : end + 24].lower()
     if re.search(rf"\b(?:{_P_MAX})$", before):
         return "max"
@@ -244,14 +245,20 @@ def _is_price(message: str, start: int, end: int, value: float, tagged: bool) ->
     said = message[start:end].lower()
     if _UNIT_AFTER.match(message[end:]) and "$" not in message[max(0, start - 2) : end]:
         return False
-    money_word = re.match(r"\s*(?:dollars|bucks|usd)\b", message[end : end + 10].lower())
-    if "$" in said or money_word or "$" in message[max(0, start - 2) : start]:
+    money_word = re.match(
+        r"\s*(?:dollars|bucks|usd|quid|pounds|euros?|gbp|eur)\b", message[end : end + 10].lower()
+    )
+    sign = message[max(0, start - 2) : start]
+    if "$" in said or money_word or any(c in sign for c in "$£€"):
         return True
     if _MODEL.search(message[max(0, start - 12) : start].lower()):
         return False
     if re.fullmatch(r"[48]\s?k", said):  # "4K" is a resolution unless a bound is said
         return bool(re.search(rf"\b(?:{_P_MAX}|{_P_OVER})\s*$", message[:start].lower()))
     return "k" in said or value >= 20 or (tagged and value >= 10)
+
+
+_A_GRAND = re.compile(r"\ba (?:grand|thousand)\b", re.I)
 
 
 def price(message: str, intent: str, proposed: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -266,6 +273,8 @@ def price(message: str, intent: str, proposed: Mapping[str, Any] | None) -> dict
     if proposed.get("relative"):
         out["relative"] = proposed["relative"]
     tagged = {v: k for k, v in proposed.items() if k in ("max", "min", "around") and v is not None}
+    # "a grand" is 1000 (same length, so every position stays put).
+    message = _A_GRAND.sub(lambda m: "1000".ljust(len(m[0])), message)
     found = [(s, e, v) for s, e, v in amounts(message) if v >= 0]
     measures: set[int] = set()  # "32 to 43 inch": both ends are the unit's
     for (s1, e1, v1), (s2, e2, v2) in itertools.pairwise(found):

@@ -171,13 +171,15 @@ class Lexicon:
 
 _NEGATION = re.compile(
     r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|never|skip|no more|"
-    r"zero|(?:don['’]?t|do not) do|"
+    r"zero|(?:don['’]?t|do not) do|(?:don['’]?t|do not) care for|not into|not a fan of|"
     r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"
     r"\s+((a|an|any|anything|the)\s+)?$"
 )
+_LISTED = re.compile(r"\s*(?:,|and|or|nor|&|/)\s*(?:(?:no|any|the)\s+)?")
 # "forget westerns", "never mind the musicals": no longer wanted, but not ruled out either.
 _DROPPED = re.compile(
-    r"\b(?:forget|never mind|nevermind|scrap|instead of|rather than|no longer)\s+(?:about\s+)?"
+    r"\b(?:forget|never mind|nevermind|scrap|instead of|rather than|no longer|enough)\s+"
+    r"(?:about\s+|of\s+)?"
     r"(?:the\s+|those\s+|that\s+)?$"
 )
 
@@ -532,6 +534,7 @@ def parse(
     unwanted: dict[str, None] = {}
     mentions: list[str] = []
     cut: list[tuple[int, int]] = []
+    last_negated: int | None = None
     for start, end, phrase in lexicon.find(rest):
         cats = lexicon.aliases[phrase]
         window = max(0, start - 24)
@@ -539,15 +542,19 @@ def parse(
         dropped = _DROPPED.search(before)
         if dropped is not None:
             cut.append((window + dropped.start(), end))
+            mentions.append("drop " + phrase)
             continue
         neg = _NEGATION.search(before)
         negated = neg is not None
+        # "except horror and westerns", "no horror or gore": the list shares its "no".
+        negated |= bool(last_negated is not None and _LISTED.fullmatch(t[last_negated:start]))
         if neg is not None:
             cut.append((window + neg.start(), end))
         target = unwanted if negated else wanted
         for c in cats:
             target.setdefault(c, None)
         mentions.append(("not " if negated else "") + phrase)
+        last_negated = end if negated else None
     allow_addons = any(re.search(rf"\b{re.escape(w)}", t) for w in lexicon.addon_words)
     return Constraints(
         price_min=price_min,

@@ -158,3 +158,49 @@ def test_the_rules_read_negations_people_type(
 def test_two_digit_years_from_a_year_on() -> None:
     assert numbers.years("only from 96 onwards", "refine") == {"year_min": 1996}
     assert numbers.years("my kids are 8 and up", "recommend") == {}
+
+
+@pytest.mark.parametrize(
+    ("message", "want"),
+    [
+        ("is the second one family friendly?", "kid friendliness"),
+        ("whats the age rating on the first", "age rating"),
+        ("how many channels does it have", "channels"),
+    ],
+)
+def test_the_attribute_a_question_says_wins(message: str, want: str) -> None:
+    assert checked({"intent": "question", "attribute": "rating"}, message)["attribute"] == want
+    said = checked({"intent": "question", "attribute": "price"}, "ok for a 6 year old?")
+    assert said["attribute"] == "price"  # "year old" is an age, not the year
+
+
+def test_a_refinement_keeps_only_the_categories_it_says() -> None:
+    act = {"intent": "refine", "categories": ["Western"]}
+    out = {"categories": [], "exclude": [], "liked": [], "disliked": [], "refs": [], **act}
+    checks.check(out, "only ones after 1970", (), READER, ["some westerns"])
+    assert out["categories"] == []
+    out = {**out, "categories": ["Western", "Comedy"]}
+    checks.check(out, "westerns with some comedy in", (), READER, ["some westerns"])
+    assert out["categories"] == ["Western", "Comedy"]
+
+
+def test_a_dropped_genre_is_neither_wanted_nor_ruled_out() -> None:
+    act = checked(
+        {"intent": "recommend", "categories": ["Comedy", "Western"]},
+        "forget comedies, westerns please",
+    )
+    assert act["categories"] == ["Western"] and act["exclude"] == []
+
+
+@pytest.mark.parametrize(
+    ("message", "unwanted"),
+    [
+        ("no horror or war please", ("Horror", "War")),
+        ("i don't care for musicals", ("Musical",)),
+        ("anything except westerns, musicals and horror", ("Western", "Musical", "Horror")),
+    ],
+)
+def test_a_list_shares_its_no(message: str, unwanted: tuple[str, ...]) -> None:
+    from chatrec.constraints import parse
+
+    assert parse(message, Lexicon(GENRE_ALIASES)).exclude_categories == unwanted

@@ -41,11 +41,18 @@ _NEGATED_MOOD = re.compile(
 )
 
 
-def check(act: dict[str, Any], message: str, shown: Sequence[str], reader: Any) -> None:
+def check(
+    act: dict[str, Any],
+    message: str,
+    shown: Sequence[str],
+    reader: Any,
+    request: Sequence[str] = (),
+) -> None:
     """Correct ``act`` (a model's proposal, raw values) in place by what ``message`` says.
-    ``reader``: the catalog's ``DialogueContext`` (None: only the word-list checks)."""
+    ``reader``: the catalog's ``DialogueContext`` (None: only the word-list checks);
+    ``request``: the request in force."""
     if reader is not None:
-        categories(act, message, reader)
+        categories(act, message, reader, request)
     judged(act, message, shown)
     pointed(act, message, shown)
     asked(act, message)
@@ -53,7 +60,9 @@ def check(act: dict[str, Any], message: str, shown: Sequence[str], reader: Any) 
     superlative(act, message)
 
 
-def categories(act: dict[str, Any], message: str, reader: DialogueContext) -> None:
+def categories(
+    act: dict[str, Any], message: str, reader: DialogueContext, request: Sequence[str] = ()
+) -> None:
     """Wanted and unwanted categories as the lexicon and the card's moods read them."""
     if act["intent"] not in REQUESTS:
         return
@@ -69,15 +78,30 @@ def categories(act: dict[str, Any], message: str, reader: DialogueContext) -> No
     act["exclude"] = list(
         dict.fromkeys([*(c for c in act.get("exclude", []) if c not in named), *sorted(unwanted)])
     )
-    wanted = [c for c in act.get("categories", []) if c not in unwanted]
+    dropped = {
+        c for m in said.mentions if m.startswith("drop ") for c in reader.lexicon.aliases[m[5:]]
+    }
+    wanted = [c for c in act.get("categories", []) if c not in unwanted | (dropped - set(named))]
+    if act["intent"] == "refine" and request:
+        # A refinement names what it changes: a category of the request in force that the
+        # message does not say again is not the message's ("max 300" adds no TVs).
+        before = parse(" ".join(request), reader.lexicon, None, has_prices=False, specs=())
+        old = set(before.categories) | set(before.all_categories)
+        wanted = [c for c in wanted if c not in old or c in named]
     # A category called by its own name ("horror + thrillers", "crime dramas") is wanted; an
     # alias ("camera", "tv" in "a streaming stick for an old tv") only adds nothing.
     by_name = [
-        c
+        own[0]
         for m in said.mentions
-        if not m.startswith("not ") and len(cats := reader.lexicon.aliases.get(m, ())) == 1
-        for c in cats
-        if c in named and _singular(m) in _names(c)
+        if not m.startswith(("not ", "drop "))
+        and len(
+            own := [
+                c
+                for c in reader.lexicon.aliases.get(m, ())
+                if c in named and _singular(m).replace("-", " ") in _names(c)
+            ]
+        )
+        == 1
     ]
     act["categories"] = list(dict.fromkeys([*wanted, *by_name]))
 
@@ -88,7 +112,8 @@ def _names(category: str) -> set[str]:
     from chatrec.constraints import _singular
 
     pieces = [category, *re.split(r"[&,/]| and ", category)]
-    return {_singular(p.strip().lower()) for p in pieces if p.strip()}
+    names = {_singular(p.strip().lower()) for p in pieces if p.strip()}
+    return names | {n.replace("-", " ") for n in names}  # "Sci-Fi" said "sci fi"
 
 
 def negated_moods(texts: Sequence[str], info: CatalogInfo | None) -> list[str]:
@@ -196,7 +221,10 @@ _ASKED = (
         r"|include|includes|support|supports|got)\s+(?:a |an |any |the |some )?"
         r"(?P<a>[a-z][a-z0-9 -]{1,30}?)\s*(?:in it|on it|with it|included|built in)?\s*[?.!]*$"
     ),
-    re.compile(r"\bhow many (?P<a>[a-z0-9-]+(?: [a-z]+)?)\b"),
+    re.compile(
+        r"\bhow many (?P<a>[a-z0-9-]+(?: (?!(?:are|is|do|does|did|have|has|can|will|in|on)\b)"
+        r"[a-z]+)?)\b"
+    ),
     re.compile(r"\bwhat(?:'s|’s| is|s| are)? the (?P<a>[a-z]+(?: [a-z]+)?) (?:of|on|for|in)\b"),
 )
 
@@ -214,13 +242,30 @@ def asked(act: dict[str, Any], message: str) -> None:
     if proposed:
         name = canonical(proposed)
         said = [v for v, c in aliases().items() if c == name] + [name, proposed.lower()]
-        if any(re.search(rf"\b{re.escape(w)}", low) for w in said):
+        longer = _said_attribute(low)  # "age rating" said, "rating" proposed
+        if any(re.search(rf"\b{re.escape(w)}", low) for w in said) and (
+            longer is None or longer == name or not any(w in longer for w in said)
+        ):
             return
+    known = _said_attribute(low)
+    if known and (not proposed or known not in canonical(proposed)):  # "delivery time" stays
+        act["attribute"] = known
+        return
     for pattern in _ASKED:
         m = pattern.search(low)
         if m and len(m["a"].split()) <= 3 and not re.match(r"(?:it|one|them|that)\b", m["a"]):
             act["attribute"] = canonical(m["a"].strip())
             return
+
+
+def _said_attribute(low: str) -> str | None:
+    """The canonical name of the longest attribute name or alias the message says."""
+    from chatrec.understand.attributes import aliases
+
+    for name in sorted(aliases(), key=len, reverse=True):
+        if len(name) > 3 and re.search(rf"\b{re.escape(name)}\b(?![ -]olds?\b)", low):
+            return aliases()[name]
+    return None
 
 
 def relative(act: dict[str, Any], message: str) -> None:

@@ -51,7 +51,7 @@ def finish_act(
         act[key] = list(dict.fromkeys(t for t in found if t))
     proposed = [r.strip() for r in act.get("refs", []) if _ref_ok(r.strip(), len(shown))]
     act["refs"] = refs(message, shown, act["intent"], proposed)
-    checks.check(act, message, shown, reader)
+    checks.check(act, message, shown, reader, request or ())
     _attributes(act)
     _numbers(act, message, reader, vocab)
     if act["intent"] not in _REQUESTS:

@@ -178,7 +178,8 @@ _NEGATION = re.compile(
 _LISTED = re.compile(r"\s*(?:,|and|or|nor|&|/)\s*(?:(?:no|any|the)\s+)?")
 # "forget westerns", "never mind the musicals": no longer wanted, but not ruled out either.
 _DROPPED = re.compile(
-    r"\b(?:forget|never mind|nevermind|scrap|instead of|rather than|no longer|enough)\s+"
+    r"\b(?:forget|never mind|nevermind|scrap|instead of|rather than|no longer|enough|park|ditch"
+    r"|drop)\s+"
     r"(?:about\s+|of\s+)?"
     r"(?:the\s+|those\s+|that\s+)?$"
 )

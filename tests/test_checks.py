@@ -204,3 +204,15 @@ def test_a_list_shares_its_no(message: str, unwanted: tuple[str, ...]) -> None:
     from chatrec.constraints import parse
 
     assert parse(message, Lexicon(GENRE_ALIASES)).exclude_categories == unwanted
+
+
+@pytest.mark.parametrize(
+    ("message", "want"),
+    [
+        ("a western, nothing older than the 60s", {"year_min": 1960}),
+        ("something older than the 80s", {"year_max": 1979}),
+        ("anything after the 70s", {"year_min": 1980}),
+    ],
+)
+def test_decades_with_older_and_after(message: str, want: dict[str, int]) -> None:
+    assert numbers.years(message, "recommend") == want

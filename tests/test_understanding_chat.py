@@ -147,3 +147,22 @@ def test_what_the_act_says_holds_in_the_picks(tmp_path: Path) -> None:
     assert len(dropped["items"]) == 5 and all("Western" in c for c in _cats(films, dropped))
     assert len(ish["items"]) == 5 and not any("Horror" in c for c in _cats(films, ish))
     assert len(zero["items"]) == 5 and not any("Romance" in c for c in _cats(films, zero))
+
+
+def test_the_shops_picks_hold_what_the_act_says(tmp_path: Path) -> None:
+    """A thing said as the setting is no wish; an amount's role is read from its words."""
+    shop = _catalog("store")
+    stick, cameras = _ask(
+        tmp_path,
+        "store",
+        [
+            {"session": "s", "message": "a streaming stick for my old tv"},
+            {"session": "c", "message": "security cameras for the garden, nothing over 200"},
+        ],
+    )
+    assert stick["items"]
+    assert all("TVs" not in shop.get(i["item_id"]).categories for i in stick["items"])
+    assert len(cameras["items"]) == 5
+    for rec in cameras["items"]:
+        it = shop.get(rec["item_id"])
+        assert "Home Security Systems & Cameras" in it.categories and it.price <= 200, it.title

@@ -90,10 +90,12 @@ def categories(
         wanted = [c for c in wanted if c not in old or c in named]
     # A category called by its own name ("horror + thrillers", "crime dramas") is wanted; an
     # alias ("camera", "tv" in "a streaming stick for an old tv") only adds nothing.
+    low = message.lower()
     by_name = [
         own[0]
         for m in said.mentions
         if not m.startswith(("not ", "drop "))
+        and not _context(low, m)
         and len(
             own := [
                 c
@@ -103,7 +105,24 @@ def categories(
         )
         == 1
     ]
-    act["categories"] = list(dict.fromkeys([*wanted, *by_name]))
+    # A category said only as the setting ("a streaming stick for my old tv") is no wish.
+    plain = [m for m in said.mentions if not m.startswith(("not ", "drop "))]
+    setting = {c for m in plain if _context(low, m) for c in reader.lexicon.aliases.get(m, ())}
+    wished = {c for m in plain if not _context(low, m) for c in reader.lexicon.aliases.get(m, ())}
+    kept = [c for c in wanted if c not in setting or c in wished]
+    act["categories"] = list(dict.fromkeys([*(kept or wanted), *by_name]))
+
+
+def _context(low: str, phrase: str) -> bool:
+    """Whether a category is said as the setting, not the wish: "a streaming stick for my
+    old tv", "games for the xbox"."""
+    return bool(
+        re.search(
+            r"\b(?:for|to|with|on|in|from|into)\s+(?:a|an|my|the|our|his|her|their|your)\s+"
+            rf"(?:\w+\s+)?{re.escape(phrase)}\b",
+            low,
+        )
+    )
 
 
 def _names(category: str) -> set[str]:

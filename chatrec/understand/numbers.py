@@ -62,7 +62,21 @@ def _decades(text: str) -> tuple[int | None, int | None]:
             start += 5
         end = start - start % 10 + 9
         after = text[m.end() : m.end() + 20].lower()
-        if re.search(rf"\b{_NOT}(?:from |in )?(?:the )?$", before):
+        older = re.search(r"\b(?:older|earlier) than (?:the )?$|\bbefore (?:the )?$", before)
+        newer = re.search(r"\b(?:newer|later) than (?:the )?$|\bafter (?:the )?$", before)
+        bound = older or newer
+        negated = bound is not None and bool(re.search(rf"\b{_NOT}$", before[: bound.start()]))
+        if older:  # "older than the 90s"; "nothing older than the 90s" is from 1990
+            if negated:
+                lows.append(start)
+            else:
+                highs.append(start - start % 10 - 1)
+        elif newer:  # "after the 80s"; "nothing after the 80s" is up to 1989
+            if negated:
+                highs.append(end)
+            else:
+                lows.append(end + 1)
+        elif re.search(rf"\b{_NOT}(?:from |in )?(?:the )?$", before):
             highs.append(start - start % 10 - 1)  # "nothing from the 90s"
         elif re.match(_LATER, after):
             lows.append(start)

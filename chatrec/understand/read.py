@@ -24,7 +24,7 @@ import copy
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -176,7 +176,8 @@ def _decide(
     if turn.intent not in _REQUESTS:
         return None
     said = act if not turn.impossible else act.model_copy(update={"price": None})
-    c = constraints(turn.constraints, said, turn.text, ctx, info)
+    refine = "refine" in (turn.intent, act.intent)
+    c = constraints(turn.constraints, said, turn.text, ctx, info, refine, before.constraints)
     state.constraints = c
     query = _query(turn.query, act, info)
     state.liked.extend(i for i in liked if i not in state.liked)
@@ -187,14 +188,28 @@ def _decide(
 
 
 def constraints(
-    c: Constraints, act: DialogueAct, text: str, ctx: DialogueContext, info: CatalogInfo
+    c: Constraints,
+    act: DialogueAct,
+    text: str,
+    ctx: DialogueContext,
+    info: CatalogInfo,
+    refine: bool = False,
+    prior: Constraints | None = None,
 ) -> Constraints:
-    """The rules' constraints with what the act says and the rules missed."""
+    """The rules' constraints with what the act says and the rules missed. ``refine``: the
+    turn narrows the request in force (the rules' merged categories stand); ``prior``: the
+    constraints in force before the message."""
     cats = frozenset(ctx.catalog.categories()) if ctx.catalog is not None else frozenset()
     negated = negated_moods([text, *act.mood], info)
     exclude = [*c.exclude_categories, *(x for x in [*act.exclude, *negated] if x in cats)]
-    wanted = [x for x in c.categories if x not in exclude]
-    if not wanted and not c.all_categories:
+    # A new request: the act's categories (the model's, checked against what the message
+    # names) over the rules' word matches ("a streaming stick for an old tv" wants no TV);
+    # the rules' when the act names none, their "both" ("romantic, then funny too") always,
+    # and on a refinement, which the rules merge with the request in force.
+    wanted = [x for x in act.categories if x in cats and x not in exclude]
+    if not wanted or c.all_categories or refine:  # a refinement keeps the request's
+        wanted = [x for x in c.categories if x not in exclude]
+    if not wanted and not c.all_categories and refine:
         wanted = [x for x in act.categories if x in cats and x not in exclude]
     if not wanted and not c.all_categories:
         wanted = [x for x in _hinted(act, info) if x in cats and x not in exclude]
@@ -208,35 +223,46 @@ def constraints(
         every = [x for x in every if x not in KIDS_NEVER]
         if len(other) == 1 and not every:
             every = other
-    # The normalisers' years ("nothing made after 1985"), bound by bound.
-    years = {k: v for k in ("year_min", "year_max") if (v := getattr(act, k)) is not None}
     c = replace(
         c,
         categories=tuple(dict.fromkeys(wanted)),
         all_categories=tuple(dict.fromkeys(every)),
         exclude_categories=tuple(dict.fromkeys(x for x in exclude if x not in wanted)),
-        **years,
     )
-    if c.year_min is not None and c.year_max is not None and c.year_min > c.year_max:
-        # The rules misread a bound the act has right ("nothing made after 1985").
-        c = replace(c, **{k: None for k in ("year_min", "year_max") if k not in years})
+    # The normalisers' years ("nothing made after 1985"), bound by bound.
+    years = {k: v for k in ("year_min", "year_max") if (v := getattr(act, k)) is not None}
+    c = _bounds(c, prior or Constraints(), years, "year_min", "year_max")
     price = act.price
     sane = price is not None and all(
         v is None or math.isfinite(v) for v in (price.max, price.min, price.around)
     )
-    if (
-        sane
-        and price is not None
-        and ctx.has_prices
-        and c.price_min is None
-        and c.price_max is None
-    ):
+    if sane and price is not None and ctx.has_prices:
+        # The normalisers' amounts, each in its role ("nothing over 250" is a ceiling), bound
+        # by bound over what the rules read; a bound of the request in force that contradicts
+        # them goes.
+        said: dict[str, float] = {}
         if price.around is not None:
-            c = replace(
-                c, price_min=round(0.75 * price.around, 2), price_max=round(1.25 * price.around, 2)
-            )
-        elif price.max is not None or price.min is not None:
-            c = replace(c, price_min=price.min, price_max=price.max)
+            said = {"price_min": round(0.75 * price.around, 2)}
+            said["price_max"] = round(1.25 * price.around, 2)
+        said |= {k: v for k, v in (("price_max", price.max), ("price_min", price.min)) if v}
+        c = _bounds(c, prior or Constraints(), said, "price_min", "price_max")
+    return c
+
+
+def _bounds(
+    c: Constraints, prior: Constraints, said: Mapping[str, float], lo: str, hi: str
+) -> Constraints:
+    """``c`` with the act's bounds (``said``) of one range (years or price): a bound the act
+    does not say stays only when it was in force before the message (``prior``): one the
+    rules read from this message and the act does not is a misreading ("nothing over 200"
+    is no floor); a bound in force that contradicts the act's goes."""
+    if not said:
+        return c
+    kept = {k: getattr(c, k) if getattr(c, k) == getattr(prior, k) else None for k in (lo, hi)}
+    c = replace(c, **{**kept, **said})
+    a, b = getattr(c, lo), getattr(c, hi)
+    if a is not None and b is not None and a > b:
+        c = replace(c, **{k: None for k in (lo, hi) if k not in said})
     return c
 
 

@@ -171,7 +171,8 @@ class Lexicon:
 
 _NEGATION = re.compile(
     r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|never|skip|no more|"
-    r"zero|(?:don['’]?t|do not) do|(?:don['’]?t|do not) care for|not into|not a fan of|"
+    r"zero|exclude|remove|filter out|take out|leave out|cut out|"
+    r"(?:don['’]?t|do not) do|(?:don['’]?t|do not) care for|not into|not a fan of|"
     r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"
     r"\s+((a|an|any|anything|the)\s+)?$"
 )

@@ -144,6 +144,8 @@ def test_positions_and_the_whole_list() -> None:
         ("comedies with zero romance", ("Comedy",), ("Romance",)),
         ("skip anything sci-fi", (), ("Sci-Fi",)),
         ("never mind the comedies, westerns now", ("Western",), ()),
+        ("exclude horror stuff", (), ("Horror",)),
+        ("leave out the comedies", (), ("Comedy",)),
     ],
 )
 def test_the_rules_read_negations_people_type(

@@ -200,10 +200,19 @@ def test_what_an_act_adds_to_the_rules_reading(tiny_recommender: ChatRecommender
     act = DialogueAct(intent="recommend", price={"max": 250.0}, mood=["big screen"])
     c = constraints(none, act, "something with a big screen, not more than $250", ctx, info)
     assert c.price_max == 250.0 and c.categories == ("TVs",)
-    # What the rules read stands: their budget and categories are not replaced.
-    ruled = Constraints(categories=("TVs",), price_max=900.0)
-    c = constraints(ruled, DialogueAct(intent="refine", price={"max": 100.0}), "x", ctx, info)
-    assert (c.categories, c.price_max) == (("TVs",), 900.0)
+    # A refinement keeps the request in force; the act's amount, read in its role from the
+    # message, replaces the bound it names; a bound in force that the act does not name stays.
+    ruled = Constraints(categories=("TVs",), price_max=900.0, price_min=300.0)
+    act = DialogueAct(intent="refine", price={"max": 500.0})
+    c = constraints(ruled, act, "up to 500", ctx, info, refine=True, prior=ruled)
+    assert (c.categories, c.price_min, c.price_max) == (("TVs",), 300.0, 500.0)
+    c = constraints(ruled, DialogueAct(intent="refine"), "x", ctx, info, refine=True, prior=ruled)
+    assert (c.categories, c.price_min, c.price_max) == (("TVs",), 300.0, 900.0)
+    # A bound the rules read from this message that the act does not name is a misreading:
+    # "nothing over 200" is a ceiling, not a floor.
+    misread = Constraints(categories=("TVs",), price_min=200.0)
+    c = constraints(misread, DialogueAct(intent="recommend", price={"max": 200.0}), "", ctx, info)
+    assert (c.price_min, c.price_max) == (None, 200.0)
     # "not too X": the hinted category is excluded, and wins over the rules' wish for it.
     c = constraints(ruled, DialogueAct(intent="refine"), "not too big screen", ctx, info)
     assert "TVs" in c.exclude_categories and "TVs" not in c.categories

@@ -221,13 +221,10 @@ def pointed(act: dict[str, Any], message: str, shown: Sequence[str]) -> None:
     """A judged title on the list shown is pointed at, as the message says it."""
     if act["intent"] != "feedback" or not shown:
         return
-    from chatrec.understand.normalise import resolve_title
-
     refs = list(act.get("refs", []))
-    for title in [*act.get("liked", []), *act.get("disliked", [])]:
+    for title in [*act.get("liked", []), *act.get("disliked", [])]:  # catalog titles by now
         at = _where(message, title)
-        full = resolve_title(title, frozenset(shown))
-        if at and full in shown:
+        if at and title in shown:
             said = message[at[0] : at[1]].strip()
             if said and said.lower() not in (r.lower() for r in refs):
                 refs.append(said)

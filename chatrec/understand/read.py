@@ -202,6 +202,9 @@ def constraints(
     cats = frozenset(ctx.catalog.categories()) if ctx.catalog is not None else frozenset()
     negated = negated_moods([text, *act.mood], info)
     exclude = [*c.exclude_categories, *(x for x in [*act.exclude, *negated] if x in cats)]
+    # What the act rules out (checked: never a category the message names plainly) is never
+    # wanted, whatever the rules' words matched ("exclude horror stuff").
+    c = replace(c, categories=tuple(x for x in c.categories if x not in act.exclude))
     # A new request: the act's categories (the model's, checked against what the message
     # names) over the rules' word matches ("a streaming stick for an old tv" wants no TV);
     # the rules' when the act names none, their "both" ("romantic, then funny too") always,

@@ -204,9 +204,9 @@ def test_what_an_act_adds_to_the_rules_reading(tiny_recommender: ChatRecommender
     # message, replaces the bound it names; a bound in force that the act does not name stays.
     ruled = Constraints(categories=("TVs",), price_max=900.0, price_min=300.0)
     act = DialogueAct(intent="refine", price={"max": 500.0})
-    c = constraints(ruled, act, "up to 500", ctx, info, refine=True, prior=ruled)
+    c = constraints(ruled, act, "up to 500", ctx, info, prior=ruled)
     assert (c.categories, c.price_min, c.price_max) == (("TVs",), 300.0, 500.0)
-    c = constraints(ruled, DialogueAct(intent="refine"), "x", ctx, info, refine=True, prior=ruled)
+    c = constraints(ruled, DialogueAct(intent="refine"), "x", ctx, info, prior=ruled)
     assert (c.categories, c.price_min, c.price_max) == (("TVs",), 300.0, 900.0)
     # A bound the rules read from this message that the act does not name is a misreading:
     # "nothing over 200" is a ceiling, not a floor.

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from chatrec.understand import wordlists
 
 if TYPE_CHECKING:
+    from chatrec.constraints import Lexicon
     from chatrec.datasets import CatalogInfo
     from chatrec.understand.context import DialogueContext
 
@@ -105,12 +106,22 @@ def categories(
         )
         == 1
     ]
-    # A category said only as the setting ("a streaming stick for my old tv") is no wish.
-    plain = [m for m in said.mentions if not m.startswith(("not ", "drop "))]
-    setting = {c for m in plain if _context(low, m) for c in reader.lexicon.aliases.get(m, ())}
-    wished = {c for m in plain if not _context(low, m) for c in reader.lexicon.aliases.get(m, ())}
-    kept = [c for c in wanted if c not in setting or c in wished]
+    setting = setting_only(message, reader.lexicon)
+    kept = [c for c in wanted if c not in setting]
     act["categories"] = list(dict.fromkeys([*(kept or wanted), *by_name]))
+
+
+def setting_only(message: str, lexicon: Lexicon) -> set[str]:
+    """The categories a message names only as the setting, never as the wish: "a streaming
+    stick for my old tv" -> {"TVs"}."""
+    from chatrec.constraints import parse
+
+    low = message.lower()
+    said = parse(message, lexicon, None, has_prices=False, specs=())
+    plain = [m for m in said.mentions if not m.startswith(("not ", "drop "))]
+    setting = {c for m in plain if _context(low, m) for c in lexicon.aliases.get(m, ())}
+    wished = {c for m in plain if not _context(low, m) for c in lexicon.aliases.get(m, ())}
+    return setting - wished
 
 
 def _context(low: str, phrase: str) -> bool:

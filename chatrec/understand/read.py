@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from chatrec.act import DialogueAct
 from chatrec.qa import measure_of
 from chatrec.types import Constraints, DialogueState, Turn
-from chatrec.understand.checks import negated_moods
+from chatrec.understand.checks import negated_moods, setting_only
 
 if TYPE_CHECKING:
     from chatrec.datasets import CatalogInfo, MoodHint
@@ -176,8 +176,7 @@ def _decide(
     if turn.intent not in _REQUESTS:
         return None
     said = act if not turn.impossible else act.model_copy(update={"price": None})
-    refine = "refine" in (turn.intent, act.intent)
-    c = constraints(turn.constraints, said, turn.text, ctx, info, refine, before.constraints)
+    c = constraints(turn.constraints, said, turn.text, ctx, info, before.constraints)
     state.constraints = c
     query = _query(turn.query, act, info)
     state.liked.extend(i for i in liked if i not in state.liked)
@@ -193,11 +192,9 @@ def constraints(
     text: str,
     ctx: DialogueContext,
     info: CatalogInfo,
-    refine: bool = False,
     prior: Constraints | None = None,
 ) -> Constraints:
-    """The rules' constraints with what the act says and the rules missed. ``refine``: the
-    turn narrows the request in force (the rules' merged categories stand); ``prior``: the
+    """The rules' constraints with what the act says and the rules missed. ``prior``: the
     constraints in force before the message."""
     cats = frozenset(ctx.catalog.categories()) if ctx.catalog is not None else frozenset()
     negated = negated_moods([text, *act.mood], info)
@@ -205,14 +202,11 @@ def constraints(
     # What the act rules out (checked: never a category the message names plainly) is never
     # wanted, whatever the rules' words matched ("exclude horror stuff").
     c = replace(c, categories=tuple(x for x in c.categories if x not in act.exclude))
-    # A new request: the act's categories (the model's, checked against what the message
-    # names) over the rules' word matches ("a streaming stick for an old tv" wants no TV);
-    # the rules' when the act names none, their "both" ("romantic, then funny too") always,
-    # and on a refinement, which the rules merge with the request in force.
-    wanted = [x for x in act.categories if x in cats and x not in exclude]
-    if not wanted or c.all_categories or refine:  # a refinement keeps the request's
-        wanted = [x for x in c.categories if x not in exclude]
-    if not wanted and not c.all_categories and refine:
+    # The rules' categories, less what the message names only as the setting ("a streaming
+    # stick for my old tv" wants no TV); the act's when the rules read none.
+    setting = setting_only(text, ctx.lexicon)
+    wanted = [x for x in c.categories if x not in exclude and x not in setting]
+    if not wanted and not c.all_categories:
         wanted = [x for x in act.categories if x in cats and x not in exclude]
     if not wanted and not c.all_categories:
         wanted = [x for x in _hinted(act, info) if x in cats and x not in exclude]

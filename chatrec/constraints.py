@@ -171,10 +171,10 @@ class Lexicon:
 
 _NEGATION = re.compile(
     r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|never|skip|no more|"
-    r"zero|exclude|remove|filter out|take out|leave out|cut out|"
+    r"zero|exclude|remove|filter out|take out|leave out|cut out|less|fewer|"
     r"(?:don['’]?t|do not) do|(?:don['’]?t|do not) care for|not into|not a fan of|"
     r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"
-    r"\s+((a|an|any|anything|the)\s+)?$"
+    r"\s+((?:with|involving|featuring|containing)\s+)?((a|an|any|anything|the)\s+)?$"
 )
 _LISTED = re.compile(r"\s*(?:,|and|or|nor|&|/)\s*(?:(?:no|any|the)\s+)?")
 # "forget westerns", "never mind the musicals": no longer wanted, but not ruled out either.

@@ -146,6 +146,8 @@ def test_positions_and_the_whole_list() -> None:
         ("never mind the comedies, westerns now", ("Western",), ()),
         ("exclude horror stuff", (), ("Horror",)),
         ("leave out the comedies", (), ("Comedy",)),
+        ("more westerns, less comedy", ("Western",), ("Comedy",)),
+        ("a thriller and nothing with horror in it", ("Thriller",), ("Horror",)),
     ],
 )
 def test_the_rules_read_negations_people_type(

@@ -86,6 +86,23 @@ DIALECTS = {
 }
 
 
+def _set_wal(db: sqlite3.Connection, wait_s: float = 30.0) -> None:
+    """WAL mode. Switching the journal mode while another process opens the same new file
+    can answer "database is locked" at once, without waiting on the busy timeout (replicas
+    starting together): try again for up to ``wait_s``."""
+    deadline = time.monotonic() + wait_s
+    pause = 0.01
+    while True:
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or time.monotonic() > deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.5)
+
+
 class StoreError(RuntimeError):
     """The database can't be used (bad URL, newer schema, unreadable file, lost server)."""
 
@@ -386,7 +403,7 @@ class Store:
         try:
             db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
             db.execute("PRAGMA busy_timeout=30000")
-            db.execute("PRAGMA journal_mode=WAL")
+            _set_wal(db)
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as err:

@@ -574,3 +574,31 @@ def test_cli_database_errors_are_one_line(tmp_path: Path) -> None:
     done = _cli("db", "prune", "--db", "postgresql://ann:s3cret@127.0.0.1:1/x")
     assert done.exit_code == 2 and len(done.stderr.splitlines()) == 1
     assert "s3cret" not in done.stderr and "cannot connect to PostgreSQL" in done.stderr
+
+
+def test_wal_mode_waits_for_a_replica_that_holds_the_file(tmp_path: Path) -> None:
+    """Switching to WAL while another process holds the new file answers "locked" at once,
+    whatever the busy timeout: the store tries again until the other lets go."""
+    import sqlite3
+
+    from chatrec.store import _set_wal
+
+    path = tmp_path / "x.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    timer = threading.Timer(0.3, lambda: holder.execute("COMMIT"))
+    timer.start()
+    try:
+        _set_wal(other, wait_s=10)
+    finally:
+        timer.join()
+    assert other.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # One that never lets go: the error, after the wait.
+    stuck = tmp_path / "y.db"
+    held = sqlite3.connect(stuck, isolation_level=None)
+    held.execute("CREATE TABLE t (x)")
+    held.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        _set_wal(sqlite3.connect(stuck, isolation_level=None, timeout=0), wait_s=0.2)

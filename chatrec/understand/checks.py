@@ -28,6 +28,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from chatrec.understand import wordlists
+from chatrec.understand.spans import find_title, names_shown
 
 if TYPE_CHECKING:
     from chatrec.constraints import Lexicon
@@ -70,7 +71,7 @@ def categories(
     from chatrec.constraints import _singular, parse
 
     for title in [*act.get("liked", []), *act.get("disliked", [])]:  # "star wars" is no War
-        at = _where(message, title)
+        at = find_title(message, title)
         if at:
             message = message[: at[0]] + " " * (at[1] - at[0]) + message[at[1] :]
     said = parse(message, reader.lexicon, None, has_prices=False, specs=())
@@ -92,21 +93,16 @@ def categories(
     # A category called by its own name ("horror + thrillers", "crime dramas") is wanted; an
     # alias ("camera", "tv" in "a streaming stick for an old tv") only adds nothing.
     low = message.lower()
-    by_name = [
-        own[0]
-        for m in said.mentions
-        if not m.startswith(("not ", "drop "))
-        and not _context(low, m)
-        and len(
-            own := [
-                c
-                for c in reader.lexicon.aliases.get(m, ())
-                if c in named and _singular(m).replace("-", " ") in _names(c)
-            ]
-        )
-        == 1
-    ]
-    setting = setting_only(message, reader.lexicon)
+    by_name: list[str] = []
+    for m in _plain(said.mentions):
+        own = [
+            c
+            for c in reader.lexicon.aliases.get(m, ())
+            if c in named and _singular(m).replace("-", " ") in _names(c)
+        ]
+        if len(own) == 1 and not _context(low, m):
+            by_name.append(own[0])
+    setting = _setting(low, said.mentions, reader.lexicon)
     kept = [c for c in wanted if c not in setting]
     act["categories"] = list(dict.fromkeys([*(kept or wanted), *by_name]))
 
@@ -116,11 +112,21 @@ def setting_only(message: str, lexicon: Lexicon) -> set[str]:
     stick for my old tv" -> {"TVs"}."""
     from chatrec.constraints import parse
 
-    low = message.lower()
     said = parse(message, lexicon, None, has_prices=False, specs=())
-    plain = [m for m in said.mentions if not m.startswith(("not ", "drop "))]
-    setting = {c for m in plain if _context(low, m) for c in lexicon.aliases.get(m, ())}
-    wished = {c for m in plain if not _context(low, m) for c in lexicon.aliases.get(m, ())}
+    return _setting(message.lower(), said.mentions, lexicon)
+
+
+def _plain(mentions: Sequence[str]) -> list[str]:
+    """The category phrases said as wishes (not negated, not dropped)."""
+    return [m for m in mentions if not m.startswith(("not ", "drop "))]
+
+
+def _setting(low: str, mentions: Sequence[str], lexicon: Lexicon) -> set[str]:
+    """``setting_only`` from a parse's ``mentions``."""
+    setting: set[str] = set()
+    wished: set[str] = set()
+    for m in _plain(mentions):
+        (setting if _context(low, m) else wished).update(lexicon.aliases.get(m, ()))
     return setting - wished
 
 
@@ -176,12 +182,6 @@ def _clause(message: str, start: int, end: int) -> str:
     return message[max(cuts) : min(after, default=len(message))]
 
 
-def _where(message: str, title: str) -> tuple[int, int] | None:
-    from chatrec.understand.spans import find_title
-
-    return find_title(message, title)
-
-
 def _feeling(clause: str) -> str | None:
     """ "against", "for" or None: what a clause says of the title in it."""
     neg = bool(_AGAINST.search(clause))
@@ -195,8 +195,6 @@ def judged(act: dict[str, Any], message: str, shown: Sequence[str] = ()) -> None
     if act["intent"] not in (*REQUESTS, "feedback"):
         return
     if act["intent"] == "feedback":
-        from chatrec.understand.spans import names_shown
-
         judged_now = {*act.get("liked", []), *act.get("disliked", [])}
         for ref in act.get("refs", []):
             if ref.isdigit() or ref == "all":
@@ -215,7 +213,7 @@ def judged(act: dict[str, Any], message: str, shown: Sequence[str] = ()) -> None
     disliked: list[str] = []
     for side, titles in (("liked", act.get("liked", [])), ("disliked", act.get("disliked", []))):
         for title in titles:
-            at = _where(message, title)
+            at = find_title(message, title)
             clause = _clause(message, *at) if at else message
             feeling = _feeling(clause)
             if side == "liked" and feeling == "against":
@@ -234,7 +232,7 @@ def pointed(act: dict[str, Any], message: str, shown: Sequence[str]) -> None:
         return
     refs = list(act.get("refs", []))
     for title in [*act.get("liked", []), *act.get("disliked", [])]:  # catalog titles by now
-        at = _where(message, title)
+        at = find_title(message, title)
         if at and title in shown:
             said = message[at[0] : at[1]].strip()
             if said and said.lower() not in (r.lower() for r in refs):
@@ -266,15 +264,14 @@ def asked(act: dict[str, Any], message: str) -> None:
 
     low = " ".join(message.lower().split())
     proposed = act.get("attribute")
+    known = _said_attribute(low)  # the longest known name said: "age rating", not "rating"
     if proposed:
         name = canonical(proposed)
         said = [v for v, c in aliases().items() if c == name] + [name, proposed.lower()]
-        longer = _said_attribute(low)  # "age rating" said, "rating" proposed
         if any(re.search(rf"\b{re.escape(w)}", low) for w in said) and (
-            longer is None or longer == name or not any(w in longer for w in said)
+            known is None or known == name or not any(w in known for w in said)
         ):
             return
-    known = _said_attribute(low)
     if known and (not proposed or known not in canonical(proposed)):  # "delivery time" stays
         act["attribute"] = known
         return
@@ -289,10 +286,18 @@ def _said_attribute(low: str) -> str | None:
     """The canonical name of the longest attribute name or alias the message says."""
     from chatrec.understand.attributes import aliases
 
-    for name in sorted(aliases(), key=len, reverse=True):
-        if len(name) > 3 and re.search(rf"\b{re.escape(name)}\b(?![ -]olds?\b)", low):
-            return aliases()[name]
-    return None
+    said = [m[1] for m in _attribute_names().finditer(low)]
+    return aliases()[max(said, key=len)] if said else None
+
+
+@cache
+def _attribute_names() -> re.Pattern[str]:
+    """Every attribute name and alias longer than 3 letters, longest first ("year old" is an
+    age, not the year)."""
+    from chatrec.understand.attributes import aliases
+
+    names = sorted((n for n in aliases() if len(n) > 3), key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b(?![ -]olds?\b)")
 
 
 def relative(act: dict[str, Any], message: str) -> None:
@@ -311,12 +316,14 @@ def relative(act: dict[str, Any], message: str) -> None:
 
 @cache
 def superlatives() -> dict[str, tuple[str, str]]:
-    """Superlative word -> (canonical attribute, direction), from the data file."""
+    """Superlative word -> (canonical attribute, direction), from the data file, longest
+    phrase first ("longest battery" before "longest")."""
     from chatrec.datasets import data_dir
 
     path = data_dir() / "understanding" / "superlatives.json"
     table = json.loads(path.read_text(encoding="utf-8"))
-    return {w: (v[0], v[1]) for w, v in table.items() if not w.startswith("_")}
+    words = sorted((w for w in table if not w.startswith("_")), key=len, reverse=True)
+    return {w: (table[w][0], table[w][1]) for w in words}
 
 
 def superlative(act: dict[str, Any], message: str) -> None:
@@ -324,7 +331,7 @@ def superlative(act: dict[str, Any], message: str) -> None:
     if act["intent"] != "compare":
         return
     low = message.lower()
-    for word, (attribute, direction) in sorted(superlatives().items(), key=lambda x: -len(x[0])):
+    for word, (attribute, direction) in superlatives().items():
         if re.search(rf"\b{re.escape(word)}\b", low):
             act["compare"] = {"attribute": attribute, "direction": direction}
             return

@@ -228,7 +228,8 @@ def constraints(
     )
     # The normalisers' years ("nothing made after 1985"), bound by bound.
     years = {k: v for k in ("year_min", "year_max") if (v := getattr(act, k)) is not None}
-    c = _bounds(c, prior or Constraints(), years, "year_min", "year_max")
+    prior = prior or Constraints()
+    c = _bounds(c, prior, years, "year_min", "year_max")
     price = act.price
     sane = price is not None and all(
         v is None or math.isfinite(v) for v in (price.max, price.min, price.around)
@@ -241,8 +242,10 @@ def constraints(
         if price.around is not None:
             said = {"price_min": round(0.75 * price.around, 2)}
             said["price_max"] = round(1.25 * price.around, 2)
-        said |= {k: v for k, v in (("price_max", price.max), ("price_min", price.min)) if v}
-        c = _bounds(c, prior or Constraints(), said, "price_min", "price_max")
+        said |= {
+            k: v for k, v in (("price_max", price.max), ("price_min", price.min)) if v is not None
+        }
+        c = _bounds(c, prior, said, "price_min", "price_max")
     return c
 
 

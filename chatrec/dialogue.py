@@ -33,7 +33,8 @@ from __future__ import annotations
 
 import copy
 
-from chatrec.types import DialogueState, Turn
+from chatrec.catalog import Item
+from chatrec.types import DialogueState, Judgement, Turn
 from chatrec.understand import guard, read, rules
 from chatrec.understand.context import DialogueContext
 
@@ -49,6 +50,7 @@ __all__ = [
     "DialogueContext",
     "clean_message",
     "is_foreign",
+    "judge",
     "requested_count",
     "strip_markup",
     "update",
@@ -84,3 +86,25 @@ def update(state: DialogueState, message: object, ctx: DialogueContext) -> Turn:
     if act is None or ctx.info is None:
         return turn
     return read.with_act(turn, act, state, before, ctx, ctx.info)  # commit the act's say
+
+
+def judge(state: DialogueState, item: Item, up: bool) -> Judgement:
+    """A 👍 or 👎 button on a shown item, read into the state like words would be: 👍 makes
+    it liked; 👎 rejects it, and the turn re-runs the request in force without it."""
+    if up:
+        if item.id not in state.liked:
+            state.liked.append(item.id)
+        text = f"👍 {item.title}"
+        return Judgement(
+            text=text, constraints=state.constraints, refs=(item.id,), feedback="positive"
+        )
+    if item.id not in state.rejected:
+        state.rejected.append(item.id)
+    return Judgement(
+        text=f"👎 {item.title}",
+        constraints=state.constraints,
+        query=state.topic or item.document(),
+        exclude=tuple(dict.fromkeys([*state.rejected, *state.liked])),
+        refs=(item.id,),
+        feedback="negative",
+    )

@@ -29,7 +29,7 @@ from chatrec.catalog import Catalog, Item
 from chatrec.constraints import Lexicon
 from chatrec.facts import fact_values, invented, price_text
 from chatrec.text import STOP_WORDS, fold, singular, words
-from chatrec.types import MAX_K, DialogueState, Recommendation, Reply, Turn
+from chatrec.types import MAX_K, DialogueState, Question, Recommendation, Reply
 
 # --- what a question asks ------------------------------------------------------------------
 # Features people ask about ("does it have bluetooth?", "is it waterproof?"), longest first.
@@ -721,7 +721,7 @@ UNKNOWABLE_ANSWER = (
 
 
 def answer(
-    turn: Turn,
+    turn: Question,
     state: DialogueState,
     catalog: Catalog,
     policies: Policies | None,

@@ -25,7 +25,7 @@ from chatrec import datasets, qa, replies
 from chatrec.catalog import Item
 from chatrec.config import ChatRecConfig, RuntimeConfig
 from chatrec.constraints import Lexicon
-from chatrec.dialogue import DialogueContext, update
+from chatrec.dialogue import DialogueContext, judge, update
 from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
 from chatrec.explain import Explainer
@@ -37,7 +37,15 @@ from chatrec.rerank import Reranker, RerankQuery, build_reranker, rerank
 from chatrec.retrieve import Retriever, one_per_listing
 from chatrec.sessions import Sessions
 from chatrec.store import Store
-from chatrec.types import Candidate, Constraints, DialogueState, Recommendation, Reply, Turn
+from chatrec.types import (
+    Candidate,
+    Constraints,
+    DialogueState,
+    Recommendation,
+    Reply,
+    Retrieving,
+    Turn,
+)
 from chatrec.understand import read
 
 
@@ -258,12 +266,22 @@ class ChatRecommender:
             state.request = [turn.text[:200]]
         elif turn.intent in ("refine", "feedback"):
             state.request = [*state.request, turn.text[:200]][-3:]
-        reply = self._answer(turn, state)
-        if reply is None:
+        answer = replies.answer(
+            turn,
+            state,
+            self.catalog,
+            self.info,
+            self.bundle.embeddings,
+            self.policies,
+            self._related,
+        )
+        if isinstance(answer, Reply):
+            reply = answer
+        else:
             lam = self.config.retrieve.mmr_lambda if mmr_lambda is None else mmr_lambda
             n = turn.k or k or self.config.retrieve.top_k
             reply = Reply("", turn.intent)
-            for reply in self._recommend(turn, state, n, lam, user):
+            for reply in self._recommend(answer, state, n, lam, user):
                 if not reply.done:
                     yield reply.snapshot()
         yield self.sessions.record(state, user, turn, reply, "words")
@@ -289,21 +307,10 @@ class ChatRecommender:
         if item_id not in self.catalog:
             raise ValueError(f"no item {item_id!r} in the {self.catalog.name} catalog")
         state = self.session(session_id, user)
-        title = self.catalog.get(item_id).title
-        c = state.constraints
-        if value == "up":
-            if item_id not in state.liked:
-                state.liked.append(item_id)
-            turn = Turn(f"👍 {title}", "feedback", c, "", (), refs=(item_id,), feedback="positive")
+        turn = judge(state, self.catalog.get(item_id), value == "up")
+        if turn.feedback == "positive":
             reply = Reply(replies.thanks(turn, self.catalog), "feedback")
         else:
-            if item_id not in state.rejected:
-                state.rejected.append(item_id)
-            exclude = tuple(dict.fromkeys([*state.rejected, *state.liked]))
-            query = state.topic or self.catalog.get(item_id).document()
-            turn = Turn(
-                f"👎 {title}", "feedback", c, query, exclude, refs=(item_id,), feedback="negative"
-            )
             lam = self.config.retrieve.mmr_lambda if mmr_lambda is None else mmr_lambda
             n = k or len(state.last_shown) or self.config.retrieve.top_k
             *_, reply = self._recommend(turn, state, n, lam, user)
@@ -314,23 +321,6 @@ class ChatRecommender:
         said = "; ".join(state.request) or turn.text
         wanted = turn.constraints.describe()
         return f"{said} ({wanted})" if wanted and wanted.lower() not in said.lower() else said
-
-    def _answer(self, turn: Turn, state: DialogueState) -> Reply | None:
-        """The reply of a turn that recommends nothing, or None for one that does."""
-        info, intent = self.info, turn.intent
-        if intent == "out_of_scope":
-            return Reply(replies.refusal(turn, info), intent)
-        if intent == "chit_chat":
-            return Reply(replies.hello(info), intent)
-        if intent == "clarify":
-            return Reply(replies.clarify(turn, state, info), intent)
-        if intent == "why":
-            return replies.why(turn, state, self.catalog, self.bundle.embeddings)
-        if intent == "product_question":
-            return qa.answer(turn, state, self.catalog, self.policies, self._related, info.nouns)
-        if turn.feedback == "positive":
-            return Reply(replies.thanks(turn, self.catalog), intent)
-        return None
 
     def _related(self, name: str) -> list[Item]:
         """What we carry that is closest to a product we don't ("Xbox 360")."""
@@ -343,7 +333,7 @@ class ChatRecommender:
         return self.bundle.embeddings[rows] @ q
 
     def _candidates(
-        self, turn: Turn, state: DialogueState, k: int, user: str | None, query: RerankQuery
+        self, turn: Retrieving, state: DialogueState, k: int, user: str | None, query: RerankQuery
     ) -> list[Candidate]:
         """Retrieve, personalize and rerank: the pool MMR picks ``k`` from, best first."""
         # A film listed under two ids is one film: leaving one out leaves out both.
@@ -356,7 +346,7 @@ class ChatRecommender:
         return rerank(self.reranker, query, pool, self.rerank_config)
 
     def _recommend(
-        self, turn: Turn, state: DialogueState, k: int, lam: float, user: str | None = None
+        self, turn: Retrieving, state: DialogueState, k: int, lam: float, user: str | None = None
     ) -> Iterator[Reply]:
         """Snapshots of one recommendation reply: the picks, then explanations as they come."""
         ids = state.history(self.rerank_config.history_titles)

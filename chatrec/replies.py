@@ -10,14 +10,28 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from chatrec import qa
 from chatrec.catalog import Catalog, Item
 from chatrec.datasets import CatalogInfo
 from chatrec.facts import fact_values, money, price_text
-from chatrec.types import MAX_K, Constraints, DialogueState, Recommendation, Reply, Turn
+from chatrec.types import (
+    MAX_K,
+    Aside,
+    Clarify,
+    Constraints,
+    DialogueState,
+    Judgement,
+    Question,
+    Recommendation,
+    Reply,
+    Retrieving,
+    Turn,
+    Why,
+)
 
 
 def join(titles: list[str]) -> str:
@@ -59,7 +73,34 @@ _OFF_TOPIC = (
 )
 
 
-def refusal(turn: Turn, info: CatalogInfo) -> str:
+def answer(
+    turn: Turn,
+    state: DialogueState,
+    catalog: Catalog,
+    info: CatalogInfo,
+    vectors: np.ndarray,
+    policies: qa.Policies | None,
+    related: Callable[[str], list[Item]],
+) -> Reply | Retrieving:
+    """The reply of a turn that recommends nothing, or the turn itself when it retrieves.
+    ``related(name)``: what we carry closest to a product we don't (``qa.answer``)."""
+    match turn:
+        case Aside(intent="out_of_scope"):
+            return Reply(refusal(turn, info), turn.intent)
+        case Aside():
+            return Reply(hello(info), turn.intent)
+        case Clarify():
+            return Reply(clarify(turn, state, info), turn.intent)
+        case Why():
+            return why(turn, state, catalog, vectors)
+        case Question():
+            return qa.answer(turn, state, catalog, policies, related, info.nouns)
+        case Judgement(feedback="positive"):
+            return Reply(thanks(turn, catalog), turn.intent)
+    return turn
+
+
+def refusal(turn: Aside, info: CatalogInfo) -> str:
     """Short, fixed replies to hostile or odd input: nothing of the message is echoed."""
     flag = next((f for f in _REFUSALS if f in turn.flags), None)
     if flag is None and "not_held" in turn.flags:
@@ -79,7 +120,7 @@ def near_liked(
     return [catalog.get(liked[j]) for j in np.argsort(-sims)[:2] if sims[j] > 0.3]
 
 
-def why(turn: Turn, state: DialogueState, catalog: Catalog, vectors: np.ndarray) -> Reply:
+def why(turn: Why, state: DialogueState, catalog: Catalog, vectors: np.ndarray) -> Reply:
     """Why an item was picked, from what made it rank: the parts of the request it meets,
     the liked titles closest to it, and its facts (nothing else is claimed)."""
     ids = [i for i in turn.refs if i in catalog]
@@ -156,9 +197,9 @@ def onboarding_question(info: CatalogInfo, n: int) -> str:
     return info.onboarding[0] if n <= 1 else info.onboarding[1]
 
 
-def clarify(turn: Turn, state: DialogueState, info: CatalogInfo) -> str:
+def clarify(turn: Clarify, state: DialogueState, info: CatalogInfo) -> str:
     """Contradictions are asked about, not guessed: nothing is recommended this turn."""
-    if turn.asked == "onboarding":
+    if turn.onboarding:
         return onboarding_question(info, state.onboarding_asks)
     issues = "; ".join(turn.problems)
     kept = " (I kept your earlier request as it was.)" if state.topic else ""
@@ -168,11 +209,11 @@ def clarify(turn: Turn, state: DialogueState, info: CatalogInfo) -> str:
     ).strip()
 
 
-def _titles(turn: Turn, catalog: Catalog) -> list[str]:
+def _titles(turn: Retrieving, catalog: Catalog) -> list[str]:
     return [catalog.get(i).title for i in turn.refs if i in catalog]
 
 
-def lead(turn: Turn, catalog: Catalog) -> str:
+def lead(turn: Retrieving, catalog: Catalog) -> str:
     """What to say before the picks: what was done with the message and what we ignored."""
     parts = []
     if turn.notice == "long":
@@ -187,8 +228,9 @@ def lead(turn: Turn, catalog: Catalog) -> str:
             f"I can't check {' or '.join(turn.unsupported)} in this catalog, so I left that out."
         )
     titles = _titles(turn, catalog)
-    if turn.feedback == "negative" and titles:
-        parts.append(f"Got it, I won't suggest {join(titles)} again.")
+    if isinstance(turn, Judgement):
+        if turn.feedback == "negative" and titles:
+            parts.append(f"Got it, I won't suggest {join(titles)} again.")
     elif turn.like and titles:
         parts.append(f"More like {join(titles)}:")
     elif turn.intent == "onboarding":
@@ -200,14 +242,14 @@ def lead(turn: Turn, catalog: Catalog) -> str:
     return " ".join(parts)
 
 
-def thanks(turn: Turn, catalog: Catalog) -> str:
+def thanks(turn: Judgement, catalog: Catalog) -> str:
     return (
         f"Glad you like {join(_titles(turn, catalog))}! I'll keep it in mind. "
         "Say “more like it” for similar picks."
     )
 
 
-def nothing(turn: Turn, lead_text: str, catalog: Catalog, all_seen: bool) -> str:
+def nothing(turn: Retrieving, lead_text: str, catalog: Catalog, all_seen: bool) -> str:
     """No item fits: say whether everything that fits was shown already, or nothing does."""
     wanted = turn.constraints.describe()
     if turn.exclude and all_seen:
@@ -225,7 +267,7 @@ def nothing(turn: Turn, lead_text: str, catalog: Catalog, all_seen: bool) -> str
     return f"{lead_text} {text}".strip()
 
 
-def picks(turn: Turn, lead_text: str, items: list[Recommendation], catalog: Catalog) -> str:
+def picks(turn: Retrieving, lead_text: str, items: list[Recommendation], catalog: Catalog) -> str:
     """The list: a head line, then each pick with its price, rating and explanation."""
     wanted = turn.constraints.describe()
     noun = "pick" if len(items) == 1 else "picks"

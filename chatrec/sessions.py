@@ -26,12 +26,12 @@ import threading
 import time
 import uuid
 from collections import OrderedDict, deque
-from typing import Any
+from typing import Any, Literal
 
 from chatrec.catalog import Catalog
 from chatrec.profile import Profile
 from chatrec.store import Store, StoreError, StoreWriteError
-from chatrec.types import DialogueState, Feedback, Reply, Turn, TurnRecord
+from chatrec.types import DialogueState, Feedback, Judgement, Reply, Request, Turn, TurnRecord
 
 log = logging.getLogger(__name__)
 
@@ -283,11 +283,13 @@ class Sessions:
 
     def _feedback(self, turn: Turn, source: str) -> list[Feedback]:
         """The judgements a turn carries: 👍/👎 or words, "more like X", onboarding favourites."""
-        out: list[Feedback] = []
-        if turn.feedback:
-            value = 1 if turn.feedback == "positive" else -1
-            out = [Feedback(i, value, source) for i in turn.refs if i in self.catalog]
-        out += [Feedback(i, 1, "more like") for i in turn.like]
-        if turn.intent == "onboarding":
-            out += [Feedback(i, 1, "onboarding") for i in turn.refs if i in self.catalog]
-        return out
+        match turn:
+            case Judgement():
+                value: Literal[1, -1] = 1 if turn.feedback == "positive" else -1
+                return [Feedback(i, value, source) for i in turn.refs if i in self.catalog]
+            case Request():
+                out = [Feedback(i, 1, "more like") for i in turn.like]
+                if turn.intent == "onboarding":
+                    out += [Feedback(i, 1, "onboarding") for i in turn.refs if i in self.catalog]
+                return out
+        return []

@@ -199,29 +199,92 @@ class DialogueState:
         return cls(constraints=Constraints(**c), **fields)
 
 
-@dataclass(frozen=True)
-class Turn:
-    """What one message means, for the recommender to act on."""
+@dataclass(frozen=True, kw_only=True)
+class Said:
+    """What every turn carries: the message, how it was received, the constraints in force.
+
+    A ``Turn`` is one of the kinds below, told apart by ``intent`` (the tag): each kind holds
+    the fields its replies need and no other, so a reply cannot read a field its turn lacks.
+    """
 
     text: str  # the cleaned message (markup stripped)
-    intent: Intent
-    constraints: Constraints
-    query: str  # what retrieval embeds
-    exclude: tuple[str, ...]  # ids not to show: rejected, liked, the like-items, shown if "other"
+    constraints: Constraints  # the constraints in force after the turn
     notice: str = ""  # "long" (cut) or "binary"
-    refs: tuple[str, ...] = ()  # items the message points at ("the second one", a title)
+    flags: tuple[str, ...] = ()  # injection, privacy, off_topic, language, markup, capped, binary
+    k: int | None = None  # how many picks were asked for (at most MAX_K)
+    unsupported: tuple[str, ...] = ()  # what the catalog can't check: named, then ignored
+    impossible: tuple[str, ...] = ()  # values no search can use, as sentences: said, ignored
+
+
+@dataclass(frozen=True, kw_only=True)
+class Request(Said):
+    """A wish to retrieve for: a new request, a refinement, or a newcomer's tastes."""
+
+    intent: Literal["recommend", "refine", "onboarding"]
+    query: str  # what retrieval embeds
+    exclude: tuple[str, ...] = ()  # ids not to show: rejected, liked, the like-items, shown
+    refs: tuple[str, ...] = ()  # items the message names (a newcomer's favourites, "more like X")
     like: tuple[str, ...] = ()  # "more like X": the items the query was built from
-    feedback: Literal["", "positive", "negative"] = ""
-    asked: str = ""  # product questions: "price", "rating", "feature:hdmi", "policy:returns",
-    # "compare:cheapest", "unknowable", ... or "" (all facts)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Judgement(Said):
+    """👍 or 👎 on shown items; a 👎 re-runs the request in force without them."""
+
+    intent: Literal["feedback"] = "feedback"
+    feedback: Literal["positive", "negative"]
+    refs: tuple[str, ...]  # the items judged
+    query: str = ""  # 👎: what retrieval embeds for the replacements
+    exclude: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question(Said):
+    """A question about products, the shop's policies, or a comparison among the shown."""
+
+    intent: Literal["product_question"] = "product_question"
+    refs: tuple[str, ...] = ()  # the products asked about
+    asked: str = ""  # "price", "rating", "feature:hdmi", "policy:returns", "compare:cheapest",
+    # "compare:attr:<attribute>:<direction>", "unknowable", ... or "" (all facts)
     options: tuple[str, ...] = ()  # several products fit the question: ask which
     missing: str = ""  # the question names a product we don't carry
     name: str = ""  # the words that named the product(s) asked about ("apple watch series 9")
-    problems: tuple[str, ...] = ()  # contradictions: we ask instead of recommending
-    unsupported: tuple[str, ...] = ()  # what the catalog can't check: named, then ignored
-    impossible: tuple[str, ...] = ()  # values no search can use, as sentences: said, ignored
-    flags: tuple[str, ...] = ()  # injection, privacy, off_topic, language, markup, capped, binary
-    k: int | None = None  # how many picks were asked for (at most MAX_K)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Why(Said):
+    """ "Why did you pick X?": answered from what made X rank."""
+
+    intent: Literal["why"] = "why"
+    refs: tuple[str, ...] = ()  # the pick asked about (none: the list as a whole)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clarify(Said):
+    """We ask instead of recommending: a contradiction, or a newcomer too vague to act on."""
+
+    intent: Literal["clarify"] = "clarify"
+    problems: tuple[str, ...] = ()  # contradictions, as sentences
+    onboarding: bool = False  # asking a newcomer what they like
+
+
+@dataclass(frozen=True, kw_only=True)
+class Aside(Said):
+    """A greeting, or a message we decline (off topic, hostile, another language, not held)."""
+
+    intent: Literal["chit_chat", "out_of_scope"]
+
+
+Turn = Request | Judgement | Question | Why | Clarify | Aside
+"""What one message means, for the recommender to act on (a tagged union on ``intent``)."""
+
+Retrieving = Request | Judgement
+"""The turns that retrieve: a request, and a 👍/👎 (a 👎 retrieves replacements)."""
+
+
+def refs_of(turn: Turn) -> tuple[str, ...]:
+    """The items a turn points at (none for a greeting, a refusal or a clarifying question)."""
+    return () if isinstance(turn, Aside | Clarify) else turn.refs
 
 
 @dataclass(frozen=True)

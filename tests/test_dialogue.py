@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import time
+import typing
 
 import pytest
 
@@ -19,7 +20,16 @@ from chatrec.dialogue import (
     update,
 )
 from chatrec.filters import ItemFilter
-from chatrec.types import MAX_K, DialogueState
+from chatrec.types import (
+    MAX_K,
+    Aside,
+    Clarify,
+    DialogueState,
+    Judgement,
+    Question,
+    Request,
+    Said,
+)
 
 LEX = Lexicon(
     {
@@ -344,7 +354,9 @@ def test_hostile_and_odd_messages(ctx: DialogueContext, message: str, flag: str)
     update(s, "a tv", ctx)
     before = (s.constraints, s.topic, list(s.liked), list(s.rejected))
     t = update(s, message, ctx)
-    assert t.intent == "out_of_scope" and flag in t.flags and t.query == ""
+    assert (
+        t.intent == "out_of_scope" and flag in t.flags and isinstance(t, Aside)
+    )  # nothing to retrieve
     assert (s.constraints, s.topic, s.liked, s.rejected) == before
 
 
@@ -423,7 +435,7 @@ def test_pathological_messages_are_read_quickly(ctx: DialogueContext, message: s
     t0 = time.perf_counter()
     turn = update(DialogueState("s"), message, ctx)
     assert time.perf_counter() - t0 < 5.0
-    assert len(turn.query) <= 2 * QUERY_CHARS
+    assert len(getattr(turn, "query", "")) <= 2 * QUERY_CHARS
 
 
 def _genre_films(n_both: int) -> DialogueContext:
@@ -492,3 +504,36 @@ def test_an_impossible_year_is_named_and_the_rest_is_served(films: DialogueConte
     # A year an item may carry, beyond this catalog's, is asked about as before.
     t = update(DialogueState("m"), "movies from 2050", films)
     assert t.intent == "clarify" and "1942 to 1996" in t.problems[0]
+
+
+def test_each_turn_is_one_kind_tagged_by_its_intent(ctx: DialogueContext) -> None:
+    """The turn is a tagged union: its kind holds only what its replies need, and its
+    intent is one its kind allows, so a reply cannot read a field its turn lacks."""
+    s = DialogueState("s")
+    seen: dict[str, type] = {}
+    messages = [
+        "hello!",
+        "a tv under $500",
+        "cheaper ones?",
+        "how much is the second one?",
+        "not the first one",
+        "under $200 but over $500",
+        "what's the weather in paris?",
+    ]
+    for message in messages:
+        t = update(s, message, ctx)
+        allowed = typing.get_args(typing.get_type_hints(type(t))["intent"])
+        assert isinstance(t, Said) and t.intent in allowed, (message, t)
+        seen[message] = type(t)
+        if message == "a tv under $500":
+            _shown(s, ["tv1", "tv2", "tv3"])
+    assert seen == {
+        "hello!": Aside,
+        "a tv under $500": Request,
+        "cheaper ones?": Request,
+        "how much is the second one?": Question,
+        "not the first one": Judgement,
+        "under $200 but over $500": Clarify,
+        "what's the weather in paris?": Aside,
+    }
+    assert not hasattr(update(s, "hi", ctx), "query")  # a greeting retrieves nothing

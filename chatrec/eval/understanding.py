@@ -34,7 +34,7 @@ from chatrec.datasets import data_dir
 from chatrec.dialogue import update
 from chatrec.eval.acts import LabelledTurn
 from chatrec.recommender import ChatRecommender
-from chatrec.types import Constraints, DialogueState, Reply, Turn
+from chatrec.types import Constraints, DialogueState, Question, Reply, Turn, refs_of
 from chatrec.understand import Parser
 from chatrec.understand.attributes import canonical
 from chatrec.understand.read import KIDS_NEVER, KIDS_OK
@@ -185,7 +185,8 @@ def rules_act(turn: Turn, before: Constraints, positions: Sequence[int] = ()) ->
     ``positions``: where the turn's refs stand in the list shown (1-based)."""
     c = turn.constraints
     intent = _INTENT.get(turn.intent, turn.intent)
-    if turn.asked.startswith("compare:"):
+    asked = turn.asked if isinstance(turn, Question) else ""
+    if asked.startswith("compare:"):
         intent = "compare"
     act: dict[str, Any] = {"intent": intent}
     new = [x for x in (*c.categories, *c.all_categories) if x not in before.categories]
@@ -214,10 +215,10 @@ def rules_act(turn: Turn, before: Constraints, positions: Sequence[int] = ()) ->
         if s not in before.specs and (s.lo is not None or s.hi is not None)
     ]
     act["refs"] = [str(i) for i in positions]
-    if intent == "question" and turn.asked and not turn.asked.startswith("compare:"):
-        act["attribute"] = turn.asked.split(":", 1)[-1].replace("_", " ")
+    if intent == "question" and asked and not asked.startswith("compare:"):
+        act["attribute"] = asked.split(":", 1)[-1].replace("_", " ")
     if intent == "compare":
-        attribute, direction = _COMPARE.get(turn.asked.split(":", 1)[1], ("", "max"))
+        attribute, direction = _COMPARE.get(asked.split(":", 1)[1], ("", "max"))
         if attribute:
             act["compare"] = Comparison(attribute=attribute, direction=direction)
     return DialogueAct(**act)
@@ -244,7 +245,9 @@ def run_rules(rec: ChatRecommender, turns: Sequence[LabelledTurn]) -> tuple[Scor
             before = state.constraints
             probe = DialogueState.from_dict(state.to_dict())
             turn = update(probe, gold.message, rec.dialogue)
-            positions = [state.last_shown.index(r) + 1 for r in turn.refs if r in state.last_shown]
+            positions = [
+                state.last_shown.index(r) + 1 for r in refs_of(turn) if r in state.last_shown
+            ]
             score_act(acts, gold, rules_act(turn, before, positions))
             if gold.act.intent in ("recommend", "refine"):
                 shown = [rec.catalog.get(i) for i in state.last_shown if i in rec.catalog]

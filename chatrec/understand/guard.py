@@ -19,7 +19,7 @@ import re
 import unicodedata
 from typing import NamedTuple
 
-from chatrec.types import DialogueState, Turn
+from chatrec.types import Aside, DialogueState, Turn
 from chatrec.understand.wordlists import load
 
 MAX_CHARS = 10_000  # longer messages are cut (and the reply says so)
@@ -256,15 +256,23 @@ def screen(state: DialogueState, message: object) -> Turn | Screened:
     c0 = state.constraints
     raw, notice = clean_message(message)
     if notice == "binary":
-        return Turn("", "out_of_scope", c0, "", (), notice, flags=("binary",))
+        return Aside(
+            text="", intent="out_of_scope", constraints=c0, notice=notice, flags=("binary",)
+        )
     text, marked = strip_markup(raw)
     flags = ["markup"] if marked else []
     verdict = hostile(raw, text)
     if verdict:
-        return Turn(text, "out_of_scope", c0, "", (), notice, flags=(*flags, verdict))
+        return Aside(
+            text=text, intent="out_of_scope", constraints=c0, notice=notice, flags=(*flags, verdict)
+        )
     if not text or _GREETING.match(text) or _SMALL_TALK.match(text):
-        return Turn(text, "chit_chat", c0, "", (), notice, flags=tuple(flags))
+        return Aside(
+            text=text, intent="chit_chat", constraints=c0, notice=notice, flags=tuple(flags)
+        )
     if not re.search(r"[^\W_]", text) and not (state.last_shown and re.search("👍|👎", text)):
         # Only emoji or punctuation: nothing to search for.
-        return Turn(text, "chit_chat", c0, "", (), notice, flags=tuple(flags))
+        return Aside(
+            text=text, intent="chit_chat", constraints=c0, notice=notice, flags=tuple(flags)
+        )
     return Screened(text, notice, flags)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from chatrec.qa import compare_op, feature_term, unknowable
-from chatrec.types import Constraints, DialogueState, Turn
+from chatrec.types import Constraints, DialogueState, Question
 from chatrec.understand.references import Refs
 from chatrec.understand.wordlists import load
 
@@ -90,7 +90,7 @@ def qa_turn(
     named: list[str],
     flags: list[str],
     base: dict[str, Any],
-) -> Turn | None:
+) -> Question | None:
     """Questions ``qa.py`` answers that the rest of ``update`` would read as requests: store
     policies, what no catalog knows, comparisons over the products in play, products named
     in a question (or not carried), and the answer to "which one do you mean?"."""
@@ -104,18 +104,9 @@ def qa_turn(
     carry = bool(_CARRY.search(low))
     c0 = state.constraints
 
-    def turn(what: str, ids: Sequence[str] = (), **kw: Any) -> Turn:
-        return Turn(
-            q,
-            "product_question",
-            c0,
-            "",
-            (),
-            refs=tuple(ids),
-            asked=what,
-            flags=tuple(flags),
-            **kw,
-            **base,
+    def turn(what: str, ids: Sequence[str] = (), **kw: Any) -> Question:
+        return Question(
+            text=q, constraints=c0, refs=tuple(ids), asked=what, flags=tuple(flags), **kw, **base
         )
 
     topic = ctx.policies.topic(low) if ctx.policies else ""

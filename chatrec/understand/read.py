@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 from chatrec.act import DialogueAct
 from chatrec.qa import measure_of
-from chatrec.types import Constraints, DialogueState, Turn
+from chatrec.types import Aside, Constraints, DialogueState, Question, Request, Turn, Why
 from chatrec.understand.checks import negated_moods, setting_only
 
 if TYPE_CHECKING:
@@ -127,13 +127,10 @@ def _decide(
         ids = _pointed(act.refs, state, ctx)[:1]
         if ids:
             state.focus = ids[0]
-        return Turn(
-            turn.text,
-            "why",
-            state.constraints,
-            "",
-            (),
-            turn.notice,
+        return Why(
+            text=turn.text,
+            constraints=state.constraints,
+            notice=turn.notice,
             refs=tuple(ids),
             flags=turn.flags,
         )
@@ -145,13 +142,10 @@ def _decide(
         _restore(state, before)
         ids = tuple(_pointed(act.refs, state, ctx, every=True))
         asked = f"compare:attr:{act.compare.attribute.lower()}:{act.compare.direction}"
-        return Turn(
-            turn.text,
-            "product_question",
-            state.constraints,
-            "",
-            (),
-            turn.notice,
+        return Question(
+            text=turn.text,
+            constraints=state.constraints,
+            notice=turn.notice,
             refs=ids,
             asked=asked,
             flags=turn.flags,
@@ -160,20 +154,18 @@ def _decide(
         return None
     if _not_held(act, turn, info):
         _restore(state, before)
-        return Turn(
-            turn.text,
-            "out_of_scope",
-            state.constraints,
-            "",
-            (),
-            turn.notice,
+        return Aside(
+            text=turn.text,
+            intent="out_of_scope",
+            constraints=state.constraints,
+            notice=turn.notice,
             flags=(*turn.flags, "not_held"),
         )
     liked = [i for i in (_title_id(t, ctx) for t in act.liked) if i]
     if turn.intent == "product_question" and liked:
         _restore(state, before)
         return _like_request(turn, act, liked, state, ctx, info)
-    if turn.intent not in _REQUESTS:
+    if not isinstance(turn, Request):
         return None
     said = act if not turn.impossible else act.model_copy(update={"price": None})
     c = constraints(turn.constraints, said, turn.text, ctx, info, before.constraints)
@@ -299,7 +291,7 @@ def _not_held(act: DialogueAct, turn: Turn, info: CatalogInfo) -> bool:
     """A request only for a thing the catalog does not hold ("laptops" among films)."""
     if act.categories or turn.constraints.categories or turn.constraints.all_categories:
         return False
-    if act.liked or turn.like or not info.not_held:
+    if act.liked or (isinstance(turn, Request) and turn.like) or not info.not_held:
         return False
     held = {w.lower() for w in info.not_held}
     said = [m.lower().strip() for m in act.mood]
@@ -327,18 +319,19 @@ def _like_request(
     c = constraints(Constraints(), act, turn.text, ctx, info)
     state.constraints = c
     exclude = tuple(dict.fromkeys([*state.rejected, *state.liked]))
-    return replace(
-        turn,
+    return Request(
+        text=turn.text,
         intent="recommend",
         constraints=c,
+        notice=turn.notice,
+        flags=turn.flags,
+        k=turn.k,
+        unsupported=turn.unsupported,
+        impossible=turn.impossible,
         query=query,
         exclude=exclude,
         refs=tuple(liked),
         like=tuple(liked),
-        asked="",
-        options=(),
-        missing="",
-        name="",
     )
 
 

@@ -14,11 +14,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from chatrec.constraints import parse
 from chatrec.qa import NOT_A_NAME
-from chatrec.types import Constraints, DialogueState, Intent, Turn
+from chatrec.types import (
+    Aside,
+    Clarify,
+    Constraints,
+    DialogueState,
+    Judgement,
+    Question,
+    Request,
+    Said,
+    Turn,
+)
 from chatrec.understand.guard import Screened, is_foreign, off_topic
 from chatrec.understand.questions import QUESTION, WANTS_LIST, asked, qa_turn
 from chatrec.understand.references import PRONOUN, Refs, references, requested_count
@@ -74,6 +84,9 @@ _ADD_ANY = re.compile(_WORDS.pattern("adds_anywhere"))
 _SWITCH = re.compile(rf"{_WORDS.pattern('switch', run_on=True)}|\bnot (?:a|an|any)\b")
 
 
+T = TypeVar("T", bound=Said)
+
+
 @dataclass
 class Reading:
     """What one message says, read before deciding what the turn does (``decide``)."""
@@ -95,9 +108,9 @@ class Reading:
     targets: list[str] = field(default_factory=list)
     is_question: bool = False
 
-    def turn(self, intent: Intent, c: Constraints, **kw: Any) -> Turn:
-        """A turn that changes no request (its query and exclusions stay empty)."""
-        return Turn(self.text, intent, c, "", (), flags=tuple(self.flags), **self.base, **kw)
+    def turn(self, kind: type[T], c: Constraints, **kw: Any) -> T:
+        """A turn of this message of the given kind, carrying what every turn of it carries."""
+        return kind(text=self.text, constraints=c, flags=tuple(self.flags), **self.base, **kw)
 
 
 def read(s: Screened, state: DialogueState, ctx: DialogueContext) -> Reading | Turn:
@@ -142,10 +155,14 @@ def read(s: Screened, state: DialogueState, ctx: DialogueContext) -> Reading | T
     if is_foreign(q):
         flags.append("language")
         if not recognised:
-            return Turn(text, "out_of_scope", c0, "", (), notice, flags=tuple(flags))
+            return Aside(
+                text=text, intent="out_of_scope", constraints=c0, notice=notice, flags=tuple(flags)
+            )
     if off_topic(q) and not recognised and not refs.ids:
         flags.append("off_topic")
-        return Turn(text, "out_of_scope", c0, "", (), notice, flags=tuple(flags))
+        return Aside(
+            text=text, intent="out_of_scope", constraints=c0, notice=notice, flags=tuple(flags)
+        )
     k, capped = requested_count(low, ctx.lexicon)
     if capped:
         flags.append("capped")
@@ -206,18 +223,18 @@ def _classify(r: Reading, state: DialogueState, ctx: DialogueContext) -> Turn | 
         r.feedback = "positive"
     problems = list(r.said.problems) + refs.problems
     if problems and (refs.problems or not r.is_question):
-        return r.turn("clarify", c0, problems=tuple(problems))
+        return r.turn(Clarify, c0, problems=tuple(problems))
     if r.is_question:
         ids = tuple(refs.ids or named or refs.pronoun)
         if len(ids) == 1:
             state.focus = ids[0]
-        return r.turn("product_question", c0, refs=ids, asked=asked(r.q))
+        return r.turn(Question, c0, refs=ids, asked=asked(r.q))
     if r.feedback == "positive":
         ids = tuple(refs.ids or refs.pronoun)
         state.liked.extend(i for i in ids if i not in state.liked)
         if len(ids) == 1:
             state.focus = ids[0]  # "more like it" next means this one
-        return r.turn("feedback", c0, refs=ids, feedback="positive")
+        return r.turn(Judgement, c0, refs=ids, feedback="positive")
     if (
         ((r.tastes and not r.feedback) or (_VAGUE.search(low) and not state.topic))
         and not (r.recognised or refs.ids)
@@ -227,13 +244,13 @@ def _classify(r: Reading, state: DialogueState, ctx: DialogueContext) -> Turn | 
     ):
         # Too vague to act on ("hi, I'm new here"): ask what they like, at most twice.
         state.onboarding_asks += 1
-        return r.turn("clarify", c0, asked="onboarding")
+        return r.turn(Clarify, c0, onboarding=True)
     return None
 
 
 def _request(
     r: Reading, state: DialogueState, ctx: DialogueContext, onboarding: bool
-) -> tuple[Constraints, bool] | Turn:
+) -> tuple[Constraints, bool] | Clarify:
     """(the constraints in force after this message, whether it starts a new request), or a
     clarifying turn when a relative price or the years cannot be met."""
     c0, said, low, like = state.constraints, r.said, r.low, r.like
@@ -260,14 +277,14 @@ def _request(
     if ctx.has_prices and no_price and (not new_topic or r.refs.ids):
         lo, hi, problem = _relative_price(low, r.refs.ids or list(state.last_shown), ctx)
     if problem:
-        return r.turn("clarify", c0, problems=(problem,))
+        return r.turn(Clarify, c0, problems=(problem,))
     if hi is not None:
         constraints = _merge(constraints, Constraints(price_max=hi))
     if lo is not None:  # "more expensive" lifts the old ceiling: it is what they are leaving
         constraints = replace(constraints, price_min=lo, price_max=None)
     out_of_years = _outside_years(constraints, ctx)
     if out_of_years:
-        return r.turn("clarify", c0, problems=(out_of_years,))
+        return r.turn(Clarify, c0, problems=(out_of_years,))
     return constraints, new_topic
 
 
@@ -280,7 +297,7 @@ def _act(r: Reading, state: DialogueState, ctx: DialogueContext) -> Turn:
     if feedback == "negative" and re.search(r"\bnone of\b|\bnot (?:those|these|them)\b", low):
         rejected_now = list(state.last_shown)
     request = _request(r, state, ctx, onboarding)
-    if isinstance(request, Turn):
+    if isinstance(request, Clarify):
         return request
     constraints, new_topic = request
     from_last_list = bool(like) and all(i in state.last_shown for i in like)
@@ -292,16 +309,16 @@ def _act(r: Reading, state: DialogueState, ctx: DialogueContext) -> Turn:
     state.liked.extend(i for i in (*liked_now, *like) if i not in state.liked)
     spans = [(m.start, m.end) for m in r.mentions] + r.refs.spans
     q, said = r.q, r.said
+    intent: Literal["recommend", "refine", "onboarding"] = "refine"
     if like:
         docs = [it.document() for it in (ctx.item(i) for i in like) if it is not None]
         extra = _extra_words(q, spans + ([r.cue.span()] if r.cue else []))
         query = " ".join([*docs, extra]).strip()
         if not from_last_list or not state.topic:
             state.topic = query
-        intent: Intent = "recommend" if new_topic else "refine"
+        intent = "recommend" if new_topic else "refine"
     elif feedback == "negative":
         query = state.topic or said.positive_text or q
-        intent = "feedback"
     elif new_topic:
         docs = [it.document() for it in (ctx.item(i) for i in liked_now) if it is not None]
         state.topic = " ".join([said.positive_text or q, *docs])
@@ -309,20 +326,25 @@ def _act(r: Reading, state: DialogueState, ctx: DialogueContext) -> Turn:
         intent = "onboarding" if onboarding else "recommend"
     else:
         query = f"{state.topic} {said.positive_text}".strip()
-        intent = "refine"
     wants_more = not new_topic and bool(_MORE.search(low))
     exclude = _dedupe(state.rejected, state.liked, like, state.shown if wants_more else ())
-    return Turn(
-        r.text,
-        intent,
+    if feedback == "negative":
+        return r.turn(
+            Judgement,
+            constraints,
+            query=query,
+            exclude=exclude,
+            refs=tuple(rejected_now),
+            feedback="negative",
+        )
+    return r.turn(
+        Request,
         constraints,
-        query,
-        exclude,
-        refs=tuple(rejected_now or liked_now or like),
+        intent=intent,
+        query=query,
+        exclude=exclude,
+        refs=tuple(liked_now or like),
         like=tuple(like),
-        feedback=feedback,
-        flags=tuple(r.flags),
-        **r.base,
     )
 
 

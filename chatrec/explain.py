@@ -35,6 +35,7 @@ from typing import Any, Literal, Protocol
 
 from chatrec.catalog import Item
 from chatrec.config import ExplainConfig
+from chatrec.evidence import Evidence
 from chatrec.facts import (
     GROUPED,
     NUMBER,
@@ -42,6 +43,8 @@ from chatrec.facts import (
     fact_numbers,
     facts_text,
     invented_numbers,
+    number_key,
+    numbers_in,
     price_text,
 )
 from chatrec.generate import Generator
@@ -69,6 +72,28 @@ _UNSUPPORTED = re.compile(
     r"\b(?:praised|acclaimed|acclaim|award\w*|oscars?|critics?|critically|beloved|"
     r"masterpiece|box[- ]office|directed|director|starring|stars|cast|actors?|actress)\b",
     re.IGNORECASE,
+)
+# Quality words no fact supports (the facts hold a rating, never a verdict): "classic",
+# "top-tier", "unparalleled", "widely praised".
+_PRAISE = re.compile(
+    r"\b(?:classic|top[- ]tier|top[- ]notch|unparalleled|widely|stunning|amazing|"
+    r"incredible|excellent|outstanding|superb|brilliant|masterful|iconic|legendary|timeless|"
+    r"must[- ]see|unforgettable|breathtaking|exceptional|high[- ]end|premium|flagship|cult|"
+    r"best[- ]selling|bestselling|world[- ]class|fantastic|wonderful|gorgeous|epic|"
+    r"hilarious|heart[- ]?warming|gripping|thrilling|powerful|moving|charming|delightful)\b",
+    re.IGNORECASE,
+)
+# Plot and story talk: the facts never say what a film is about.
+_PLOT = re.compile(
+    r"\b(?:plot|storyline|story|stories|tells|follows|characters?|protagonist|hero|heroine|"
+    r"villain|journey|adventures? of|is about|film about|movie about|set in)\b",
+    re.IGNORECASE,
+)
+# The writer's own taste: "a favorite of mine", "I love", "my personal pick".
+_FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my|mine|personally)\b(?!\s+picked)", re.IGNORECASE)
+# A budget claimed: "within your budget", "under $150".
+_BUDGET = re.compile(
+    r"\bbudget\b|\b(?:under|below|less than|within|at most|up to)\s+\$\s?[\d,.]+", re.IGNORECASE
 )
 # A capitalised word inside a sentence (not after ". ", ": " or "- "): a name. Words in
 # capitals only are acronyms (RAM, HDR, II), not names.
@@ -107,11 +132,28 @@ class ExplainEvent:
     problems: tuple[str, ...] = ()  # on a final template event: why the generated text was not used
 
 
-def template(item: Item, c: Constraints) -> str:
-    """A faithful, fact-only reason: what matched the request, then the item's key facts.
+def template(item: Item, c: Constraints, evidence: Evidence | None = None) -> str:
+    """A faithful, fact-only reason: the people behind it (when the evidence has them), what
+    matched the request, then the item's key facts.
 
-    Only numbers from the item's facts appear (the person's own budget is not repeated).
+    Only numbers from the item's facts and its evidence appear (the person's own budget is
+    not repeated).
     """
+    if evidence is not None and evidence.pulls:
+        said = evidence.pulls[0].sentence()
+        rest = _reasons(item, c)
+        return said[0].upper() + said[1:] + "." + (f" {rest}" if rest else "")
+    return _reasons(item, c) or _close(item)
+
+
+def _close(item: Item) -> str:
+    genres = ", ".join(item.categories)
+    return f"{item.title} is close to what you described" + (f" ({genres})." if genres else ".")
+
+
+def _reasons(item: Item, c: Constraints) -> str:
+    """ "It is in Comedy, as you asked; costs $X; is rated 4.1 out of 5 from 300 ratings."
+    (empty when nothing is known)."""
     matched = [cat for cat in item.categories if cat in c.categories]
     reasons = []
     if matched:
@@ -129,12 +171,18 @@ def template(item: Item, c: Constraints) -> str:
     if discount_text(item):
         reasons.append(f"has {discount_text(item)}")
     if not reasons:
-        genres = ", ".join(item.categories)
-        return f"{item.title} is close to what you described" + (f" ({genres})." if genres else ".")
+        return ""
     first = reasons[0]
     if not first.startswith("It "):
         first = "It " + first
     return "; ".join([first, *reasons[1:]]) + "."
+
+
+def _numbers(evidence: Evidence | None) -> set[str]:
+    """The numbers the evidence shown to the model holds (``number_key`` form)."""
+    if evidence is None:
+        return set()
+    return {number_key(n) for n in NUMBER.findall(" ".join(evidence.lines()))}
 
 
 def finish(text: str, max_sentences: int = 2) -> str:
@@ -190,34 +238,41 @@ def check(
     history: Sequence[str] = (),
     request: str = "",
     categories: Iterable[str] = (),
+    evidence: Evidence | None = None,
 ) -> list[str]:
     """Problems that make a generated explanation unusable (empty list: it may be shown).
 
     ``history`` is the titles the person liked, as the prompt showed them (empty: none);
     ``request`` what they asked for (a name they used may be repeated); ``categories`` the
-    catalog's genres or categories (the text may give the item only its own).
+    catalog's genres or categories (the text may give the item only its own); ``evidence``
+    what the prompt showed of why it fits: the liked titles, counts and phrases it names
+    may be repeated.
     """
+    lines = " ".join(evidence.lines()) if evidence is not None else ""
+    pulled = [p.item_id for p in evidence.pulls] if evidence is not None else []
+    titles = [_plain(item.title)] + [_plain(p.title) for p in (evidence.pulls if evidence else ())]
     problems: list[str] = []
     if len(text.split()) < 4:
         return ["no complete sentence"]
     garbled = [n for n in NUMBER.findall(text) if "," in n and not GROUPED.match(n)]
     if garbled:
         problems.append(f"badly written numbers: {', '.join(garbled)}")
-    invented = invented_numbers(text, item)
+    extra = set(numbers_in(lines))
+    invented = [n for n in invented_numbers(text, item) if n not in extra]
     if invented:
         problems.append(f"numbers not in the facts: {', '.join(invented)}")
     if mentions is not None:
         # A title shared by several items ("Cape Fear") may mean the explained one: not foreign.
-        others = sorted({m.item_id for m in mentions.foreign(text, [item.id])})
+        others = sorted({m.item_id for m in mentions.foreign(text, [item.id, *pulled])})
         if others:
             problems.append(f"names other catalog items: {', '.join(others)}")
     own = _plain(item.title)
     # "Name (1958)" reads as a title: it must be this item's own.
     for m in _WITH_YEAR.finditer(text):
-        if not _plain(text[: m.end()]).endswith(own):
+        if not any(_plain(text[: m.end()]).endswith(t) for t in titles):
             problems.append(f"names a title that is not this item: {text[: m.end()][-40:]!r}")
     for quoted in _QUOTED.findall(text):
-        if _plain(quoted) not in own:
+        if _plain(quoted) not in own and _plain(quoted) not in _plain(lines):
             problems.append(f"quotes something that is not this item: {quoted!r}")
     for m in _PAST_LIKING.finditer(text):
         if not history:
@@ -227,7 +282,25 @@ def check(
     unsupported = sorted({m.lower() for m in _UNSUPPORTED.findall(text)})
     if unsupported:
         problems.append(f"says what the facts do not hold: {', '.join(unsupported)}")
-    known = _plain(" ".join([item.title, facts_text(item), request, *history])).split()
+    sources = _plain(" ".join([item.title, facts_text(item, max_features=100), lines]))
+    praise = sorted({m.lower() for m in _PRAISE.findall(text) if _plain(m) not in sources})
+    if praise:
+        problems.append(f"praises beyond the facts: {', '.join(praise)}")
+    plot = sorted({m.lower() for m in _PLOT.findall(text) if _plain(m) not in sources})
+    if plot:
+        problems.append(f"talks of the story, which the facts do not hold: {', '.join(plot)}")
+    untitled = text
+    for t in [item.title, *(p.title for p in (evidence.pulls if evidence else ()))]:
+        untitled = untitled.replace(t, " ")
+    mine = _FIRST_PERSON.search(untitled)
+    if mine:
+        problems.append(f"speaks of its own taste: {mine.group(0)!r}")
+    budget = [m.group(0) for m in _BUDGET.finditer(text)]
+    stated = _plain(f"{request} {lines}")
+    budget = [b for b in budget if "budget" not in stated and _plain(b) not in stated]
+    if budget:
+        problems.append(f"states a budget the person did not: {budget[0]!r}")
+    known = _plain(" ".join([item.title, facts_text(item), request, *history, lines])).split()
     names = [w for w in _CAPITALISED.findall(text) if w.lower() not in known]
     if names:
         problems.append(f"names what the facts do not: {', '.join(dict.fromkeys(names))}")
@@ -270,7 +343,9 @@ class Explainer:
     gate: Gate | None = None
     wait: float = EXPLAIN_WAIT
 
-    def messages(self, wishes: str, history: Sequence[str], item: Item) -> list[dict[str, str]]:
+    def messages(
+        self, wishes: str, history: Sequence[str], item: Item, evidence: Evidence | None = None
+    ) -> list[dict[str, str]]:
         return render_messages(
             "explain",
             kind=self.kind,
@@ -278,6 +353,7 @@ class Explainer:
             history=list(history)[-5:],
             title=item.title,
             facts=facts_text(item, max_features=2),
+            evidence=evidence.lines() if evidence is not None else [],
         )
 
     def _llm_items(self, items: Sequence[Item]) -> list[int]:
@@ -304,10 +380,11 @@ class Explainer:
         history: Sequence[str],
         items: Sequence[Item],
         constraints: Constraints,
+        evidence: Sequence[Evidence] = (),
     ) -> list[Explanation]:
         """One explanation per item, the generated ones made in one batch."""
         out: list[Explanation] = []
-        for ev in self.stream(wishes, history, items, constraints):
+        for ev in self.stream(wishes, history, items, constraints, evidence):
             if ev.final:
                 out.append(Explanation(ev.text, ev.source, ev.problems))
         return out
@@ -318,23 +395,27 @@ class Explainer:
         history: Sequence[str],
         items: Sequence[Item],
         constraints: Constraints,
+        evidence: Sequence[Evidence] = (),
     ) -> Iterator[ExplainEvent]:
         """Pieces of the generated texts as they decode, then each item's final text, in order.
 
         A final text can differ from its streamed pieces: when the check rejects a generated
         text, the final event carries the template instead (the UI replaces what it showed).
         When the model is busy with other turns (``gate``), every item gets its template at
-        once, with ``load.BUSY`` as the reason.
+        once, with ``load.BUSY`` as the reason. ``evidence``: each item's
+        (``evidence.Evidencer.gather``), shown to the model and used by the template; empty:
+        the facts alone.
         """
         llm = self._llm_items(items)
+        ev: list[Evidence | None] = list(evidence) or [None] * len(items)
         raw = [""] * len(items)
         instructions = ""
         with self._model(len(llm)) as free:
             if free:
                 assert self.generator is not None
-                msgs = [self.messages(wishes, history, items[i]) for i in llm]
+                msgs = [self.messages(wishes, history, items[i], ev[i]) for i in llm]
                 prompts = [self.generator.chat_prompt(m) for m in msgs]
-                allowed = [fact_numbers(items[i]) for i in llm]
+                allowed = [fact_numbers(items[i]) | _numbers(ev[i]) for i in llm]
                 pieces = self.generator.stream_batch(
                     prompts, self.config.max_new_tokens, allowed, one_sentence=True
                 )
@@ -355,11 +436,16 @@ class Explainer:
                         history=list(history)[-5:],
                         request=wishes,
                         categories=self.categories,
+                        evidence=ev[i],
                     )
                 )
                 if not problems:
                     yield ExplainEvent(i, text, final=True, source="llm")
                     continue
             yield ExplainEvent(
-                i, template(item, constraints), final=True, source="template", problems=problems
+                i,
+                template(item, constraints, ev[i]),
+                final=True,
+                source="template",
+                problems=problems,
             )

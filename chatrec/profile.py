@@ -10,7 +10,7 @@ Watches and Headphones; budget around $300").
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -188,4 +188,4 @@ def personalize(
         embeddings[rows] if rows else np.zeros((0, embeddings.shape[1]), embeddings.dtype),
     )
     order = np.argsort(-scores, kind="stable")
-    return [replace(pool[i], score=float(scores[i])) for i in order]
+    return [pool[i].moved(float(scores[i]), "liked") for i in order]

@@ -28,6 +28,7 @@ from chatrec.constraints import Lexicon
 from chatrec.dialogue import DialogueContext, judge, update
 from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
+from chatrec.evidence import CoLiked, Evidencer, from_movielens
 from chatrec.explain import Explainer
 from chatrec.generate import Generator
 from chatrec.load import Gates, process_gates
@@ -63,13 +64,15 @@ class ChatRecommender:
         store: Store | None = None,
         explain_generator: Generator | None = None,
         gates: Gates | None = None,
+        coliked: CoLiked | None = None,
     ):
         """``generator`` reranks (with the catalog's LoRA adapter merged, when it has one);
         ``explain_generator`` writes the explanations (default: ``generator``). The reranking
         adapter is trained to answer with a letter, not to explain: with it, explanations
         claimed a history the person did not have and repeated the year ("a 1969 film from
         1969, a film from 1969"), so ``from_pretrained`` gives the explainer the base model.
-        ``gates`` bound the CPU-heavy stages (default: the process's; ``chatrec.load``)."""
+        ``gates`` bound the CPU-heavy stages (default: the process's; ``chatrec.load``).
+        ``coliked``: who loved what (MovieLens training interactions), for the evidence."""
         self.store = store
         self.config = resolve_adapter(config or ChatRecConfig(), bundle.catalog.name)
         self.bundle, self.catalog, self.lexicon = bundle, bundle.catalog, lexicon
@@ -114,6 +117,7 @@ class ChatRecommender:
             wait=self.gates.explain_wait,
         )
         self.sessions = Sessions(self.catalog, store)
+        self.evidence = Evidencer(self.catalog, coliked)
 
     @classmethod
     def from_pretrained(
@@ -164,8 +168,9 @@ class ChatRecommender:
             if explainer is None and getattr(generator, "adapter", None):
                 base = config.generator.model_copy(update={"adapter": None})
                 explainer = TransformersGenerator.from_config(base, runtime)
+        coliked = from_movielens(cat, runtime.cache_dir)
         return cls(
-            bundle, embedder, lexicon, config, generator, store=store, explain_generator=explainer
+            bundle, embedder, lexicon, config, generator, None, store, explainer, coliked=coliked
         )
 
     # --- people and their sessions (``Sessions``) -----------------------------------------
@@ -274,6 +279,7 @@ class ChatRecommender:
             self.bundle.embeddings,
             self.policies,
             self._related,
+            self.evidence,
         )
         if isinstance(answer, Reply):
             reply = answer
@@ -342,6 +348,7 @@ class ChatRecommender:
         pool = self.retriever.retrieve(turn.query, turn.constraints, exclude, k=n_pool)
         prof = self.profile(user, state.session_id)
         pool = personalize(pool, prof, state, self.catalog, self.bundle.embeddings)
+        pool = self.evidence.boost(pool, [*prof.liked, *state.liked])
         pool = one_per_listing(pool, self.catalog)  # before the rerank: its 20 are 20 films
         return rerank(self.reranker, query, pool, self.rerank_config)
 
@@ -364,13 +371,13 @@ class ChatRecommender:
             all_seen = bool(turn.exclude) and self._all_seen(turn)
             yield Reply(replies.nothing(turn, lead, self.catalog, all_seen), turn.intent)
             return
-        items = [
-            Recommendation(c.item.id, c.item.title, round(c.score, 4), "", c.item.facts())
-            for c in cands
-        ]
+        liked = [*self.profile(user, state.session_id).liked, *state.liked]
+        evidence = self.evidence.gather(cands, liked, turn.constraints, state.request)
+        items = [Recommendation.pick(c, e) for c, e in zip(cands, evidence, strict=True)]
         reply = Reply(replies.picks(turn, lead, items, self.catalog), turn.intent, items, False)
         yield reply
-        for ev in self.explainer.stream(wishes, history, [c.item for c in cands], turn.constraints):
+        picked = [c.item for c in cands]
+        for ev in self.explainer.stream(wishes, history, picked, turn.constraints, evidence):
             item = items[ev.index]
             if ev.final:
                 item.explanation, item.source = ev.text, ev.source

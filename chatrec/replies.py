@@ -8,21 +8,20 @@ from ``data/catalogs/<name>.toml``, so no function here branches on a catalog.
 
 from __future__ import annotations
 
-import itertools
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy as np
 
 from chatrec import qa
 from chatrec.catalog import Catalog, Item
 from chatrec.datasets import CatalogInfo
-from chatrec.facts import fact_values, money, price_text
+from chatrec.evidence import Evidencer
+from chatrec.facts import fact_values, price_text
 from chatrec.types import (
     MAX_K,
     Aside,
+    Candidate,
     Clarify,
-    Constraints,
     DialogueState,
     Judgement,
     Question,
@@ -81,6 +80,7 @@ def answer(
     vectors: np.ndarray,
     policies: qa.Policies | None,
     related: Callable[[str], list[Item]],
+    evidencer: Evidencer,
 ) -> Reply | Retrieving:
     """The reply of a turn that recommends nothing, or the turn itself when it retrieves.
     ``related(name)``: what we carry closest to a product we don't (``qa.answer``)."""
@@ -92,7 +92,7 @@ def answer(
         case Clarify():
             return Reply(clarify(turn, state, info), turn.intent)
         case Why():
-            return why(turn, state, catalog, vectors)
+            return why(turn, state, catalog, vectors, evidencer)
         case Question():
             return qa.answer(turn, state, catalog, policies, related, info.nouns)
         case Judgement(feedback="positive"):
@@ -120,9 +120,12 @@ def near_liked(
     return [catalog.get(liked[j]) for j in np.argsort(-sims)[:2] if sims[j] > 0.3]
 
 
-def why(turn: Why, state: DialogueState, catalog: Catalog, vectors: np.ndarray) -> Reply:
-    """Why an item was picked, from what made it rank: the parts of the request it meets,
-    the liked titles closest to it, and its facts (nothing else is claimed)."""
+def why(
+    turn: Why, state: DialogueState, catalog: Catalog, vectors: np.ndarray, evidencer: Evidencer
+) -> Reply:
+    """Why an item was picked, from its evidence: the parts of the request it meets, the
+    people who loved what the person loved and rated it (or the liked titles closest to it),
+    and its facts (nothing else is claimed)."""
     ids = [i for i in turn.refs if i in catalog]
     if not ids:
         listed = "; ".join(
@@ -132,64 +135,27 @@ def why(turn: Why, state: DialogueState, catalog: Catalog, vectors: np.ndarray) 
         )
         return Reply(f"Which one do you mean? {listed}".strip(), "why")
     item = catalog.get(ids[0])
-    near = near_liked(item, state, catalog, vectors)
+    said = [*state.request, *([state.topic] if state.topic else [])]
+    pick = Candidate(item, 0.0, catalog.position(item.id))
+    ev = evidencer.gather([pick], state.liked, state.constraints, said)[0]
     asked = "; ".join(state.request)
     lines = [f"I picked {item.title}" + (f" for “{asked}”." if asked else ".")]
-    met = matched(item, state.constraints)
-    if met:
-        lines.append("It fits what you asked: " + "; ".join(met) + ".")
-    said = said_in_listing(item, [*state.request, *turn_words(state)])
-    if said:
-        lines.append(f"Its listing says {join([f'“{w}”' for w in said])}, as you asked.")
+    if ev.matches:
+        lines.append("It fits what you asked: " + "; ".join(ev.matches) + ".")
+    near = [] if ev.pulls else near_liked(item, state, catalog, vectors)
+    for p in ev.pulls:
+        text = p.sentence()
+        lines.append(text[0].upper() + text[1:] + ".")
     if near:
         lines.append(f"It is close to {join([it.title for it in near])}, which you liked.")
     facts = fact_values(item)
-    said = [facts[k] for k in ("rating", "price", "year", "category") if k in facts]
-    if said:
-        lines.append(f"It {join(said)}.")
-    if not met and not near:
+    known = [facts[k] for k in ("rating", "price", "year", "category") if k in facts]
+    if known:
+        lines.append(f"It {join(known)}.")
+    if not ev.matches and not near and not ev.pulls:
         lines.append("It was among the closest matches to your words in the catalog.")
     rec = Recommendation(item.id, item.title, 0.0, "", item.facts())
     return Reply(" ".join(lines), "why", [rec])
-
-
-def turn_words(state: DialogueState) -> list[str]:
-    return [state.topic] if state.topic else []
-
-
-def said_in_listing(item: Item, said: Sequence[str]) -> list[str]:
-    """Phrases of two words (or long words) the person said that the item's listing says."""
-    text = " ".join([item.title, *(str(f) for f in item.attributes.get("features") or [])])
-    low = " ".join(re.findall(r"[a-z0-9]+", text.lower()))
-    words = [re.findall(r"[a-z0-9]+", s.lower()) for s in said]
-    found: list[str] = []
-    for ws in words:
-        for a, b in itertools.pairwise(ws):
-            pair = f"{a} {b}"
-            if len(a) > 3 and len(b) > 3 and f" {pair} " in f" {low} " and pair not in found:
-                found.append(pair)
-    return found[:3]
-
-
-def matched(item: Item, c: Constraints) -> list[str]:
-    """The parts of the request in force that ``item`` meets, in words."""
-    out: list[str] = []
-    cats = [x for x in (*c.categories, *c.all_categories) if x in item.categories]
-    if cats:
-        out.append(f"it is in {join(cats)}")
-    avoided = [x for x in c.exclude_categories if x not in item.categories]
-    if avoided:
-        out.append(f"it is not {join(avoided)}")
-    if item.year is not None and (c.year_min is not None or c.year_max is not None):
-        lo, hi = c.year_min or item.year, c.year_max or item.year
-        if lo <= item.year <= hi:
-            out.append(f"it came out in {item.year}, in the years you asked for")
-    top = item.price_max or item.price
-    if item.price is not None and c.price_max is not None and top <= c.price_max:
-        out.append(f"at {price_text(item)} it is within your budget")
-    elif item.price is not None and c.price_min is not None and item.price >= c.price_min:
-        out.append(f"at {price_text(item)} it is above the {money(c.price_min)} you set")
-    return out
 
 
 def onboarding_question(info: CatalogInfo, n: int) -> str:

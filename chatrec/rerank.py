@@ -23,7 +23,7 @@ import itertools
 import math
 import string
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -348,7 +348,7 @@ def rerank(
     s = reranker.scores(query, [c.item for c in head])
     fused = fuse([c.score for c in head], s, config.weight)
     order = np.argsort(-fused, kind="stable")  # ties keep the retriever's order
-    return [replace(head[i], score=float(fused[i])) for i in order] + list(tail)
+    return [head[i].moved(float(fused[i]), "rerank") for i in order] + list(tail)
 
 
 def build_reranker(

@@ -80,7 +80,9 @@ class Retriever:
             if wanted is not None:
                 have = set(items[r].categories)
                 bonus = CATEGORY_BONUS * sum(1 for cat in constraints.categories if cat in have)
-            out.append(Candidate(items[r], float(s) + bonus + float(self.prior[r]), int(r)))
+            prior = float(self.prior[r])
+            parts = {"text": float(s), "category": bonus, "prior": prior}
+            out.append(Candidate(items[r], float(s) + bonus + prior, int(r), parts))
         out.sort(key=lambda c: -c.score)
         return out[:k]
 

@@ -12,9 +12,12 @@ saves of an answered turn.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from chatrec.catalog import Item
+
+if TYPE_CHECKING:
+    from chatrec.evidence import Evidence
 
 MAX_K = 10  # most picks one reply shows: more is not readable in a chat (and says so)
 
@@ -41,6 +44,15 @@ class Recommendation:
     attributes: dict[str, Any] = field(default_factory=dict)
     # Who wrote the explanation, "llm" or "template"; not part of the JSON contract.
     source: str = field(default="template", compare=False)
+    # Why it was picked (``evidence.Evidence``; None for answers); not part of the JSON.
+    evidence: Evidence | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def pick(cls, c: Candidate, evidence: Evidence | None = None) -> Recommendation:
+        """A recommended candidate, its explanation still to come."""
+        return cls(
+            c.item.id, c.item.title, round(c.score, 4), "", c.item.facts(), evidence=evidence
+        )
 
 
 @dataclass
@@ -58,7 +70,8 @@ class Reply:
     streaming_explanation: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        items = [{k: v for k, v in asdict(i).items() if k != "source"} for i in self.items]
+        private = ("source", "evidence")
+        items = [{k: v for k, v in asdict(i).items() if k not in private} for i in self.items]
         return {"text": self.text, "intent": self.intent, "items": items}
 
     def snapshot(self) -> Reply:
@@ -138,6 +151,15 @@ class Candidate:
     item: Item
     score: float  # cosine similarity to the query + category bonus + quality prior
     row: int  # row in the bundle
+    # The score in parts, summing to it ("text", "category", "prior", "liked", "collab",
+    # "rerank"): where each stage changes the score it says by how much (``evidence``).
+    parts: dict[str, float] = field(default_factory=dict, compare=False)
+
+    def moved(self, score: float, part: str) -> Candidate:
+        """This candidate with a new score, the change booked to ``part`` of its parts."""
+        parts = dict(self.parts)
+        parts[part] = parts.get(part, 0.0) + score - self.score
+        return replace(self, score=score, parts=parts)
 
 
 @dataclass

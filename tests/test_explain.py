@@ -232,17 +232,20 @@ def test_check_rejects_invented_people_praise_and_repetition() -> None:
         "names what the facts do not: John, Wick",
     ]
     praised = "The Wild Bunch (1969) is a classic western film that has been widely praised."
-    assert check(praised, west, None, request=wish) == ["says what the facts do not hold: praised"]
+    assert check(praised, west, None, request=wish) == [
+        "says what the facts do not hold: praised",
+        "praises beyond the facts: classic, widely",
+    ]
     loop = "The Wild Bunch (1969) is a 1969 film from 1969, a film from 1969, a film from 1969."
     assert check(loop, west, None, request=wish) == ["repeats itself"]
     assert check("A Western from 1969, in France.", west, None, request=wish) == [
         "names what the facts do not: France"
     ]
     # Names from the title, the facts or the request are the person's own words: allowed.
-    fine = "The Wild Bunch (1969) is a classic Western, the old kind you asked for."
+    fine = "The Wild Bunch (1969) is a Western, the old kind you asked for."
     assert check(fine, west, None, request=wish) == []
     war = Item(id="c", title="Casablanca (1942)", year=1942, categories=("Drama", "War"))
-    said = "Casablanca (1942) is a War drama set in World War Two, as you asked."
+    said = "Casablanca (1942) is a War drama from 1942, for your World War Two wish."
     assert check(said, war, None, request="a film about world war two") == []
 
 

@@ -616,6 +616,24 @@ def train_parser_cmd(
     typer.echo(f"wrote {out}")
 
 
+@train_app.command("explainer")
+def train_explainer(
+    out: Annotated[Path | None, typer.Option(help="Adapter folder.")] = None,
+    minutes: Annotated[float, typer.Option(min=1, help="Wall-clock budget, all of it.")] = 45.0,
+    seed: int = 0,
+) -> None:
+    """Train the explainer's LoRA on data/explanations (never the frozen held-out requests)."""
+    from chatrec.train import explainer
+
+    out = out or explainer.ADAPTER
+    try:
+        result = explainer.run(out, minutes=minutes, seed=seed)
+    except (*USER_ERRORS, ValueError) as err:
+        _fail(err)
+    typer.echo(json.dumps({k: v for k, v in result["best"].items() if k != "samples"}))
+    typer.echo(f"wrote {out}")
+
+
 @app.command("eval")
 def eval_cmd(
     catalog: CatalogOpt = "movies",
@@ -642,12 +660,15 @@ def eval_cmd(
     task: Annotated[
         str,
         typer.Option(
-            help="'recommend' (the backbones above) or 'understanding' (the dialogue-act "
-            "parsers on the frozen held-out turns, data/eval/understanding_holdout.jsonl)."
+            help="'recommend' (the backbones above), 'understanding' (the dialogue-act "
+            "parsers on the frozen held-out turns, data/eval/understanding_holdout.jsonl) or "
+            "'explanations' (the texts of the top 3 picks of the frozen held-out requests, "
+            "data/eval/explain_holdout.jsonl, checked)."
         ),
     ] = "recommend",
     turns: Annotated[
-        Path | None, typer.Option(help="Labelled turns for --task understanding.")
+        Path | None,
+        typer.Option(help="Labelled turns (--task understanding) or requests (explanations)."),
     ] = None,
     systems: Annotated[
         str,
@@ -668,8 +689,11 @@ def eval_cmd(
     if task == "understanding":
         _understanding_eval(catalog, bool(llm), as_json, out, turns, systems)
         return
+    if task == "explanations":
+        _explanations_eval(catalog, llm is not False, as_json, out, turns)
+        return
     if task != "recommend":
-        _fail(ValueError(f"--task must be 'recommend' or 'understanding', not {task!r}"))
+        _fail(ValueError(f"--task must be recommend, understanding or explanations, not {task!r}"))
     if catalog_info(catalog).product_tests:  # answers, not rankings, are scored
         _store_eval(catalog, bool(llm), as_json, out)
         return
@@ -711,6 +735,28 @@ def _understanding_eval(
     out.mkdir(parents=True, exist_ok=True)
     (out / f"understanding-{catalog}.json").write_text(json.dumps(result, indent=2))
     typer.echo(json.dumps({"rows": result["rows"]}) if as_json else table(result))
+
+
+def _explanations_eval(
+    catalog: str, llm: bool, as_json: bool, out: Path, requests: Path | None
+) -> None:
+    from chatrec.eval.explanations import HOLDOUT, run_explanations
+
+    path = requests or HOLDOUT
+    if not path.is_file():
+        _fail(FileNotFoundError(f"no held-out requests at {path}"))
+    try:
+        result = run_explanations(catalog, path, llm=llm)
+    except (*USER_ERRORS, ValueError) as err:
+        _fail(err)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"explanations-{catalog}.json").write_text(json.dumps(result, indent=2))
+    keys = ("model_share", "unsupported", "personalised", "distinct2", "words_p50", "n")
+    summary = {k: result[k] for k in keys}
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo("\n".join(f"{k}: {v}" for k, v in summary.items()))
 
 
 def _store_eval(catalog: str, llm: bool, as_json: bool, out: Path) -> None:

@@ -134,16 +134,18 @@ class ExplainEvent:
 
 def template(item: Item, c: Constraints, evidence: Evidence | None = None) -> str:
     """A faithful, fact-only reason: the people behind it (when the evidence has them), what
-    matched the request, then the item's key facts.
+    matched the request, then the item's key facts; at most three reasons (one after the
+    people), so it stays short.
 
     Only numbers from the item's facts and its evidence appear (the person's own budget is
     not repeated).
     """
+    reasons = _reasons(item, c)
     if evidence is not None and evidence.pulls:
         said = evidence.pulls[0].sentence()
-        rest = _reasons(item, c)
+        rest = _sentence(reasons[:1])
         return said[0].upper() + said[1:] + "." + (f" {rest}" if rest else "")
-    return _reasons(item, c) or _close(item)
+    return _sentence(reasons[:3]) or _close(item)
 
 
 def _close(item: Item) -> str:
@@ -151,13 +153,13 @@ def _close(item: Item) -> str:
     return f"{item.title} is close to what you described" + (f" ({genres})." if genres else ".")
 
 
-def _reasons(item: Item, c: Constraints) -> str:
-    """ "It is in Comedy, as you asked; costs $X; is rated 4.1 out of 5 from 300 ratings."
-    (empty when nothing is known)."""
+def _reasons(item: Item, c: Constraints) -> list[str]:
+    """What the item meets of the request, then its facts: ["is in Comedy, as you asked",
+    "costs $X", "is rated 4.1 out of 5 from 300 ratings"]."""
     matched = [cat for cat in item.categories if cat in c.categories]
     reasons = []
-    if matched:
-        reasons.append(f"It is in {', '.join(matched)}, as you asked")
+    if matched:  # one: store categories overlap ("Laptops", "Gaming Laptops")
+        reasons.append(f"is in {matched[0]}, as you asked")
     if item.price is not None:
         p = price_text(item)
         if c.price_max is not None and (item.price_max or item.price) <= c.price_max:
@@ -170,12 +172,11 @@ def _reasons(item: Item, c: Constraints) -> str:
         reasons.append(f"is rated {item.rating:g} out of 5 from {item.review_count:,} ratings")
     if discount_text(item):
         reasons.append(f"has {discount_text(item)}")
-    if not reasons:
-        return ""
-    first = reasons[0]
-    if not first.startswith("It "):
-        first = "It " + first
-    return "; ".join([first, *reasons[1:]]) + "."
+    return reasons
+
+
+def _sentence(reasons: Sequence[str]) -> str:
+    return "It " + "; ".join(reasons) + "." if reasons else ""
 
 
 def _numbers(evidence: Evidence | None) -> set[str]:
@@ -206,16 +207,26 @@ def _content_words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _EMPTY}
 
 
-def _foreign_categories(text: str, item: Item, categories: Iterable[str]) -> list[str]:
-    """The catalog's categories, other than the item's own, that ``text`` names (its own title
-    taken out first: "Mystery Science Theater 3000" is no claim of a Mystery)."""
-    said = f" {_plain(text).replace(_plain(item.title), ' ')} "
+def _foreign_categories(
+    text: str, item: Item, categories: Iterable[str], titles: Sequence[str] = ()
+) -> list[str]:
+    """The catalog's categories, other than the item's own, that ``text`` names as the item's
+    (titles taken out first: "Mystery Science Theater 3000" is no claim of a Mystery, nor
+    "Star Wars" of a War film; "no horror or war" is none either)."""
+    said = f" {_plain(text)} "
+    for t in (item.title, *titles):
+        said = said.replace(f" {_plain(t)} ", "  ")
     own = {_plain(c) for c in item.categories}
     wrong = []
     for c in categories:
         p = _plain(c)
-        if p and p not in own and re.search(rf" {re.escape(p)}(?:s|es)? ", said):
-            wrong.append(c)
+        if not p or p in own:
+            continue
+        for m in re.finditer(rf" {re.escape(p)}(?:s|es)? ", said):
+            before = said[: m.start()].split()[-4:]
+            if not {"no", "not", "without", "nothing", "nor", "never"} & set(before):
+                wrong.append(c)
+                break
     return wrong
 
 
@@ -257,7 +268,7 @@ def check(
     garbled = [n for n in NUMBER.findall(text) if "," in n and not GROUPED.match(n)]
     if garbled:
         problems.append(f"badly written numbers: {', '.join(garbled)}")
-    extra = set(numbers_in(lines))
+    extra = set(numbers_in(f"{lines} {request}"))  # the person's own numbers may be repeated
     invented = [n for n in invented_numbers(text, item) if n not in extra]
     if invented:
         problems.append(f"numbers not in the facts: {', '.join(invented)}")
@@ -291,7 +302,7 @@ def check(
         problems.append(f"talks of the story, which the facts do not hold: {', '.join(plot)}")
     untitled = text
     for t in [item.title, *(p.title for p in (evidence.pulls if evidence else ()))]:
-        untitled = untitled.replace(t, " ")
+        untitled = untitled.replace(t, " ").replace(_WITH_YEAR.sub("", t).strip(), " ")
     mine = _FIRST_PERSON.search(untitled)
     if mine:
         problems.append(f"speaks of its own taste: {mine.group(0)!r}")
@@ -304,7 +315,8 @@ def check(
     names = [w for w in _CAPITALISED.findall(text) if w.lower() not in known]
     if names:
         problems.append(f"names what the facts do not: {', '.join(dict.fromkeys(names))}")
-    wrong = _foreign_categories(text, item, categories)
+    pulled_titles = [p.title for p in evidence.pulls] if evidence is not None else []
+    wrong = _foreign_categories(text, item, categories, [*pulled_titles, *history])
     if wrong:
         problems.append(f"gives it a category it does not have: {', '.join(wrong)}")
     said = _WORD.findall(text.lower())

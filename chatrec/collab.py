@@ -132,7 +132,7 @@ def _keep_top(sim: np.ndarray, k: int) -> np.ndarray:
 
 
 class TrainingSequences(Protocol):
-    """What ``CandidateSource.fit`` reads of a split (``chatrec.eval.split.Split`` is one):
+    """What ``CandidateSource.fit`` reads of a split (``chatrec.datasets.split.Split`` is one):
     kept structural so that this online module never imports the offline package."""
 
     n_items: int

@@ -23,6 +23,7 @@ import numpy as np
 
 from chatrec.catalog import Catalog, Item
 from chatrec.facts import fact_values, money, price_text
+from chatrec.text import STOP_WORDS
 from chatrec.types import Candidate, Constraints
 
 LOVED = 4.0  # a rating at or above this is "loved"
@@ -165,7 +166,8 @@ def listing_phrases(item: Item, said: Sequence[str]) -> list[str]:
         ws = re.findall(r"[a-z0-9]+", s.lower())
         for a, b in itertools.pairwise(ws):
             pair = f"{a} {b}"
-            if len(a) > 3 and len(b) > 3 and f" {pair} " in low and pair not in found:
+            long = len(a) > 3 and len(b) > 3 and not {a, b} & STOP_WORDS
+            if long and f" {pair} " in low and pair not in found:
                 found.append(pair)
     return found[:3]
 
@@ -189,11 +191,13 @@ def _join(xs: Sequence[str], last: str = "and") -> str:
 
 def from_movielens(catalog: Catalog, cache_dir: Path) -> CoLiked | None:
     """The co-liking counts of the MovieLens TRAINING interactions, in ``catalog``'s
-    positions; None for another catalog or when MovieLens is not in the cache."""
-    if catalog.name != "movies":
+    positions; None for a catalog without logged interactions (its card's
+    ``interactions``) or when MovieLens is not in the cache."""
+    from chatrec.datasets import catalog_info, movielens
+
+    if not catalog_info(catalog.name).interactions:
         return None
-    from chatrec.datasets import movielens
-    from chatrec.eval.split import leave_one_out
+    from chatrec.datasets.split import leave_one_out
 
     try:
         ml = movielens.load(cache_dir)

@@ -25,7 +25,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from chatrec.config import GeneratorConfig, RuntimeConfig
+from chatrec.config import ChatRecConfig, GeneratorConfig, RuntimeConfig
+from chatrec.datasets import data_dir
 from chatrec.facts import number_key
 
 Numbers = Sequence[Collection[str]] | None  # per prompt: the numbers its text may contain
@@ -562,3 +563,32 @@ class OpenAIGenerator:
         )
         top = data["choices"][0]["logprobs"]["top_logprobs"][0]  # {token: logprob}
         return np.array([top.get(c, -np.inf) for c in choices], dtype=np.float64)
+
+
+def explain_adapter(config: ChatRecConfig) -> str | None:
+    """The explainer's adapter folder: ``explain.adapter``, 'auto' the shipped one or None."""
+    if config.explain.adapter != "auto":
+        return config.explain.adapter
+    folder = data_dir() / "adapters" / "smollm2-135m-explain"
+    return str(folder) if (folder / "adapter_config.json").exists() else None
+
+
+def language_models(
+    config: ChatRecConfig, runtime: RuntimeConfig, shared: Any = None
+) -> tuple[Any, Any]:
+    """(the model that reranks, the model that explains) for a catalog's ``config``
+    (``resolve_adapter`` applied): the explainer is the base model with the explainer's
+    adapter; the reranker its own model only when the verbalizer ranks (else the same one).
+    ``shared``: a model already loaded (another catalog's), reused when its adapter is the
+    one wanted."""
+    loaded = {} if shared is None else {getattr(shared, "adapter", None): shared}
+
+    def get(adapter: str | None) -> Any:
+        if adapter not in loaded:
+            cfg = config.generator.model_copy(update={"adapter": adapter})
+            loaded[adapter] = TransformersGenerator.from_config(cfg, runtime)
+        return loaded[adapter]
+
+    explainer = get(explain_adapter(config))
+    ranks = config.rerank.kind == "verbalizer"
+    return (get(config.generator.adapter) if ranks else explainer), explainer

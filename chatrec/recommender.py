@@ -30,7 +30,7 @@ from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
 from chatrec.evidence import CoLiked, Evidencer, from_movielens
 from chatrec.explain import Explainer
-from chatrec.generate import Generator
+from chatrec.generate import Generator, language_models
 from chatrec.load import Gates, process_gates
 from chatrec.models import resolve_adapter
 from chatrec.profile import Profile, personalize
@@ -66,11 +66,10 @@ class ChatRecommender:
         gates: Gates | None = None,
         coliked: CoLiked | None = None,
     ):
-        """``generator`` reranks (with the catalog's LoRA adapter merged, when it has one);
-        ``explain_generator`` writes the explanations (default: ``generator``). The reranking
-        adapter is trained to answer with a letter, not to explain: with it, explanations
-        claimed a history the person did not have and repeated the year ("a 1969 film from
-        1969, a film from 1969"), so ``from_pretrained`` gives the explainer the base model.
+        """``generator`` reranks when ``rerank.kind`` is 'verbalizer' (off by default: it did
+        not beat its retriever); ``explain_generator`` writes the explanations (default:
+        ``generator``): ``from_pretrained`` gives it the explainer's adapter
+        (``models.language_models``; the reranking adapter only learned letters).
         ``gates`` bound the CPU-heavy stages (default: the process's; ``chatrec.load``).
         ``coliked``: who loved what (MovieLens training interactions), for the evidence."""
         self.store = store
@@ -99,9 +98,8 @@ class ChatRecommender:
         self.generator = generator
         self.explain_generator = explain_generator or generator
         rcfg = self.config.rerank
-        if rcfg.kind == "auto":
-            kind = "verbalizer" if self.config.generator.adapter else "none"
-            rcfg = rcfg.model_copy(update={"kind": kind})
+        if rcfg.kind == "auto":  # off: it did not beat its retriever (``RerankConfig.kind``)
+            rcfg = rcfg.model_copy(update={"kind": "none"})
         self.rerank_config = rcfg
         if reranker is None and (generator is not None or rcfg.kind == "cross_encoder"):
             reranker = build_reranker(rcfg, generator)
@@ -136,9 +134,8 @@ class ChatRecommender:
         """Load (or build, when missing or stale) the catalog's bundle and the models.
 
         Args:
-            generator: a loaded language model to share (e.g. between catalogs). When the
-                catalog has a reranking adapter and ``generator`` is the base model, the base
-                writes the explanations and the adapter is loaded beside it.
+            generator: a loaded language model to share (e.g. between catalogs), reused
+                where its adapter is the one a role needs (``models.language_models``).
             llm: load the generator (config.generator) when none is given; False gives the
                 fast path: retriever order and fact templates.
             store: where users' sessions, feedback and profiles persist (None: memory only).
@@ -155,19 +152,10 @@ class ChatRecommender:
             runtime.artifacts_dir, cat, embedder, config.embed, config.index, rebuild, progress
         )
         explainer: Generator | None = None
-        if not llm:
-            generator = None
+        if llm:  # a shared model (another catalog's) is reused where its adapter fits
+            generator, explainer = language_models(config, runtime, generator)
         else:
-            from chatrec.generate import TransformersGenerator
-
-            if generator is None or getattr(generator, "adapter", None) != config.generator.adapter:
-                # A shared model with another adapter (or none) would rank with the wrong weights.
-                if generator is not None and getattr(generator, "adapter", None) is None:
-                    explainer = generator  # the shared base model explains
-                generator = TransformersGenerator.from_config(config.generator, runtime)
-            if explainer is None and getattr(generator, "adapter", None):
-                base = config.generator.model_copy(update={"adapter": None})
-                explainer = TransformersGenerator.from_config(base, runtime)
+            generator = None
         coliked = from_movielens(cat, runtime.cache_dir)
         return cls(
             bundle, embedder, lexicon, config, generator, None, store, explainer, coliked=coliked

@@ -196,7 +196,7 @@ def test_onboarding_welcomes_and_recommends(tiny_recommender: ChatRecommender) -
 
 
 def test_rerank_auto_uses_the_verbalizer_only_with_an_adapter(tiny_bundle, embedder) -> None:
-    from chatrec.config import ChatRecConfig, GeneratorConfig
+    from chatrec.config import ChatRecConfig, GeneratorConfig, RerankConfig
     from chatrec.constraints import Lexicon
     from chatrec.recommender import ChatRecommender
 
@@ -205,8 +205,12 @@ def test_rerank_auto_uses_the_verbalizer_only_with_an_adapter(tiny_bundle, embed
 
     plain = ChatRecommender(tiny_bundle, embedder, Lexicon({}), ChatRecConfig(), Gen())
     assert plain.rerank_config.kind == "none" and plain.reranker is None
+    # 'auto' is off even with an adapter: it did not beat its retriever (README).
     tuned = ChatRecConfig(generator=GeneratorConfig(adapter="data/adapters/x"))
     rec = ChatRecommender(tiny_bundle, embedder, Lexicon({}), tuned, Gen())
+    assert rec.rerank_config.kind == "none" and rec.reranker is None
+    asked = tuned.model_copy(update={"rerank": RerankConfig(kind="verbalizer")})
+    rec = ChatRecommender(tiny_bundle, embedder, Lexicon({}), asked, Gen())
     assert rec.rerank_config.kind == "verbalizer" and rec.reranker is not None
 
 

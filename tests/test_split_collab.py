@@ -7,7 +7,7 @@ import numpy as np
 from chatrec.catalog import Catalog, Item
 from chatrec.collab import ItemKNN, Popularity, Transitions
 from chatrec.datasets.movielens import MovieLens
-from chatrec.eval.split import leave_one_out
+from chatrec.datasets.split import leave_one_out
 
 
 def _ml(rows: list[tuple[int, int, float, int]], n_items: int = 6) -> MovieLens:

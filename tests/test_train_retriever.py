@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from chatrec.catalog import Catalog, Item
-from chatrec.eval.split import Split
+from chatrec.datasets.split import Split
 from chatrec.train.retriever import (
     RetrieverTrainConfig,
     build_pairs,

@@ -129,8 +129,8 @@ def test_understanding_eval_prints_the_contract_rows(tmp_path: Path) -> None:
 def test_interaction_turns_name_only_training_items() -> None:
     from chatrec.config import RuntimeConfig
     from chatrec.datasets import movielens
+    from chatrec.datasets.split import leave_one_out
     from chatrec.eval.acts import _check
-    from chatrec.eval.split import leave_one_out
     from chatrec.train.acts import interaction_turns
 
     ml = movielens.load(RuntimeConfig().cache_dir)

@@ -70,10 +70,10 @@ class Recommenders:
                 kwargs = dict(self.kwargs)
                 if shared is not None:  # one embedder, language model and database for all
                     kwargs["embedder"] = shared.embedder
-                    # The base model (the explainer's); a catalog with a reranking adapter
-                    # loads its adapter beside it.
+                    # The explainer's model; a catalog that ranks with its own adapter loads
+                    # that beside it (``models.language_models``).
                     kwargs["generator"] = shared.explain_generator
-                    kwargs["llm"] = shared.generator is not None
+                    kwargs["llm"] = shared.explain_generator is not None
                     kwargs["store"] = shared.store
                 self._loaded[catalog] = self.factory(catalog, **kwargs)
             return self._loaded[catalog]

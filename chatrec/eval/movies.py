@@ -31,8 +31,8 @@ from typing import Any
 import numpy as np
 
 from chatrec.collab import ItemKNN, Popularity, Transitions, zscore
+from chatrec.datasets.split import Split
 from chatrec.eval.metrics import K_EVAL, beyond_accuracy, mean_ndcg10, paired, ranking_metrics
-from chatrec.eval.split import Split
 
 FUSION_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3)
@@ -548,7 +548,7 @@ def run_eval(
     """
     from chatrec.config import RuntimeConfig
     from chatrec.datasets import movielens
-    from chatrec.eval.split import leave_one_out
+    from chatrec.datasets.split import leave_one_out
     from chatrec.train import reranker as rr
     from chatrec.train import retriever as rt
 

@@ -330,7 +330,7 @@ def run_store_eval(rec: ChatRecommender, eval_dir: Path | None = None) -> dict[s
             "sets": {
                 name: f"data/eval/{name}.jsonl ({len(rows)} cases)" for name, rows in sets.items()
             },
-            "llm": rec.generator is not None,
+            "llm": rec.explain_generator is not None,
             "answers": "catalog facts and data/store/policies.toml only, numbers checked",
         },
         "qa": run_qa(rec, sets["store_qa"]),

@@ -22,8 +22,8 @@ from chatrec.act import DialogueAct
 from chatrec.config import RuntimeConfig
 from chatrec.datasets import data_dir
 from chatrec.datasets import movielens as ml_data
+from chatrec.datasets.split import leave_one_out
 from chatrec.eval.acts import Context, LabelledTurn, load
-from chatrec.eval.split import leave_one_out
 from chatrec.understand.spans import title_core
 
 # How people name favourites; {a}, {b}, {c} are titles as typed, {g} a genre word.

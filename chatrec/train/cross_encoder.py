@@ -26,7 +26,7 @@ def run(out_dir: Path = ADAPTER_DIR, examples: int = 1500, seed: int = 0) -> dic
     from chatrec.collab import CandidateSource
     from chatrec.config import RuntimeConfig
     from chatrec.datasets import movielens
-    from chatrec.eval.split import leave_one_out
+    from chatrec.datasets.split import leave_one_out
     from chatrec.rerank import CrossEncoderReranker, RerankQuery, item_text, query_text
     from chatrec.train.data import build_rerank_examples
 

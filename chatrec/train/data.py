@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from chatrec.catalog import Catalog, Item
-from chatrec.eval.split import Split
+from chatrec.datasets.split import Split
 from chatrec.facts import money, price_text
 from chatrec.rerank import describe
 

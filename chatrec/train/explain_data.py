@@ -45,10 +45,10 @@ def requests(catalog: str) -> list[str]:
 
 def histories(rec: Any, n: int, rng: random.Random) -> list[list[str]]:
     """``n`` liked histories: on movies, 3 films a MovieLens user loved in training."""
-    if rec.catalog.name == "movies":
+    if rec.info.interactions:  # MovieLens: a real user's loved films
         from chatrec.config import RuntimeConfig
         from chatrec.datasets import movielens
-        from chatrec.eval.split import leave_one_out
+        from chatrec.datasets.split import leave_one_out
 
         ml = movielens.load(RuntimeConfig().cache_dir)
         split = leave_one_out(ml)

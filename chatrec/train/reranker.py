@@ -136,7 +136,7 @@ def train_reranker(
     from chatrec.collab import CandidateSource
     from chatrec.config import RuntimeConfig
     from chatrec.datasets import data_dir, movielens, store
-    from chatrec.eval.split import leave_one_out
+    from chatrec.datasets.split import leave_one_out
     from chatrec.models import load_generator
     from chatrec.train.data import save_jsonl
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from chatrec.catalog import Catalog
-from chatrec.eval.split import Split
+from chatrec.datasets.split import Split
 from chatrec.train.data import GENRE_WORD, LIKED, VAGUE, decade_of
 
 ADAPTER_DIR = Path("data/adapters/minilm-retriever-movies")
@@ -205,8 +205,8 @@ def run(out_dir: Path = ADAPTER_DIR, pairs: int = 4000, seed: int = 0) -> dict[s
 
     from chatrec.config import EmbedConfig, RuntimeConfig
     from chatrec.datasets import movielens
+    from chatrec.datasets.split import leave_one_out
     from chatrec.embed import SentenceEmbedder
-    from chatrec.eval.split import leave_one_out
 
     runtime = RuntimeConfig()
     cfg = RetrieverTrainConfig(pairs=pairs, seed=seed)

@@ -170,7 +170,8 @@ class Lexicon:
 
 
 _NEGATION = re.compile(
-    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hate|dislike|never|skip|no more|"
+    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hates?|hated|dislikes?|never|"
+    r"skip|no more|(?:can['’]?t|cannot|could never) stand|sick of|tired of|"
     r"zero|exclude|remove|filter out|take out|leave out|cut out|less|fewer|"
     r"(?:don['’]?t|do not) do|(?:don['’]?t|do not) care for|not into|not a fan of|"
     r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"

@@ -62,6 +62,27 @@ def check(
     superlative(act, message)
 
 
+_NEGATED_BEFORE = re.compile(
+    r"\b(?:no|not|without|nothing|never(?! mind)|avoid|skip|hates?|dislikes?|except)\b"
+    r"[^.;!?,]{0,24}$"
+)
+
+
+def _negated_own_word(message: str, category: str, named: Sequence[str]) -> bool:
+    """Whether a word only ``category``'s name has among the ``named`` categories ("gaming"
+    of "Gaming Laptops & ..." beside "Laptops & ...") is said after a negation."""
+    others = {w for c in named if c != category for w in re.findall(r"[a-z]+", c.lower())}
+    if not others:
+        return False  # no sibling to tell it from: the lexicon reads it
+    own = [w for w in re.findall(r"[a-z]+", category.lower()) if len(w) > 2 and w not in others]
+    low = message.lower()
+    for w in own:
+        for m in re.finditer(rf"\b{re.escape(w)}", low):
+            if _NEGATED_BEFORE.search(low[: m.start()]):
+                return True
+    return False
+
+
 def categories(
     act: dict[str, Any], message: str, reader: DialogueContext, request: Sequence[str] = ()
 ) -> None:
@@ -76,6 +97,11 @@ def categories(
             message = message[: at[0]] + " " * (at[1] - at[0]) + message[at[1] :]
     said = parse(message, reader.lexicon, None, has_prices=False, specs=())
     unwanted = set(said.exclude_categories) | set(negated_moods([message], reader.info))
+    # "a laptop, not a gaming one": "laptop" names both laptop categories; the one whose own
+    # word is negated is ruled out (of those the message, the request or the act names).
+    before = parse(" ".join(request), reader.lexicon, None, has_prices=False, specs=())
+    near = {*said.categories, *act.get("exclude", []), *before.categories}
+    unwanted |= {c for c in near if _negated_own_word(message, c, [*said.categories, *near])}
     named = [c for c in said.categories if c not in unwanted]
     act["exclude"] = list(
         dict.fromkeys([*(c for c in act.get("exclude", []) if c not in named), *sorted(unwanted)])

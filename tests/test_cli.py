@@ -286,3 +286,27 @@ def test_store_eval_reports_qa_onboarding_and_feedback(tmp_path: Path) -> None:
     assert result["onboarding"]["precision@5"] >= 0.7
     assert result["feedback"]["changed_as_asked"] >= 0.9
     assert (tmp_path / "store.md").read_text().startswith("# Store evaluation")
+
+
+@pytest.mark.integration
+def test_eval_explanations_prints_the_contract(tmp_path: Path) -> None:
+    """`chatrec eval --task explanations --json`: one JSON object with the contract's keys."""
+    requests = tmp_path / "requests.jsonl"
+    rows = [
+        {"id": "t-1", "catalog": "movies", "message": "a funny film", "liked": []},
+        {"id": "t-2", "catalog": "movies", "message": "more like this please", "liked": [
+            "Toy Story (1995)", "Aladdin (1992)"]},
+        {"id": "t-3", "catalog": "store", "message": "a tv", "liked": []},
+    ]  # fmt: skip
+    requests.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    p = run(
+        "eval", "--catalog", "movies", "--task", "explanations", "--no-llm", "--json",
+        "--turns", str(requests), "--out", str(tmp_path),
+    )  # fmt: skip
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert set(out) == {"model_share", "unsupported", "personalised", "distinct2", "words_p50", "n"}
+    assert out["n"] == 6 and out["model_share"] == 0.0  # two requests, three picks, templates
+    assert out["unsupported"] == 0 and out["personalised"] == 1.0  # the templates name them
+    saved = json.loads((tmp_path / "explanations-movies.json").read_text())
+    assert all(t["source"] == "template" and t["facts"] for t in saved["texts"])

@@ -43,6 +43,7 @@ def run_explanations(
     """The contract's figures for one catalog, with every scored text."""
     from chatrec import ChatRecommender
     from chatrec.explain import check
+    from chatrec.facts import facts_text
 
     rec = ChatRecommender.from_pretrained(catalog, llm=llm)
     by_title = {it.title: it.id for it in rec.catalog}
@@ -76,7 +77,11 @@ def run_explanations(
                 {
                     "id": r["id"],
                     "history": bool(r["liked"]),
+                    "request": wishes,
+                    "item_id": item.id,
                     "title": item.title,
+                    "facts": facts_text(item, max_features=2),
+                    "evidence": ev.lines() if ev is not None else [],
                     "text": pick.explanation,
                     "source": pick.source,
                     "problems": problems,

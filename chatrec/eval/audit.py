@@ -3,10 +3,12 @@
 Input: a ``ChatRecommender`` per catalog. Output: counts, per catalog and in total, of
 - recommended items that are not in the catalog (unknown id, or a title that is not the
   catalog's title for that id);
-- catalog items other than the one explained that an explanation names;
+- catalog items an explanation names other than the one explained and the liked items its
+  evidence names ("people who loved Alien (1979) ...");
 - title-like mentions in replies ("Something (1994)" or a quoted phrase) that match no
   catalog title;
-- numbers in explanations that are not among the explained item's facts;
+- numbers in explanations that are neither among the explained item's facts nor in its
+  evidence (the counts of people behind it);
 plus how many explanations the model wrote (and how many were replaced by the template).
 
 The conversations are written here, deterministic, varied on purpose: plain requests,
@@ -23,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chatrec.facts import invented_numbers
+from chatrec.facts import invented_numbers, numbers_in
 from chatrec.mentions import TitleMatcher
 
 HOSTILE = [
@@ -286,11 +288,15 @@ def audit(
                 res.llm_explanations += source == "llm"
                 # A pick the model was asked to explain whose text failed the check.
                 res.template_fallbacks += source == "template" and rank < n_llm
-                bad = invented_numbers(it.explanation, item)
+                # The pick's evidence is real too: the liked films behind it, their counts.
+                ev = it.evidence
+                said = set(numbers_in(" ".join(ev.lines()))) if ev is not None else set()
+                bad = [n for n in invented_numbers(it.explanation, item) if n not in said]
                 if bad:
                     res.invented_numbers += len(bad)
                     res.failures.append({"message": message, "item": item.id, "numbers": bad})
-                others = {m.item_id for m in titles.foreign(it.explanation, [item.id])}
+                pulled = [p.item_id for p in ev.pulls] if ev is not None else []
+                others = {m.item_id for m in titles.foreign(it.explanation, [item.id, *pulled])}
                 if others:
                     res.other_items_named += len(others)
                     res.failures.append(

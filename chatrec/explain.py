@@ -95,6 +95,8 @@ _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my|mine|personally)\b(?!\s+picke
 _BUDGET = re.compile(
     r"\bbudget\b|\b(?:under|below|less than|within|at most|up to)\s+\$\s?[\d,.]+", re.IGNORECASE
 )
+# A number the decoder broke off into letters or symbols: "4.ooh", "4.½★".
+_BROKEN_NUMBER = re.compile(r"\d[.,](?![\d\s]|$)\S*")
 # A capitalised word inside a sentence (not after ". ", ": " or "- "): a name. Words in
 # capitals only are acronyms (RAM, HDR, II), not names.
 _CAPITALISED = re.compile(r"(?<![.!?:;\-(\"]\s)(?<!^)\b([A-Z][a-z][a-zA-Z]*)\b")
@@ -266,6 +268,7 @@ def check(
     if len(text.split()) < 4:
         return ["no complete sentence"]
     garbled = [n for n in NUMBER.findall(text) if "," in n and not GROUPED.match(n)]
+    garbled += [m.group(0) for m in _BROKEN_NUMBER.finditer(text)]  # "4.ooh", "4.½★"
     if garbled:
         problems.append(f"badly written numbers: {', '.join(garbled)}")
     extra = set(numbers_in(f"{lines} {request}"))  # the person's own numbers may be repeated
@@ -321,7 +324,8 @@ def check(
         problems.append(f"gives it a category it does not have: {', '.join(wrong)}")
     said = _WORD.findall(text.lower())
     grams = [" ".join(said[i : i + 3]) for i in range(len(said) - 2)]
-    if len(set(grams)) < len(grams):
+    years = re.findall(r"\b(?:1[89]|20)\d\d\b", text.replace(item.title, " "))
+    if len(set(grams)) < len(grams) or len(set(years)) < len(years):  # "a 1996 film from 1996"
         problems.append("repeats itself")
     if not _content_words(text) & _content_words(f"{item.title} {facts_text(item)}"):
         problems.append("says nothing about the item")

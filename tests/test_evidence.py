@@ -103,6 +103,8 @@ def test_the_template_and_the_checker_use_the_evidence() -> None:
         ("Aliens (1986) follows a crew of marines in a Sci-Fi war.", "talks of the story"),
         ("Aliens (1986) is a Sci-Fi favourite of mine from 1986.", "speaks of its own taste"),
         ("Aliens (1986) is a Sci-Fi film well within your budget.", "states a budget"),
+        ("Aliens (1986) is Sci-Fi, rated 4.ooh on average.", "badly written numbers"),
+        ("A 1986 Sci-Fi film from 1986, for your request.", "repeats itself"),
     ],
 )
 def test_the_checker_flags_claims_the_facts_do_not_hold(text: str, problem: str) -> None:

@@ -193,7 +193,10 @@ def test_check_rejects_a_liking_the_person_never_stated() -> None:
     contact = Item(id="m1", title="Contact (1997)", year=1997, categories=("Sci-Fi", "Drama"))
     # What the fine-tuned model wrote for a new guest with no history (stop 11's make run).
     said = "Contact (1997) is a 1997 film from 1997 that you liked."
-    assert check(said, contact, None) == ["claims a history the person does not have: 'you liked'"]
+    assert check(said, contact, None) == [
+        "claims a history the person does not have: 'you liked'",
+        "repeats itself",  # "a 1997 film from 1997"
+    ]
     for text in (
         "A Sci-Fi Drama from 1997, like the films you've enjoyed.",
         "Your favourite kind of Sci-Fi: a Drama from 1997.",
@@ -205,7 +208,8 @@ def test_check_rejects_a_liking_the_person_never_stated() -> None:
     ok = "A 1997 Sci-Fi Drama, like the space films you liked."
     assert check(ok, contact, None, history=liked) == []
     assert check(said, contact, None, history=liked) == [
-        "says the person already had this item: 'you liked'"
+        "says the person already had this item: 'you liked'",
+        "repeats itself",
     ]
     assert check("Since you loved Contact (1997), a Sci-Fi Drama.", contact, None, history=liked)
     assert check("A Sci-Fi Drama from 1997 for you.", contact, None) == []

@@ -200,20 +200,23 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
     """Everything in the module docstring, for the movies and store catalogs."""
     import torch
 
-    from chatrec.generate import TransformersGenerator
     from chatrec.recommender import ChatRecommender
 
-    # The verbalizer is on for the whole benchmark, as it is with a LoRA adapter: the worst case
-    # for the store. Movies load as in the app: the shipped adapter ranks, the base explains.
-    cfg = ChatRecConfig().model_copy(
-        update={"rerank": ChatRecConfig().rerank.model_copy(update={"kind": "verbalizer"})}
+    # Turns run as the app does (``ChatRecConfig()``: the rerank off, the explainer's adapter
+    # writes). The verbalizer is timed on its own, with the movies' reranking adapter.
+    cfg = ChatRecConfig()
+    ranking = cfg.model_copy(
+        update={"rerank": cfg.rerank.model_copy(update={"kind": "verbalizer"})}
     )
     t = time.perf_counter()
-    generator = TransformersGenerator.from_config(cfg.generator, runtime)
+    movies = ChatRecommender.from_pretrained("movies", cfg, runtime)
     load_s = time.perf_counter() - t
-    movies = ChatRecommender.from_pretrained("movies", cfg, runtime, generator=generator)
+    generator = movies.explain_generator
     store = ChatRecommender.from_pretrained(
         "store", cfg, runtime, embedder=movies.retriever.embedder, generator=generator
+    )
+    ranker = ChatRecommender.from_pretrained(
+        "movies", ranking, runtime, embedder=movies.retriever.embedder, generator=generator
     )
     result: dict[str, Any] = {
         "when": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -224,16 +227,17 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
             "torch": torch.__version__,
         },
         "generator": cfg.generator.model,
-        "rerank_kind": cfg.rerank.kind,
-        # The movie reranker's adapter (None: the base model ranks); the base model explains.
+        "rerank_kind": movies.rerank_config.kind,
+        "explain_adapter": Path(str(generator.adapter)).name if generator.adapter else None,
+        # The adapter the separately timed verbalizer ranks with.
         "movies_rerank_adapter": (
-            Path(str(movies.config.generator.adapter)).name
-            if movies.config.generator.adapter
+            Path(str(ranker.config.generator.adapter)).name
+            if ranker.config.generator.adapter
             else None
         ),
         "generator_quantize": cfg.generator.quantize,
-        "generator_load_s": round(load_s, 2),
-        "rerank": bench_rerank(movies, runs),
+        "movies_load_s": round(load_s, 2),
+        "rerank": bench_rerank(ranker, runs),
         "turn": {
             "movies": bench_turns(movies, MOVIE_MESSAGES[:runs]),
             "store": bench_turns(store, STORE_MESSAGES[:runs]),
@@ -255,9 +259,12 @@ def run_turn(runtime: RuntimeConfig, runs: int = 10) -> dict[str, Any]:
         "full_turn_under_6000ms": all(
             t["full_turn"]["p50_ms"] < 6000 for t in result["turn"].values()
         ),
-        # Issue 17: with the learned parser reading every message.
+        # Issues 17 and 18: the parser reading, the explainer writing 3 explanations.
         "full_turn_under_4000ms": all(
             t["full_turn"]["p50_ms"] < 4000 for t in result["turn"].values()
+        ),
+        "first_text_under_1000ms": all(
+            t["first_text"]["p50_ms"] < 1000 for t in result["turn"].values()
         ),
     }
     parse = result["parse"]

@@ -1,34 +1,70 @@
-# How the audit sheets were made (run once on 2026-12-01 from /tmp copies of the first-run
-# outputs: bench/eval/explanations-first-run/ and today_texts.json). Kept as the record.
-import json, random, os, sys
-new = []
-for c in ("movies", "store"):
-    d = json.load(open(f"/tmp/xeval/explanations-{c}.json"))
-    for t in d["texts"]:
-        new.append({**t, "catalog": c})
-old = {(t["id"], t["item_id"]): t for t in json.load(open("/tmp/oldcode/today_texts.json"))}
-rng = random.Random(1818)
-os.makedirs("/tmp/xaudit", exist_ok=True)
-# Sheet 1: 100 texts, 50 per catalog
-claims = []
-for c in ("movies", "store"):
-    pool = [t for t in new if t["catalog"] == c]
-    claims += rng.sample(pool, 50)
-rng.shuffle(claims)
-with open("/tmp/xaudit/claims.jsonl", "w") as f:
-    for n, t in enumerate(claims, 1):
-        f.write(json.dumps({"n": n, "kind": "film" if t["catalog"] == "movies" else "product", "title": t["title"], "facts": t["facts"], "evidence": t["evidence"], "text": t["text"]}, ensure_ascii=False) + "\n")
-# Sheet 2: 100 pairs on the same pick
-both = [t for t in new if (t["id"], t["item_id"]) in old and old[(t["id"], t["item_id"])]["text"].strip() != t["text"].strip()]
-print("pairs available", len(both), "of", len(new), file=sys.stderr)
-pairs = rng.sample(both, min(100, len(both)))
-key = []
-with open("/tmp/xaudit/pairs.jsonl", "w") as f:
-    for n, t in enumerate(pairs, 1):
-        o = old[(t["id"], t["item_id"])]["text"]
-        new_first = rng.random() < 0.5
-        a, b = (t["text"], o) if new_first else (o, t["text"])
-        key.append({"n": n, "id": t["id"], "item_id": t["item_id"], "new": "A" if new_first else "B"})
-        f.write(json.dumps({"n": n, "kind": "film" if t["catalog"] == "movies" else "product", "request": t["request"], "title": t["title"], "facts": t["facts"], "evidence": t["evidence"], "A": a, "B": b}, ensure_ascii=False) + "\n")
-json.dump({"claims": [{"n": n, "id": t["id"], "item_id": t["item_id"], "source": t["source"]} for n, t in enumerate(claims, 1)], "pairs": key}, open("/tmp/xaudit_key.json", "w"), indent=1)
-print(len(claims), len(pairs))
+"""How the blind audit's sheets were drawn (run once on 2026-12-01; kept as the record).
+
+Inputs: the first-run outputs (``bench/eval/explanations-first-run/explanations-*.json``) and
+``today_texts.json`` (the landed main's texts for the same requests). Outputs: the sheets the
+reviewer saw (``claims.jsonl``, ``pairs.jsonl``) and the key it never saw (``key.json``).
+
+Run: ``python bench/explain-audit/prepare.py`` (from the repository root).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+RUNS = HERE.parent / "eval" / "explanations-first-run"
+
+
+def _kind(t: dict[str, Any]) -> str:
+    return "film" if t["catalog"] == "movies" else "product"
+
+
+def main() -> None:
+    new = []
+    for c in ("movies", "store"):
+        d = json.loads((RUNS / f"explanations-{c}.json").read_text())
+        new += [{**t, "catalog": c} for t in d["texts"]]
+    today = json.loads((HERE / "today_texts.json").read_text())
+    old = {(t["id"], t["item_id"]): t["text"] for t in today}
+    rng = random.Random(1818)
+    claims: list[dict[str, Any]] = []
+    for c in ("movies", "store"):
+        claims += rng.sample([t for t in new if t["catalog"] == c], 50)
+    rng.shuffle(claims)
+    with open(HERE / "claims.jsonl", "w") as f:
+        for n, t in enumerate(claims, 1):
+            row = {"n": n, "kind": _kind(t), "title": t["title"], "facts": t["facts"]}
+            row |= {"evidence": t["evidence"], "text": t["text"]}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    differ = [
+        t
+        for t in new
+        if (t["id"], t["item_id"]) in old
+        and old[(t["id"], t["item_id"])].strip() != t["text"].strip()
+    ]
+    print("pairs available", len(differ), "of", len(new), file=sys.stderr)
+    pairs = rng.sample(differ, min(100, len(differ)))
+    key = []
+    with open(HERE / "pairs.jsonl", "w") as f:
+        for n, t in enumerate(pairs, 1):
+            before = old[(t["id"], t["item_id"])]
+            new_first = rng.random() < 0.5
+            a, b = (t["text"], before) if new_first else (before, t["text"])
+            key.append({"n": n, "id": t["id"], "item_id": t["item_id"]})
+            key[-1]["new"] = "A" if new_first else "B"
+            row = {"n": n, "kind": _kind(t), "request": t["request"], "title": t["title"]}
+            row |= {"facts": t["facts"], "evidence": t["evidence"], "A": a, "B": b}
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    sources = [
+        {"n": n, "id": t["id"], "item_id": t["item_id"], "source": t["source"]}
+        for n, t in enumerate(claims, 1)
+    ]
+    (HERE / "key.json").write_text(json.dumps({"claims": sources, "pairs": key}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

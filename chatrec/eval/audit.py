@@ -289,7 +289,7 @@ def audit(
                 # A pick the model was asked to explain whose text failed the check.
                 res.template_fallbacks += source == "template" and rank < n_llm
                 # The pick's evidence is real too: the liked films behind it, their counts.
-                ev = it.evidence
+                ev = getattr(it, "evidence", None)
                 said = set(numbers_in(" ".join(ev.lines()))) if ev is not None else set()
                 bad = [n for n in invented_numbers(it.explanation, item) if n not in said]
                 if bad:

@@ -15,7 +15,6 @@ texts that pass is kept. Output: the adapter, ``training.json`` and a model card
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from collections.abc import Sequence
@@ -131,13 +130,11 @@ def run(
     from chatrec.generate import cpu_has_bf16
     from chatrec.models import load_generator
     from chatrec.train.data import Example
-    from chatrec.train.lora import LoraTrainConfig, add_lora, answer_loss, collate, encode
-    from chatrec.train.parser_gpt import batches
+    from chatrec.train.lora import LoraTrainConfig, add_lora, encode, train_within
 
     started = time.time()
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    rng = random.Random(seed)
     rows = load_corpus(corpus)
     dev, train = split(rows, seed)
     dev_points = random.Random(seed).sample(dev, min(dev_subset, len(dev)))
@@ -148,39 +145,21 @@ def run(
     cfg = LoraTrainConfig(r=r, alpha=2 * r, dropout=0.05, layers=layers, targets=TARGETS, seed=seed)
     model = add_lora(model, cfg)
     encoded = [encode(tok, Example("explain", messages(x), x["text"]), 0.0) for x in train]
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     eval_guess = points * len(dev_points) * 1.5 / 60
     train_minutes = max(1.0, minutes - (time.time() - started) / 60 - eval_guess - 1.0)
-    t0, curve, best, step, seen, losses = time.time(), [], None, 0, 0, []
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    queue: list[list[Any]] = []
-    while True:
-        frac = (time.time() - t0) / (train_minutes * 60)
-        if frac >= (len(curve) + 1) / points:
-            point: dict[str, Any] = {"step": step, "texts_seen": seen}
-            point["train_loss"] = round(sum(losses) / max(1, len(losses)), 4)
-            point |= evaluate(model, tok, dev_points, recs)
-            point["minutes"] = round((time.time() - t0) / 60, 1)
-            print(json.dumps({k: v for k, v in point.items() if k != "samples"}), flush=True)
-            curve.append(point)
-            losses = []
-            if best is None or point["pass"] > best["pass"]:
-                best = point
-                model.save_pretrained(str(out_dir))
-            if len(curve) >= points:
-                break
-        queue = queue or batches(encoded, batch_size, rng)
-        warm = min(1.0, (step + 1) / 20)
-        for g in opt.param_groups:
-            g["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
-        loss = answer_loss(model, collate(queue.pop(), pad), 0.0)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        step, seen = step + 1, seen + batch_size
-        losses.append(loss.item())
+    curve, best = train_within(
+        model,
+        tok,
+        encoded,
+        train_minutes,
+        lambda: evaluate(model, tok, dev_points, recs),
+        "pass",
+        out_dir,
+        points,
+        batch_size,
+        lr,
+        random.Random(seed),
+    )
     result = {"curve": curve, "best": best, "train_texts": len(train), "dev_texts": len(dev),
               "dev_subset": len(dev_points), "batch_size": batch_size, "lr": lr, "seed": seed,
               "r": r, "layers": layers, "targets": list(TARGETS), "budget_minutes": minutes,
@@ -192,7 +171,7 @@ def run(
 
 def _card(out_dir: Path, r: dict[str, Any]) -> None:
     rows = "\n".join(
-        f"| {p['step']} | {p['texts_seen']} | {p['train_loss']} | {p['pass']} | "
+        f"| {p['step']} | {p['seen']} | {p['train_loss']} | {p['pass']} | "
         f"{p['words_p50']} | {p['minutes']} |"
         for p in r["curve"]
     )
@@ -214,7 +193,7 @@ numbers guarded (`generate.NumberGuard`) and checked by `explain.check` before i
 - Command: `chatrec train explainer` (seed {r["seed"]}, batch {r["batch_size"]}, AdamW lr
   {r["lr"]}, cosine over the training minutes, a {r["budget_minutes"]:g}-minute wall budget for
   the whole run on a 2-core machine shared with other work, {r["threads"]} torch thread);
-  {r["curve"][-1]["step"]} steps, {r["curve"][-1]["texts_seen"]} texts seen, {r["minutes"]}
+  {r["curve"][-1]["step"]} steps, {r["curve"][-1]["seen"]} texts seen, {r["minutes"]}
   minutes in all.
 - Kept: step {best["step"]}, the most development texts passing the checker
   ({best["pass"]} of the {r["dev_subset"]}-text subset; median {best["words_p50"]} words).

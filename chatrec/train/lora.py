@@ -182,6 +182,69 @@ def validate(model: Any, tokenizer: Any, items: Sequence[ValItem]) -> dict[str, 
     return {"ndcg@10": float(np.mean(ndcg)), "hit@1": float(np.mean(hit1))}
 
 
+def train_within(
+    model: Any,
+    tokenizer: Any,
+    encoded: Sequence[dict[str, Any]],
+    minutes: float,
+    validate: Any,
+    keep: str,
+    out_dir: Path,
+    points: int = 3,
+    batch_size: int = 8,
+    lr: float = 1e-3,
+    rng: random.Random | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Train a LoRA ``model`` on ``encoded`` examples (``encode``) for ``minutes`` of wall
+    clock: AdamW, a 20-step warm-up then a cosine over the minutes, batches of similar length.
+    At ``points`` evenly spaced times ``validate()`` scores it; the adapter with the highest
+    ``keep`` score is saved in ``out_dir``. Returns (the validation curve, the kept point)."""
+    import torch
+
+    rng = rng or random.Random(0)
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    t0, curve, best, step, seen, losses = time.time(), [], None, 0, 0, []
+    queue: list[list[Any]] = []
+    while True:
+        frac = (time.time() - t0) / (minutes * 60)
+        if frac >= (len(curve) + 1) / points:  # a validation point
+            loss = round(sum(losses) / max(1, len(losses)), 4)
+            point: dict[str, Any] = {"step": step, "seen": seen, "train_loss": loss}
+            point |= validate()
+            point["minutes"] = round((time.time() - t0) / 60, 1)
+            print(json.dumps({k: v for k, v in point.items() if k != "samples"}), flush=True)
+            curve.append(point)
+            losses = []
+            if best is None or point[keep] > best[keep]:
+                best = point
+                model.save_pretrained(str(out_dir))
+            if len(curve) >= points:
+                return curve, best
+        queue = queue or similar_batches(encoded, batch_size, rng)
+        warm = min(1.0, (step + 1) / 20)
+        for g in opt.param_groups:
+            g["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
+        loss = answer_loss(model, collate(queue.pop(), pad), 0.0)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step, seen = step + 1, seen + batch_size
+        losses.append(loss.item())
+
+
+def similar_batches(
+    encoded: Sequence[dict[str, Any]], size: int, rng: random.Random
+) -> list[list[Any]]:
+    """Batches of examples of similar length (little padding), in a seeded random order."""
+    order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i]["input_ids"]), rng.random()))
+    out = [[encoded[i] for i in order[j : j + size]] for j in range(0, len(order), size)]
+    rng.shuffle(out)
+    return out
+
+
 def add_lora(model: Any, cfg: LoraTrainConfig) -> Any:
     """Wrap ``model`` with trainable LoRA on its top ``cfg.layers`` blocks (fp32 adapters).
 

@@ -18,7 +18,6 @@ model card (``README.md``) in ``out_dir``.
 from __future__ import annotations
 
 import json
-import math
 import random
 import time
 from collections.abc import Sequence
@@ -40,14 +39,6 @@ def encode_turns(tokenizer: Any, turns: Sequence[Any]) -> list[dict[str, Any]]:
     for t in turns:
         messages = render_prompt(t.catalog, t.context.request, t.context.shown, t.message)
         out.append(encode(tokenizer, Example("act", messages, t.act.to_text()), 0.0))
-    return out
-
-
-def batches(encoded: Sequence[dict[str, Any]], size: int, rng: random.Random) -> list[list[Any]]:
-    """Batches of turns of similar length (little padding), in a seeded random order."""
-    order = sorted(range(len(encoded)), key=lambda i: (len(encoded[i]["input_ids"]), rng.random()))
-    out = [[encoded[i] for i in order[j : j + size]] for j in range(0, len(order), size)]
-    rng.shuffle(out)
     return out
 
 
@@ -121,51 +112,32 @@ def run(
     with two, 3 s with one)."""
     import torch
 
-    from chatrec.train.lora import answer_loss, collate
+    from chatrec.train.lora import train_within
 
     started = time.time()
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    rng = random.Random(seed)
     s = _setup(seed, interactions, layers, r)
     model, tok = s["model"], s["tokenizer"]
     dev_points = s["dev"][:dev_subset]
     encoded = encode_turns(tok, s["train"])
-    params = [p for p in model.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     # Budget: the training clock (validations included) gets what set-up, the last validation
     # and a final pass over the whole development set leave (~1 s a turn on a shared CPU).
     eval_guess = (len(dev_points) + len(s["dev"])) / 60
     train_minutes = max(1.0, minutes - (time.time() - started) / 60 - eval_guess - 1.0)
-    t0, curve, best, step, seen, losses = time.time(), [], None, 0, 0, []
-    pad = tok.pad_token_id if tok.pad_token_id is not None else tok.eos_token_id
-    queue: list[list[Any]] = []
-    while True:
-        frac = (time.time() - t0) / (train_minutes * 60)
-        if frac >= (len(curve) + 1) / points:  # a validation point
-            loss = round(sum(losses) / max(1, len(losses)), 4)
-            point = {"step": step, "turns_seen": seen, "train_loss": loss}
-            point |= evaluate(model, tok, dev_points, s["readers"])
-            point["minutes"] = round((time.time() - t0) / 60, 1)
-            print(json.dumps(point), flush=True)
-            curve.append(point)
-            losses = []
-            if best is None or point["act_exact"] > best["act_exact"]:
-                best = point
-                model.save_pretrained(str(out_dir))
-            if len(curve) >= points:
-                break
-        queue = queue or batches(encoded, batch_size, rng)
-        warm = min(1.0, (step + 1) / 20)
-        for g in opt.param_groups:
-            g["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * min(1.0, frac)))
-        loss = answer_loss(model, collate(queue.pop(), pad), 0.0)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
-        step, seen = step + 1, seen + batch_size
-        losses.append(loss.item())
+    curve, best = train_within(
+        model,
+        tok,
+        encoded,
+        train_minutes,
+        lambda: evaluate(model, tok, dev_points, s["readers"]),
+        "act_exact",
+        out_dir,
+        points,
+        batch_size,
+        lr,
+        random.Random(seed),
+    )
     result = _final(s, out_dir, curve, best, started, minutes)
     result |= {"train_turns": len(s["train"]), "dev_turns": len(s["dev"]),
                "dev_subset": len(dev_points), "interaction_turns": interactions,
@@ -204,7 +176,7 @@ def _final(
 
 def _card(out_dir: Path, r: dict[str, Any]) -> None:
     rows = "\n".join(
-        f"| {p['step']} | {p['turns_seen']} | {p['train_loss']} | {p['intent_acc']} | "
+        f"| {p['step']} | {p['seen']} | {p['train_loss']} | {p['intent_acc']} | "
         f"{p['slot_f1']} | {p['act_exact']} | {p['minutes']} |"
         for p in r["curve"]
     )
@@ -236,7 +208,7 @@ parser (`chatrec/understand/normalise.py`).
   AdamW lr {r["lr"]}, cosine over the training minutes, a {r["budget_minutes"]:g}-minute wall
   budget for the whole run on a 2-core machine shared with other work, {r["threads"]} torch
   thread); {r["curve"][-1]["step"]} steps,
-  {r["curve"][-1]["turns_seen"]} turns seen, {r["minutes"]} minutes in all.
+  {r["curve"][-1]["seen"]} turns seen, {r["minutes"]} minutes in all.
 - Kept: step {best["step"]} (the best exact-act share on the development subset).
 - Scored (kept adapter, constrained decoding, `chatrec/eval/understanding.py`'s scoring) on
   {scored}.

@@ -3,8 +3,8 @@
 Input: a candidate's score parts (filled where the scores are made: ``retrieve`` the text
 match, the requested categories and the rating/popularity prior; ``profile.personalize`` the
 liked categories; ``CoLiked`` the people who liked what the person liked), the request in
-force and the item's facts. Output: one ``Evidence`` per pick, the only material an
-explanation, a "why this?" or a "why not X?" may use.
+force and the item's facts. Output: one ``Evidence`` per pick (``types.Evidence``, with its
+``types.Pull``s), the only material an explanation or a "why this?" may use.
 
 ``CoLiked`` is built from MovieLens TRAINING interactions only (the fixed split of DESIGN.md:
 no validation or test rating is counted), so "of the 212 people who loved Alien, 61 rated
@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,56 +24,12 @@ import numpy as np
 from chatrec.catalog import Catalog, Item
 from chatrec.facts import fact_values, money, price_text
 from chatrec.text import STOP_WORDS
-from chatrec.types import Candidate, Constraints
+from chatrec.types import Candidate, Constraints, Evidence, Pull
 
 LOVED = 4.0  # a rating at or above this is "loved"
 SHRINK = 20.0  # pulls a conditional share of few fans toward zero
 COLLAB_WEIGHT = 0.5  # the co-liking share's weight in a candidate's score
 MIN_ALSO = 3  # fewer people than this is no evidence worth saying
-
-PARTS = ("text", "category", "prior", "liked", "collab")
-
-
-@dataclass(frozen=True)
-class Pull:
-    """A liked item that pulled a pick up: real people who loved it and rated the pick."""
-
-    item_id: str  # the liked item
-    title: str
-    fans: int  # people who loved the liked item (training ratings >= LOVED)
-    also: int  # of them, how many rated the pick too
-    mean: float  # their mean rating of the pick
-    share: float  # its part of the pick's co-liking score
-
-    def sentence(self) -> str:
-        """ "of the 212 people who loved Alien (1979), 61 rated this too, 4.1★ on average"."""
-        return (
-            f"of the {self.fans:,} people who loved {self.title}, {self.also:,} rated this too, "
-            f"{self.mean:.1f}★ on average"
-        )
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Why one pick fits: its score in parts, the liked items behind it, the request parts it
-    meets (in words), and its facts."""
-
-    item_id: str
-    parts: dict[str, float]  # PARTS -> contribution; they sum to the pick's score
-    pulls: tuple[Pull, ...] = ()
-    matches: tuple[str, ...] = ()  # "it is in Comedy", "at $229.99 it is within your budget"
-    facts: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def score(self) -> float:
-        return float(sum(self.parts.values()))
-
-    def lines(self) -> list[str]:
-        """Why it fits as short lines, the way a prompt or a person reads them (its facts
-        are written beside them, by ``facts.facts_text``)."""
-        out = [f"Matches the request: {m}" for m in self.matches]
-        out += [f"People: {p.sentence()}" for p in self.pulls]
-        return out
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ from typing import Any, Literal, Protocol
 
 from chatrec.catalog import Item
 from chatrec.config import ExplainConfig
-from chatrec.evidence import Evidence
 from chatrec.facts import (
     GROUPED,
     NUMBER,
@@ -51,7 +50,7 @@ from chatrec.generate import Generator
 from chatrec.load import BUSY, EXPLAIN_WAIT, LOG_BUSY, LOG_MODEL, Gate
 from chatrec.prompts import render_messages
 from chatrec.text import STOP_WORDS, words
-from chatrec.types import Constraints
+from chatrec.types import Constraints, Evidence
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +180,28 @@ def _sentence(reasons: Sequence[str]) -> str:
     return "It " + "; ".join(reasons) + "." if reasons else ""
 
 
-def _numbers(evidence: Evidence | None) -> set[str]:
+def prompt(
+    kind: str,
+    wishes: str,
+    history: Sequence[str],
+    title: str,
+    facts: str,
+    evidence: Sequence[str],
+) -> list[dict[str, str]]:
+    """The explainer's prompt (``prompts/explain.j2``): the request, the last 5 liked titles,
+    the pick, its facts line and its evidence lines. Training renders it the same way."""
+    return render_messages(
+        "explain",
+        kind=kind,
+        wishes=wishes,
+        history=list(history)[-5:],
+        title=title,
+        facts=facts,
+        evidence=list(evidence),
+    )
+
+
+def evidence_numbers(evidence: Evidence | None) -> set[str]:
     """The numbers the evidence shown to the model holds (``number_key`` form)."""
     if evidence is None:
         return set()
@@ -262,8 +282,8 @@ def check(
     may be repeated.
     """
     lines = " ".join(evidence.lines()) if evidence is not None else ""
-    pulled = [p.item_id for p in evidence.pulls] if evidence is not None else []
-    titles = [_plain(item.title)] + [_plain(p.title) for p in (evidence.pulls if evidence else ())]
+    pulls = evidence.pulls if evidence is not None else ()
+    titles = [_plain(t) for t in (item.title, *(p.title for p in pulls))]
     problems: list[str] = []
     if len(text.split()) < 4:
         return ["no complete sentence"]
@@ -277,7 +297,9 @@ def check(
         problems.append(f"numbers not in the facts: {', '.join(invented)}")
     if mentions is not None:
         # A title shared by several items ("Cape Fear") may mean the explained one: not foreign.
-        others = sorted({m.item_id for m in mentions.foreign(text, [item.id, *pulled])})
+        others = sorted(
+            {m.item_id for m in mentions.foreign(text, [item.id, *(p.item_id for p in pulls)])}
+        )
         if others:
             problems.append(f"names other catalog items: {', '.join(others)}")
     own = _plain(item.title)
@@ -304,7 +326,7 @@ def check(
     if plot:
         problems.append(f"talks of the story, which the facts do not hold: {', '.join(plot)}")
     untitled = text
-    for t in [item.title, *(p.title for p in (evidence.pulls if evidence else ()))]:
+    for t in (item.title, *(p.title for p in pulls)):
         untitled = untitled.replace(t, " ").replace(_WITH_YEAR.sub("", t).strip(), " ")
     mine = _FIRST_PERSON.search(untitled)
     if mine:
@@ -318,8 +340,7 @@ def check(
     names = [w for w in _CAPITALISED.findall(text) if w.lower() not in known]
     if names:
         problems.append(f"names what the facts do not: {', '.join(dict.fromkeys(names))}")
-    pulled_titles = [p.title for p in evidence.pulls] if evidence is not None else []
-    wrong = _foreign_categories(text, item, categories, [*pulled_titles, *history])
+    wrong = _foreign_categories(text, item, categories, [*(p.title for p in pulls), *history])
     if wrong:
         problems.append(f"gives it a category it does not have: {', '.join(wrong)}")
     said = _WORD.findall(text.lower())
@@ -362,15 +383,8 @@ class Explainer:
     def messages(
         self, wishes: str, history: Sequence[str], item: Item, evidence: Evidence | None = None
     ) -> list[dict[str, str]]:
-        return render_messages(
-            "explain",
-            kind=self.kind,
-            wishes=wishes,
-            history=list(history)[-5:],
-            title=item.title,
-            facts=facts_text(item, max_features=2),
-            evidence=evidence.lines() if evidence is not None else [],
-        )
+        lines = evidence.lines() if evidence is not None else []
+        return prompt(self.kind, wishes, history, item.title, facts_text(item, 2), lines)
 
     def _llm_items(self, items: Sequence[Item]) -> list[int]:
         if self.generator is None or not self.config.use_llm:
@@ -431,7 +445,7 @@ class Explainer:
                 assert self.generator is not None
                 msgs = [self.messages(wishes, history, items[i], ev[i]) for i in llm]
                 prompts = [self.generator.chat_prompt(m) for m in msgs]
-                allowed = [fact_numbers(items[i]) | _numbers(ev[i]) for i in llm]
+                allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i in llm]
                 pieces = self.generator.stream_batch(
                     prompts, self.config.max_new_tokens, allowed, one_sentence=True
                 )

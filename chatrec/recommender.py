@@ -310,12 +310,6 @@ class ChatRecommender:
             *_, reply = self._recommend(turn, state, n, lam, user)
         return self.sessions.record(state, user, turn, reply, "button")
 
-    def wishes(self, turn: Turn, state: DialogueState) -> str:
-        """What the person asked for, in their words plus the constraints in force."""
-        said = "; ".join(state.request) or turn.text
-        wanted = turn.constraints.describe()
-        return f"{said} ({wanted})" if wanted and wanted.lower() not in said.lower() else said
-
     def _related(self, name: str) -> list[Item]:
         """What we carry that is closest to a product we don't ("Xbox 360")."""
         return [c.item for c in self.retriever.retrieve(name, Constraints(), (), 3)]
@@ -327,14 +321,13 @@ class ChatRecommender:
         return self.bundle.embeddings[rows] @ q
 
     def _candidates(
-        self, turn: Retrieving, state: DialogueState, k: int, user: str | None, query: RerankQuery
+        self, turn: Retrieving, state: DialogueState, k: int, prof: Profile, query: RerankQuery
     ) -> list[Candidate]:
         """Retrieve, personalize and rerank: the pool MMR picks ``k`` from, best first."""
         # A film listed under two ids is one film: leaving one out leaves out both.
         exclude = self.catalog.with_twins(turn.exclude)
         n_pool = max(4 * k, self.rerank_config.max_candidates)
         pool = self.retriever.retrieve(turn.query, turn.constraints, exclude, k=n_pool)
-        prof = self.profile(user, state.session_id)
         pool = personalize(pool, prof, state, self.catalog, self.bundle.embeddings)
         pool = self.evidence.boost(pool, [*prof.liked, *state.liked])
         pool = one_per_listing(pool, self.catalog)  # before the rerank: its 20 are 20 films
@@ -346,9 +339,10 @@ class ChatRecommender:
         """Snapshots of one recommendation reply: the picks, then explanations as they come."""
         ids = state.history(self.rerank_config.history_titles)
         history = [self.catalog.get(i).title for i in ids if i in self.catalog]
-        wishes = self.wishes(turn, state)
+        wishes = replies.wishes(state.request, turn.text, turn.constraints)
         with self.gates.picks.hold():  # never behind anybody's explanations (``load``)
-            pool = self._candidates(turn, state, k, user, RerankQuery(wishes, tuple(history)))
+            prof = self.profile(user, state.session_id)
+            pool = self._candidates(turn, state, k, prof, RerankQuery(wishes, tuple(history)))
         vectors = self.bundle.embeddings[[c.row for c in pool]]  # (m, d)
         # Rank-based relevance for MMR: the reranked head carries fused z-scores and the tail
         # cosine scores, so only their order is comparable.
@@ -359,7 +353,7 @@ class ChatRecommender:
             all_seen = bool(turn.exclude) and self._all_seen(turn)
             yield Reply(replies.nothing(turn, lead, self.catalog, all_seen), turn.intent)
             return
-        liked = [*self.profile(user, state.session_id).liked, *state.liked]
+        liked = [*prof.liked, *state.liked]
         evidence = self.evidence.gather(cands, liked, turn.constraints, state.request)
         items = [Recommendation.pick(c, e) for c, e in zip(cands, evidence, strict=True)]
         reply = Reply(replies.picks(turn, lead, items, self.catalog), turn.intent, items, False)

@@ -8,7 +8,7 @@ from ``data/catalogs/<name>.toml``, so no function here branches on a catalog.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from chatrec.types import (
     Aside,
     Candidate,
     Clarify,
+    Constraints,
     DialogueState,
     Judgement,
     Question,
@@ -70,6 +71,14 @@ _OFF_TOPIC = (
     "I can't help with that: I only recommend {what} from this catalog and answer "
     "questions about them. What are you looking for?"
 )
+
+
+def wishes(request: Sequence[str], text: str, c: Constraints) -> str:
+    """What the person asked for, in their words (the request in force, else this message)
+    plus the constraints in force: what the reranker and the explainer read."""
+    said = "; ".join(request) or text
+    wanted = c.describe()
+    return f"{said} ({wanted})" if wanted and wanted.lower() not in said.lower() else said
 
 
 def answer(

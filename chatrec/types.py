@@ -12,12 +12,9 @@ saves of an answered turn.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from chatrec.catalog import Item
-
-if TYPE_CHECKING:
-    from chatrec.evidence import Evidence
 
 MAX_K = 10  # most picks one reply shows: more is not readable in a chat (and says so)
 
@@ -33,6 +30,48 @@ Intent = Literal[
     "clarify",
     "out_of_scope",
 ]
+
+
+@dataclass(frozen=True)
+class Pull:
+    """A liked item that pulled a pick up: real people who loved it and rated the pick."""
+
+    item_id: str  # the liked item
+    title: str
+    fans: int  # people who loved the liked item (training ratings >= LOVED)
+    also: int  # of them, how many rated the pick too
+    mean: float  # their mean rating of the pick
+    share: float  # its part of the pick's co-liking score
+
+    def sentence(self) -> str:
+        """ "of the 212 people who loved Alien (1979), 61 rated this too, 4.1★ on average"."""
+        return (
+            f"of the {self.fans:,} people who loved {self.title}, {self.also:,} rated this too, "
+            f"{self.mean:.1f}★ on average"
+        )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why one pick fits: its score in parts, the liked items behind it, the request parts it
+    meets (in words), and its facts."""
+
+    item_id: str
+    parts: dict[str, float]  # Candidate.parts: each part's contribution; they sum to the score
+    pulls: tuple[Pull, ...] = ()
+    matches: tuple[str, ...] = ()  # "it is in Comedy", "at $229.99 it is within your budget"
+    facts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def score(self) -> float:
+        return float(sum(self.parts.values()))
+
+    def lines(self) -> list[str]:
+        """Why it fits as short lines, the way a prompt or a person reads them (its facts
+        are written beside them, by ``facts.facts_text``)."""
+        out = [f"Matches the request: {m}" for m in self.matches]
+        out += [f"People: {p.sentence()}" for p in self.pulls]
+        return out
 
 
 @dataclass

@@ -8,9 +8,9 @@ import pytest
 from chatrec.catalog import Catalog, Item
 from chatrec.config import RuntimeConfig
 from chatrec.eval.explanations import score
-from chatrec.evidence import CoLiked, Evidence, Evidencer, Pull, gather, matches
+from chatrec.evidence import CoLiked, Evidencer, gather, matches
 from chatrec.explain import check, template
-from chatrec.types import Candidate, Constraints
+from chatrec.types import Candidate, Constraints, Evidence, Pull
 
 FILMS = Catalog(
     "films",

@@ -41,7 +41,7 @@ def run_explanations(
     catalog: str, path: Path = HOLDOUT, llm: bool = True, limit: int | None = None
 ) -> dict[str, Any]:
     """The contract's figures for one catalog, with every scored text."""
-    from chatrec import ChatRecommender
+    from chatrec import ChatRecommender, replies
     from chatrec.explain import check
     from chatrec.facts import facts_text
 
@@ -57,9 +57,7 @@ def run_explanations(
         state.liked.extend(by_title[t] for t in r["liked"] if t in by_title)
         history = [rec.catalog.get(i).title for i in state.history(10) if i in rec.catalog]
         reply = rec.chat(r["message"], sid)
-        wanted = state.constraints.describe()
-        asked = "; ".join(state.request) or r["message"]
-        wishes = f"{asked} ({wanted})" if wanted and wanted.lower() not in asked.lower() else asked
+        wishes = replies.wishes(state.request, r["message"], state.constraints)
         for pick in reply.items[:PICKS]:
             item = rec.catalog.get(pick.item_id)
             ev = pick.evidence

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from chatrec.datasets import data_dir
-from chatrec.evidence import Evidence, Pull
+from chatrec.types import Evidence, Pull
 
 PER_CATALOG = 300  # all of them: 279 movies, 270 store
 PICKS = 3
@@ -66,7 +66,8 @@ def histories(rec: Any, n: int, rng: random.Random) -> list[list[str]]:
 
 def build(catalog: str, seed: int = 0, per_catalog: int = PER_CATALOG) -> list[dict[str, Any]]:
     """The inputs of one catalog (``PICKS`` per request)."""
-    from chatrec import ChatRecommender
+    from chatrec import ChatRecommender, replies
+    from chatrec.facts import facts_text
 
     rng = random.Random(f"{seed}-{catalog}")
     rec = ChatRecommender.from_pretrained(catalog, llm=False)
@@ -84,12 +85,9 @@ def build(catalog: str, seed: int = 0, per_catalog: int = PER_CATALOG) -> list[d
         reply = rec.chat(message, sid)
         if reply.intent not in ("recommend", "refine", "onboarding") or not reply.items:
             continue  # a question's answer, a refusal: no picks to explain
-        wanted = state.constraints.describe()
-        asked = "; ".join(state.request) or message
-        wishes = f"{asked} ({wanted})" if wanted and wanted.lower() not in asked.lower() else asked
+        wishes = replies.wishes(state.request, message, state.constraints)
         for r in reply.items[:PICKS]:
             item = rec.catalog.get(r.item_id)
-            msgs = rec.explainer.messages(wishes, history, item, r.evidence)
             ev = r.evidence
             out.append(
                 {
@@ -100,7 +98,7 @@ def build(catalog: str, seed: int = 0, per_catalog: int = PER_CATALOG) -> list[d
                     "history": history[-5:],
                     "item_id": r.item_id,
                     "title": item.title,
-                    "facts": msgs[-1]["content"].split("Facts: ", 1)[1].split("\n", 1)[0],
+                    "facts": facts_text(item, 2),  # the prompt's facts line
                     "evidence": ev.lines() if ev is not None else [],
                     "pulled_by": [p.title for p in ev.pulls] if ev is not None else [],
                     "evidence_data": asdict(ev) if ev is not None else None,

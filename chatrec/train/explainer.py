@@ -41,16 +41,10 @@ def load_corpus(folder: Path = CORPUS) -> list[dict[str, Any]]:
 
 def messages(row: dict[str, Any]) -> list[dict[str, str]]:
     """The explainer's prompt of an input row, as ``Explainer.messages`` renders it."""
-    from chatrec.prompts import render_messages
+    from chatrec.explain import prompt
 
-    return render_messages(
-        "explain",
-        kind=row["kind"],
-        wishes=row["request"],
-        history=row["history"],
-        title=row["title"],
-        facts=row["facts"],
-        evidence=row["evidence"],
+    return prompt(
+        row["kind"], row["request"], row["history"], row["title"], row["facts"], row["evidence"]
     )
 
 
@@ -68,7 +62,7 @@ def evaluate(
     model: Any, tokenizer: Any, dev: Sequence[dict[str, Any]], recs: dict[str, Any]
 ) -> dict[str, Any]:
     """Explain ``dev`` as at inference and check every text: the share that passes, words."""
-    from chatrec.explain import check, finish
+    from chatrec.explain import check, evidence_numbers, finish
     from chatrec.facts import fact_numbers
     from chatrec.generate import TransformersGenerator
     from chatrec.train.explain_data import evidence_of
@@ -80,14 +74,15 @@ def evaluate(
         batch = dev[i : i + 8]
         items = [recs[r["catalog"]].catalog.get(r["item_id"]) for r in batch]
         prompts = [gen.chat_prompt(messages(r)) for r in batch]
-        allowed = [fact_numbers(it) | _numbers(r) for it, r in zip(items, batch, strict=True)]
+        evs = [evidence_of(r) for r in batch]
+        allowed = [fact_numbers(it) | evidence_numbers(e) for it, e in zip(items, evs, strict=True)]
         out = gen.generate(prompts, 64, allowed, one_sentence=True)
-        for r, it, raw in zip(batch, items, out, strict=True):
+        for r, it, ev, raw in zip(batch, items, evs, out, strict=True):
             text = finish(raw)
             rec = recs[r["catalog"]]
             problems = check(
                 text, it, rec.dialogue.matcher, history=r["history"], request=r["request"],
-                categories=rec.explainer.categories, evidence=evidence_of(r),
+                categories=rec.explainer.categories, evidence=ev,
             )  # fmt: skip
             ok += not problems
             words.append(len(text.split()))
@@ -100,12 +95,6 @@ def evaluate(
         "seconds_per_text": round((time.time() - t0) / max(1, len(dev)), 2),
         "samples": texts[:6],
     }
-
-
-def _numbers(row: dict[str, Any]) -> set[str]:
-    from chatrec.facts import NUMBER, number_key
-
-    return {number_key(n) for n in NUMBER.findall(" ".join(row["evidence"]))}
 
 
 def run(

@@ -39,6 +39,12 @@ def build_app(recs: Recommenders) -> gr.Blocks:
     return demo
 
 
+# Browser-side steps: the window's width for ``Handlers.fit``; a sent message moved from the
+# box to the hidden ``sent`` field (the box is empty again before the server hears of it).
+_WIDTH = "(w) => [window.innerWidth]"
+_TAKE = "(m) => ['', m]"
+
+
 def _wire(demo: gr.Blocks, view: Layout, h: Handlers) -> None:
     side, chat, api = view.side, view.chat, view.api
     private: dict[str, Any] = {"api_visibility": "private"}
@@ -46,24 +52,42 @@ def _wire(demo: gr.Blocks, view: Layout, h: Handlers) -> None:
     # explanations (the CPU-heavy stages inside are gated: ``chatrec.load``).
     turns: dict[str, Any] = {"concurrency_limit": turn_concurrency(), "concurrency_id": "turn"}
 
-    demo.load(h.restore, [view.ident], view.page_out, **private)
+    # The page as this browser left it; then the catalog's welcome, examples and hint.
+    dress = {
+        "fn": h.dress,
+        "inputs": [side.catalog],
+        "outputs": [chat.chatbot, chat.box, *chat.tries],
+    }
+    demo.load(h.restore, [view.ident], view.page_out, **private).then(**dress, **private)
     demo.load(h.favourites, [side.catalog], [side.favs], **private)
+    demo.load(h.fit, [view.width], [side.menu, side.onboard], js=_WIDTH, **private)
     signing = [side.name, side.password, view.ident]
     side.go.click(h.sign_in, signing, view.page_out, **private)
     side.name.submit(h.sign_in, signing, view.page_out, **private)
     side.sessions.input(h.open_chat, [view.ident, side.sessions], view.page_out, **private)
     side.new.click(h.new_chat, [view.ident], view.page_out, **private)
-    side.catalog.input(h.change_catalog, [view.ident, side.catalog], view.page_out, **private)
+    chat.chatbot.clear(h.new_chat, [view.ident], view.page_out, **private)  # its 🗑: a new chat
+    side.catalog.input(h.change_catalog, [view.ident, side.catalog], view.page_out, **private).then(
+        **dress, **private
+    )
     side.catalog.input(h.favourites, [side.catalog], [side.favs], **private)
-    message = [chat.box, chat.chatbot, view.ident, side.lam, view.picks]
-    chat.box.submit(h.send, message, view.turn_out, **private, **turns)
-    chat.send.click(h.send, message, view.turn_out, **private, **turns)
-    onboarding = [side.tastes, side.favs, chat.chatbot, view.ident, side.lam, view.picks]
-    side.start.click(h.onboard, onboarding, view.turn_out, **private, **turns)
+    # A message is taken out of the box in the browser, at once (text typed after Enter is
+    # never wiped by a reply), then runs as a turn. Turns are "multiple": one sent while a
+    # reply streams is queued by ``Handlers.run``, not dropped by Gradio.
+    queued: dict[str, Any] = {**private, **turns, "trigger_mode": "multiple"}
+    state = [chat.chatbot, view.ident, side.lam, view.picks]
+    for sent in (chat.box.submit, chat.send.click):
+        sent(None, [chat.box], [chat.box, chat.sent], js=_TAKE, **private).then(
+            h.say, [chat.sent, *state], view.turn_out, **queued
+        )
+    onboarding = [side.tastes, side.favs, *state]
+    side.start.click(h.onboard, onboarding, view.turn_out, **queued)
+    for example in chat.tries:  # an example request is sent as the person's own message
+        example.click(h.say, [example, *state], view.turn_out, **queued)
     for i, card in enumerate(view.cards):
         for button, action in ((card.up, "up"), (card.down, "down"), (card.more, "more")):
             inputs = [chat.chatbot, view.ident, view.picks, side.lam]
-            button.click(h.click(i, action), inputs, view.click_out, **private, **turns)
+            button.click(h.click(i, action), inputs, view.turn_out, **queued)
     # The one public endpoint: what `gradio_client` and other programs use. Its values reach
     # the handler as sent (no preprocess), for ui.edge to check: Gradio's own conversion would
     # str() a list into a message, turn "NaN" into a number and "abc" into a traceback.

@@ -9,10 +9,14 @@ neither the UI nor the API reaches another person's chats or profile; a call who
 fails gets nothing of anyone's. Errors reach the person as one friendly line (``SORRY``);
 the details go to the server log.
 
+One turn at a time per browser tab, in order: a message sent, a card's button pressed or an
+example chosen while a reply is still streaming waits in ``Waiting`` (shown as a queued
+bubble) and runs right after it; nothing the person sent or typed is dropped.
+
 Handlers return (or stream) their values in the order of the ``layout.Layout`` output lists:
-``page_out`` (``page``, ``restore``, ``sign_in``, ``switch`` and its three events),
-``turn_out`` (``send``, ``onboard``) and ``click_out`` (``click``'s handlers); ``chat_api``
-streams (Markdown, identity) for ``/chat``.
+``page_out`` (``page``, ``restore``, ``sign_in``, ``switch`` and its three events) and
+``turn_out`` (``say``, ``onboard``, ``click``'s handlers); ``chat_api`` streams
+(Markdown, identity) for ``/chat``.
 """
 
 from __future__ import annotations
@@ -20,29 +24,47 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 
 from chatrec import ChatRecommender, Reply, StoreWriteError
+from chatrec.sessions import GUEST_PREFIX
 from ui.edge import ChatCall, check_chat
 from ui.render import (
     CATALOGS,
     DEFAULT_CATALOG,
+    EXAMPLES,
     SLOTS,
     bubbles,
     cards,
+    escape,
+    examples,
+    placeholder,
     profile_line,
     render_reply,
     session_choices,
+    switch_hint,
+    welcome,
     who_line,
 )
 
 log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong on my side. Please try again."
-NO_IDENTITY: dict[str, str] = {"user": "", "token": "", "session": "", "catalog": DEFAULT_CATALOG}
+# ``chats``: each catalog's current chat in this browser ("store=<id>;movies=<id>"), so that
+# switching catalog and back finds the chat that was open there.
+NO_IDENTITY: dict[str, str] = {
+    "user": "",
+    "token": "",
+    "session": "",
+    "catalog": DEFAULT_CATALOG,
+    "chats": "",
+}
+TURN_OUTPUTS = 5 + 2 * SLOTS  # chatbot, identity, picks, profile, chats, the card slots
 
 # One turn's work on the person's recommender and checked identity: a stream of replies.
 Act = Callable[[ChatRecommender, dict[str, str]], Iterator[Reply]]
@@ -60,6 +82,11 @@ class Recommenders:
         self.kwargs = kwargs  # runtime, llm, persist, ...
         self._loaded: dict[str, ChatRecommender] = {}
         self._lock = threading.Lock()
+
+    def loaded(self) -> list[ChatRecommender]:
+        """The recommenders loaded so far."""
+        with self._lock:
+            return list(self._loaded.values())
 
     def get(self, catalog: str) -> ChatRecommender:
         if catalog not in CATALOGS:
@@ -88,11 +115,95 @@ def _as_identity(ident: Any) -> dict[str, Any]:
     return {**NO_IDENTITY, **(ident if isinstance(ident, dict) else {})}
 
 
+def _chats(ident: dict[str, str]) -> dict[str, str]:
+    """Each catalog's current chat in this browser (``NO_IDENTITY``'s ``chats``)."""
+    pairs = (p.split("=", 1) for p in str(ident.get("chats") or "").split(";") if "=" in p)
+    return {c: s for c, s in pairs if c in CATALOGS and s}
+
+
+def _at(ident: dict[str, str], session: str) -> dict[str, str]:
+    """``ident`` in ``session`` of its catalog, remembered as that catalog's current chat."""
+    chats = {**_chats(ident), ident["catalog"]: session}
+    kept = ";".join(f"{c}={s}" for c, s in chats.items() if s)
+    return {**ident, "session": session, "chats": kept}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One turn a person asked for: what the chat shows for it, what it runs, and the words
+    that may call for a hint to switch catalog."""
+
+    shown: str
+    act: Act
+    words: str = ""
+
+
+class Waiting:
+    """The turns each browser tab has asked for and not yet started, and which tabs have one
+    running: a tab's turns run one at a time, in the order they were asked for."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queues: dict[str, deque[Step]] = {}
+        self._running: set[str] = set()
+
+    def add(self, tab: str, step: Step) -> bool:
+        """Queue ``step``; True when the caller is to run the tab's turns (none running)."""
+        with self._lock:
+            self._queues.setdefault(tab, deque()).append(step)
+            if tab in self._running:
+                return False
+            self._running.add(tab)
+            return True
+
+    def next(self, tab: str) -> Step | None:
+        """The tab's next turn, or None: nothing waits and the tab is free again."""
+        with self._lock:
+            queue = self._queues.get(tab)
+            if queue:
+                return queue.popleft()
+            self._queues.pop(tab, None)
+            self._running.discard(tab)
+            return None
+
+    def shown(self, tab: str) -> list[str]:
+        with self._lock:
+            return [s.shown for s in self._queues.get(tab, ())]
+
+    def drop(self, tab: str) -> None:
+        """The tab went away mid-turn: forget what it queued."""
+        with self._lock:
+            self._queues.pop(tab, None)
+            self._running.discard(tab)
+
+
+def _tab(request: gr.Request | None, ident: Any) -> str:
+    """The browser tab a call comes from (Gradio's session), else the person's name."""
+    tab = getattr(request, "session_hash", None) if request is not None else None
+    return str(tab or _as_identity(ident)["user"] or "local")
+
+
+def _queued(msgs: list[dict], waiting: list[str]) -> list[dict]:
+    """``msgs`` and, after them, the messages waiting for this reply, marked as queued."""
+    return msgs + [
+        {"role": "user", "content": f"{escape(text)}  \n_(queued: sent after this reply)_"}
+        for text in waiting
+    ]
+
+
+def _say(message: str, lam: float) -> Act:
+    def act(rec: ChatRecommender, i: dict[str, str]) -> Iterator[Reply]:
+        return rec.chat_stream(message, i["session"], mmr_lambda=lam, user=i["user"])
+
+    return act
+
+
 class Handlers:
     """The event handlers over ``recs``; the method names are the events' (private) names."""
 
     def __init__(self, recs: Recommenders):
         self.recs = recs
+        self.waiting = Waiting()
 
     # --- who is calling, and the page they see ------------------------------------------
     def identity(self, ident: Any, request: gr.Request | None) -> dict[str, str]:
@@ -108,7 +219,7 @@ class Handlers:
         login = getattr(request, "username", None) if request is not None else None
         if login:  # Gradio's password login names the person: no token needed
             if ident["user"] != login:
-                ident.update(user=str(login), token="", session="")
+                ident.update(user=str(login), token="", session="", chats="")
             return ident
         if ident["user"] and rec.authenticate(ident["user"], ident["token"]):
             return ident
@@ -116,7 +227,7 @@ class Handlers:
             raise Denied
         # A guest: a signed name, nothing stored until they send a message.
         ident["user"], ident["token"] = rec.guest()
-        ident["session"] = ""
+        ident["session"], ident["chats"] = "", ""
         return ident
 
     def sidebar(self, rec: ChatRecommender, ident: dict[str, str]) -> tuple[Any, Any, Any]:
@@ -137,6 +248,18 @@ class Handlers:
         who, prof, sess = self.sidebar(rec, ident)
         return [ident, who, prof, sess, gr.update(value=ident["catalog"]), msgs, last, *cards(last)]
 
+    def dress(self, catalog: str) -> list[Any]:
+        """What ``catalog`` shows around the chat: the welcome of an empty chat, the message
+        box's hint, and its example requests (one per button, ``layout.Chat.tries``)."""
+        catalog = catalog if catalog in CATALOGS else DEFAULT_CATALOG
+        shown = examples(catalog)
+        tries = [
+            gr.update(value=shown[n], visible=True) if n < len(shown) else gr.update(visible=False)
+            for n in range(EXAMPLES)
+        ]
+        chat = gr.update(placeholder=welcome(catalog))
+        return [chat, gr.update(placeholder=placeholder(catalog)), *tries]
+
     def restore(self, ident: Any, request: gr.Request) -> list[Any]:
         try:
             return self.page(self.identity(ident, request))
@@ -148,37 +271,66 @@ class Handlers:
             log.exception("restoring the page failed")
             return self.page(self.identity(None, request), SORRY)
 
+    def fit(self, width: Any) -> tuple[Any, Any]:
+        """The menu and the onboarding form: open beside the chat on a wide screen, closed
+        above it on a phone (the chat comes first there)."""
+        from ui.layout import WIDE
+
+        try:
+            wide = float(width) >= WIDE
+        except (TypeError, ValueError):
+            wide = True
+        return gr.update(open=wide), gr.update(open=wide)
+
     def sign_in(self, name: str, password: str, ident: Any, request: gr.Request) -> list[Any]:
-        old = _as_identity(ident)
-        rec = self.recs.get(old["catalog"] if old["catalog"] in CATALOGS else DEFAULT_CATALOG)
+        """Sign in as ``name``; a guest's chats, profile and feedback become the person's."""
+        try:
+            old = self.identity(ident, request)
+        except Denied:
+            old = self.identity(None, request)
+        rec = self.recs.get(old["catalog"])
         client = getattr(getattr(request, "client", None), "host", "") or ""
+        guest = old["user"] if old["user"].startswith(GUEST_PREFIX) else None
         try:
             # This browser's token: signing in again with one's own name must work.
-            user, token = rec.sign_in(name, str(old["token"] or "") or None, password, client)
+            token = None if guest else old["token"] or None
+            user, token = rec.sign_in(name, token, password, client, guest=guest)
         except ValueError as err:
-            base = self.restore(ident, request)
+            base = self.page(old)
             base[5] = [*base[5], {"role": "assistant", "content": str(err)}]
             return base
         except Exception:
             log.exception("sign-in failed")
-            return self.restore(ident, request)
-        fresh = {**NO_IDENTITY, "user": user, "token": token, "catalog": old["catalog"]}
-        return self.page(fresh, f"Welcome, {user}! Tell me what you like, or ask me anything.")
+            return self.page(old, SORRY)
+        for loaded in self.recs.loaded():
+            for who in {user, *([guest] if guest else [])}:
+                loaded.forget(who)
+        fresh = {**old, "user": user, "token": token}
+        if not guest:  # someone else's browser chats are not this person's
+            fresh = {**fresh, "session": "", "chats": ""}
+        session = fresh["session"] if fresh["session"] and rec.owns(user, fresh["session"]) else ""
+        if not session:  # their latest chat here, selected in "Your chats"
+            session = next((s["id"] for s in rec.sessions_of(user)), "")
+        note = f"Welcome, {escape(user)}! Tell me what you like, or ask me anything."
+        return self.page(_at(fresh, session), note)
 
     def switch(
         self, ident: Any, session: str | None, catalog: str, request: gr.Request
     ) -> list[Any]:
-        """Open one of the person's chats (None: a new one) in ``catalog``."""
+        """Open one of the person's chats (None: a new one) in ``catalog``; a catalog switched
+        to opens the chat that was open there in this browser (else the latest one)."""
         try:
             ident = self.identity(ident, request)
         except Denied:
             return self.restore(None, request)
         if catalog in CATALOGS and catalog != ident["catalog"]:
-            ident = {**ident, "catalog": catalog, "session": ""}
-        else:
-            ids = {s["id"] for s in self.recs.get(ident["catalog"]).sessions_of(ident["user"])}
-            ident = {**ident, "session": session if session in ids else ""}
-        return self.page(ident)
+            ident = {**ident, "catalog": catalog}
+            rec = self.recs.get(catalog)
+            kept = _chats(ident).get(catalog, "")
+            ids = [s["id"] for s in rec.sessions_of(ident["user"])]
+            return self.page(_at(ident, kept if kept in ids else next(iter(ids), "")))
+        ids = {s["id"] for s in self.recs.get(ident["catalog"]).sessions_of(ident["user"])}
+        return self.page(_at(ident, session if session in ids else ""))
 
     def open_chat(self, i: Any, s: str | None, request: gr.Request) -> list[Any]:
         return self.switch(i, s, "", request)
@@ -197,10 +349,8 @@ class Handlers:
     # --- turns: a message, a click, the API ---------------------------------------------
     def turn(
         self,
-        message: str,
         msgs: list[dict] | None,
         ident: Any,
-        lam: float,
         request: gr.Request | None,
         act: Act,
         shown: str,
@@ -216,8 +366,8 @@ class Handlers:
         if not ident["session"] or not self.recs.get(ident["catalog"]).owns(
             ident["user"], ident["session"]
         ):
-            ident = {**ident, "session": uuid.uuid4().hex}
-        msgs.append({"role": "user", "content": shown})
+            ident = _at(ident, uuid.uuid4().hex)
+        msgs.append({"role": "user", "content": escape(shown)})
         msgs.append({"role": "assistant", "content": "…"})
         items: list[dict] = []
         try:
@@ -252,22 +402,48 @@ class Handlers:
         ident = {**NO_IDENTITY, **(call.identity.model_dump() if call.identity else {})}
         if call.identity is None or call.catalog != ident["catalog"]:
             ident = {**ident, "catalog": call.catalog, "session": ""}
-        lam = call.mmr_lambda
-        for msgs, who, _ in self.turn(
-            call.message,
-            [],
-            ident,
-            lam,
-            request,
-            lambda rec, i: rec.chat_stream(
-                call.message, i["session"], mmr_lambda=lam, user=i["user"]
-            ),
-            call.message,
-            full=True,
-        ):
+        act = _say(call.message, call.mmr_lambda)
+        for msgs, who, _ in self.turn([], ident, request, act, call.message, full=True):
             yield msgs[-1]["content"], who
 
-    def send(
+    def run(
+        self,
+        step: Step,
+        msgs: list[dict],
+        ident: Any,
+        picks: list[dict],
+        request: gr.Request | None,
+    ) -> Iterator[list[Any]]:
+        """Queue ``step`` for this tab and, unless a turn of the tab is running (which then
+        runs it next), run the tab's turns in order, streaming ``turn_out``'s values. The
+        picks panel keeps the last list when a reply has none (an answer about "the second
+        one" must not hide the cards)."""
+        tab = _tab(request, ident)
+        if not self.waiting.add(tab, step):
+            yield [gr.update()] * TURN_OUTPUTS  # the running turn shows it as queued
+            return
+        out_msgs, who, shown = list(msgs or []), ident, list(picks or [])
+        try:
+            while (now := self.waiting.next(tab)) is not None:
+                start, before, caller = len(out_msgs), out_msgs, who
+                for out_msgs, who, items in self.turn(before, caller, request, now.act, now.shown):
+                    shown = items or shown
+                    queued = _queued(out_msgs, self.waiting.shown(tab))
+                    yield [queued, who, shown, gr.update(), gr.update(), *cards(shown)]
+                hint = switch_hint(now.words, who["catalog"]) if who and now.words else ""
+                if hint and len(out_msgs) > start:
+                    last = out_msgs[-1]
+                    out_msgs[-1] = {**last, "content": f"{last['content']}\n\n{hint}"}
+                queued = _queued(out_msgs, self.waiting.shown(tab))
+                yield [queued, who, shown, *self.after(who), *cards(shown)]
+                if not who:  # the identity failed: nothing more runs for this tab
+                    self.waiting.drop(tab)
+                    return
+        except GeneratorExit:  # the tab went away
+            self.waiting.drop(tab)
+            raise
+
+    def say(
         self,
         message: str,
         msgs: list[dict],
@@ -276,33 +452,12 @@ class Handlers:
         picks: list[dict],
         request: gr.Request,
     ) -> Iterator[list[Any]]:
-        """A typed message: the reply streams; the picks panel keeps the last list when the
-        reply has none (an answer about "the second one" must not hide the cards)."""
-        if not str(message or "").strip():
-            yield [
-                gr.update(),
-                msgs,
-                ident,
-                gr.update(),
-                gr.update(),
-                gr.update(),
-                *[gr.update()] * (2 * SLOTS),
-            ]
+        """A typed message (cleared from the box in the browser as it was sent)."""
+        text = str(message or "").strip()
+        if not text:
+            yield [gr.update()] * TURN_OUTPUTS
             return
-        out_msgs, who, items = msgs, ident, []
-        for out_msgs, who, items in self.turn(
-            message,
-            msgs,
-            ident,
-            lam,
-            request,
-            lambda rec, i: rec.chat_stream(message, i["session"], mmr_lambda=lam, user=i["user"]),
-            message,
-        ):
-            shown = items or picks or []
-            yield ["", out_msgs, who, shown, gr.update(), gr.update(), *cards(shown)]
-        shown = items or picks or []
-        yield ["", out_msgs, who, shown, *self.after(who), *cards(shown)]
+        yield from self.run(Step(text, _say(text, lam), text), msgs, ident, picks, request)
 
     def after(self, ident: dict[str, str]) -> tuple[Any, Any]:
         """The profile line and chats once a turn is done (a turn can change both)."""
@@ -319,14 +474,10 @@ class Handlers:
             msgs: list[dict], ident: Any, picks: list[dict], lam: float, request: gr.Request
         ) -> Iterator[list[Any]]:
             if slot >= len(picks or []):
-                yield [msgs, ident, picks, gr.update(), gr.update(), *cards(picks or [])]
+                yield [gr.update()] * TURN_OUTPUTS
                 return
             act, shown = _click_act(slot, picks[slot], action, lam)
-            out_msgs, who, items = msgs, ident, picks
-            for out_msgs, who, items in self.turn("", msgs, ident, lam, request, act, shown):
-                shown_picks = items or picks
-                yield [out_msgs, who, shown_picks, gr.update(), gr.update(), *cards(shown_picks)]
-            yield [out_msgs, who, items or picks, *self.after(who), *cards(items or picks)]
+            yield from self.run(Step(shown, act), msgs, ident, picks, request)
 
         return handler
 
@@ -344,7 +495,7 @@ class Handlers:
         words = " ".join(str(tastes or "").split())
         favs = [f for f in favourites or [] if isinstance(f, str)][:5]
         message = "I'm new here. " + words + (f" I love {', '.join(favs)}." if favs else "")
-        yield from self.send(message.strip(), msgs, ident, lam, picks, request)
+        yield from self.say(message.strip(), msgs, ident, lam, picks, request)
 
 
 def _click_act(slot: int, item: dict[str, Any], action: str, lam: float) -> tuple[Act, str]:

@@ -1,10 +1,13 @@
 """The page's components (Gradio Blocks), with no behaviour: ``build`` makes them inside the
 caller's ``gr.Blocks`` context and returns them as a ``Layout``; ``ui.app`` wires events.
 
-Three columns: the sidebar (who, sign-in, catalog, slider, profile, chats, onboarding), the
-chat, and the picks panel of ``SLOTS`` cards. Hidden components carry the public ``/chat``
-endpoint. The ``elem_id``s are what the browser tests find the page by. The ``*_out`` lists
-fix the order of the values the handlers return (see ``ui.handlers``).
+One grid (``#app``), laid out by ``CSS`` for the screen it is on. On a desktop: the menu on
+the left (who, sign-in, chats, slider, profile, onboarding), the chat and its input in the
+middle, the picks on the right. On a phone (under 900 px): the header with the catalog, a
+closed menu, the chat, the picks right under it, and the input pinned to the bottom of the
+screen, so it is always in the first view. The ``elem_id``s are what the browser tests find
+the page by. The ``*_out`` lists fix the order of the values the handlers return (see
+``ui.handlers``). Hidden components carry the public ``/chat`` endpoint.
 """
 
 from __future__ import annotations
@@ -14,12 +17,47 @@ from typing import Any
 
 import gradio as gr
 
-from ui.render import CATALOGS, DEFAULT_CATALOG, SLOTS, examples
+from ui.render import (
+    DEFAULT_CATALOG,
+    EXAMPLES,
+    SLOTS,
+    catalog_choices,
+    examples,
+    placeholder,
+    welcome,
+)
 
-# Styles the cards ``_picks`` makes (passed to ``launch``: Gradio 6 takes CSS there).
-CSS = """
-.pick-card { border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 6px; }
-.pick-card button { min-width: 0 !important; }
+WIDE = 900  # px: at least this wide, the three-column desktop layout
+
+# The layout and the cards' styles (passed to ``launch``: Gradio 6 takes CSS there).
+CSS = f"""
+#app {{ display: grid !important; gap: 12px; align-items: start;
+  grid-template-columns: minmax(0, 1fr); grid-template-areas: "side" "talk" "picks" "compose"; }}
+#app > * {{ min-width: 0 !important; width: auto !important; }}
+#side {{ grid-area: side; }} #talk {{ grid-area: talk; }} #picks {{ grid-area: picks; }}
+#compose {{ grid-area: compose; position: sticky; bottom: 0; z-index: 20;
+  background: var(--background-fill-primary); padding: 6px 0; }}
+#chat {{ height: 52vh !important; min-height: 260px; }}
+#app button, #header button {{ min-height: 44px; }}
+#brand h1 {{ font-size: 1.5rem; margin: 0; }}
+/* Gradio's orange with white text is 2.8:1; this orange is 5.2:1 (WCAG AA). */
+button.primary {{ background: #c2410c !important; border-color: #c2410c !important;
+  color: #fff !important; }}
+#tries {{ gap: 6px; flex-wrap: wrap; }}
+#tries button {{ flex: 1 1 auto; min-width: 0 !important; font-weight: normal; }}
+#app input[type=checkbox] {{ min-width: 24px; min-height: 24px; }}
+:focus-visible {{ outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }}
+.pick-card {{ border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 6px; }}
+.pick-card button {{ min-width: 0 !important; }}
+#sessions input {{ text-overflow: ellipsis; padding-right: 28px; }}
+@media (min-width: {WIDE}px) {{
+  #app {{ grid-template-columns: 280px minmax(0, 1fr) minmax(300px, 380px);
+    grid-template-areas: "side talk picks" "side compose picks"; grid-template-rows: auto 1fr; }}
+  #catalog {{ max-width: 340px; margin-left: auto; }}
+  #compose {{ position: static; }}
+  #chat {{ height: 600px !important; }}
+}}
+html, body {{ overflow-x: hidden; }}
 """
 
 
@@ -37,6 +75,8 @@ class Sidebar:
     tastes: gr.Textbox
     favs: gr.Dropdown
     start: gr.Button
+    menu: gr.Accordion
+    onboard: gr.Accordion
 
 
 @dataclass
@@ -44,6 +84,8 @@ class Chat:
     chatbot: gr.Chatbot
     box: gr.Textbox
     send: gr.Button
+    sent: gr.Textbox
+    tries: list[gr.Button]  # the catalog's example requests
 
 
 @dataclass
@@ -70,6 +112,7 @@ class Api:
 class Layout:
     ident: gr.BrowserState  # the signed-in identity, kept by the browser across reloads
     picks: gr.State  # the picks the cards show
+    width: gr.Number  # the browser window's width, read on load (``ui.handlers.Handlers.fit``)
     side: Sidebar
     chat: Chat
     cards: list[Card]
@@ -98,12 +141,8 @@ class Layout:
 
     @property
     def turn_out(self) -> list[Any]:
-        """What a typed message updates."""
-        return [self.chat.box, *self.click_out]
-
-    @property
-    def click_out(self) -> list[Any]:
-        """What a card's button updates."""
+        """What a turn updates (a message, an example, the onboarding form, a card's button):
+        ``ui.handlers.TURN_OUTPUTS`` values."""
         s = self.side
         return [self.chat.chatbot, self.ident, self.picks, s.profile, s.sessions, *self.slots]
 
@@ -113,70 +152,118 @@ def build(no_identity: dict[str, str]) -> Layout:
     a browser that has never signed in keeps."""
     ident = gr.BrowserState(dict(no_identity), storage_key="chatrec-identity")
     picks = gr.State([])
-    with gr.Row():
-        with gr.Column(scale=1, min_width=260):
-            side = _sidebar()
-        with gr.Column(scale=3):
-            chat = _chat()
-        with gr.Column(scale=2, min_width=300):
+    with gr.Row(elem_id="header", equal_height=True):
+        gr.Markdown("# chatrec", elem_id="brand")
+        catalog = gr.Dropdown(
+            catalog_choices(), value=DEFAULT_CATALOG, label="Catalog", elem_id="catalog"
+        )
+    with gr.Row(elem_id="app"):
+        with gr.Column(elem_id="side"):
+            side = _sidebar(catalog)
+        with gr.Column(elem_id="talk"):
+            chatbot = gr.Chatbot(
+                label="Chat",
+                elem_id="chat",
+                feedback_options=None,
+                placeholder=welcome(DEFAULT_CATALOG),
+                buttons=["copy", "copy_all"],  # no "share" (to Hugging Face; unlabelled)
+            )
+            tries = _tries()
+        with gr.Column(elem_id="picks"):
             cards = _picks()
-    return Layout(ident, picks, side, chat, cards, _api())
+        with gr.Column(elem_id="compose"):
+            chat = _compose(chatbot, tries)
+    width = gr.Number(visible=False)
+    return Layout(ident, picks, width, side, chat, cards, _api())
 
 
-def _sidebar() -> Sidebar:
-    gr.Markdown("## chatrec")
-    who = gr.Markdown("")
-    with gr.Row():
-        name = gr.Textbox(label="Your name", placeholder="e.g. Ann", scale=3)
-        go = gr.Button("Sign in", scale=1, elem_id="sign-in")
-    password = gr.Textbox(
-        label="Password (only if your name has one)",
-        type="password",
-        elem_id="password",
-        max_length=200,
-    )
-    catalog = gr.Dropdown(list(CATALOGS), value=DEFAULT_CATALOG, label="Catalog")
-    lam = gr.Slider(
-        0.0,
-        1.0,
-        value=0.8,
-        step=0.05,
-        label="Relevance ↔ diversity",
-        info="1 = most relevant; lower = more varied picks",
-    )
-    profile = gr.Markdown("", elem_id="profile")
-    sessions = gr.Dropdown([], label="Your chats", elem_id="sessions")
-    new = gr.Button("New chat", elem_id="new-chat")
-    with gr.Accordion("New here? Tell me your tastes", open=True, elem_id="onboard"):
+def _sidebar(catalog: gr.Dropdown) -> Sidebar:
+    with gr.Accordion("Menu: you, your chats, settings", open=False, elem_id="menu") as menu:
+        who = gr.Markdown("", elem_id="who")
+        name = gr.Textbox(label="Your name", placeholder="e.g. Ann", elem_id="name")
+        password = gr.Textbox(
+            label="Password (only if your name has one)",
+            type="password",
+            elem_id="password",
+            max_length=200,
+        )
+        go = gr.Button("Sign in", elem_id="sign-in")
+        sessions = gr.Dropdown([], label="Your chats", elem_id="sessions")
+        new = gr.Button("New chat", elem_id="new-chat")
+        lam = gr.Slider(
+            0.0,
+            1.0,
+            value=0.8,
+            step=0.05,
+            label="Relevance ↔ diversity",
+            info="1 = most relevant; lower = more varied picks",
+            elem_id="lam",
+        )
+        profile = gr.Markdown("", elem_id="profile")
+    with gr.Accordion("New here? Tell me your tastes", open=False, elem_id="onboard") as onboard:
         tastes = gr.Textbox(
             label="What do you like?",
             lines=2,
             elem_id="tastes",
             placeholder="e.g. I work from home and love music",
         )
-        favs = gr.Dropdown([], multiselect=True, label="…or pick a few favourites")
+        favs = gr.Dropdown(
+            [], multiselect=True, label="…or pick a few favourites", elem_id="favourites"
+        )
         start = gr.Button("Get my picks", variant="primary", elem_id="get-picks")
     return Sidebar(
-        who, name, password, go, catalog, lam, profile, sessions, new, tastes, favs, start
+        who,
+        name,
+        password,
+        go,
+        catalog,
+        lam,
+        profile,
+        sessions,
+        new,
+        tastes,
+        favs,
+        start,
+        menu,
+        onboard,
     )
 
 
-def _chat() -> Chat:
-    chatbot = gr.Chatbot(height=560, label="Chat", elem_id="chat", feedback_options=None)
-    with gr.Row():
+def _tries() -> list[gr.Button]:
+    """The catalog's example requests, one tap to send (``EXAMPLES`` at most)."""
+    shown = examples(DEFAULT_CATALOG)
+    with gr.Row(elem_id="tries"):
+        return [
+            gr.Button(
+                shown[n] if n < len(shown) else "",
+                visible=n < len(shown),
+                size="sm",
+                elem_classes="try",
+                elem_id=f"try-{n + 1}",
+            )
+            for n in range(EXAMPLES)
+        ]
+
+
+def _compose(chatbot: gr.Chatbot, tries: list[gr.Button]) -> Chat:
+    with gr.Row(equal_height=True):
         box = gr.Textbox(
+            label="Message",
             show_label=False,
             scale=5,
             elem_id="message",
-            placeholder="Ask for something, or about a product…",
+            placeholder=placeholder(DEFAULT_CATALOG),
+            max_length=2000,
         )
-        send = gr.Button("Send", variant="primary", scale=1, elem_id="send")
-    gr.Examples(examples(), box, label="Try")
-    return Chat(chatbot, box, send)
+        send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
+    # What the message box held when it was sent: the box is cleared in the browser at once
+    # (text typed after Enter is never lost), and the turn reads the message from here.
+    sent = gr.Textbox(visible=False)
+    return Chat(chatbot, box, send, sent, tries)
 
 
 def _picks() -> list[Card]:
-    gr.Markdown("### Picks")
+    gr.Markdown("### Picks", elem_id="picks-title")
     cards: list[Card] = []
     for n in range(1, SLOTS + 1):
         with gr.Group(visible=False, elem_classes="pick-card", elem_id=f"card-{n}") as group:

@@ -8,6 +8,7 @@ card slot, in slot order, as ``layout.Layout.slots`` lists the components.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import gradio as gr
@@ -22,9 +23,65 @@ CATALOGS: tuple[str, ...] = (DEFAULT_CATALOG, *(c for c in BUILTIN if c != DEFAU
 SLOTS = 10  # cards on screen: the most picks one reply shows
 
 
-def examples() -> list[str]:
-    """Example requests of every catalog, in the UI's order of catalogs."""
-    return [text for name in CATALOGS for text in catalog_info(name).examples]
+EXAMPLES = 3  # example requests shown under the chat
+
+
+def examples(catalog: str) -> list[str]:
+    """The example requests of ``catalog`` shown under the chat (``EXAMPLES`` at most)."""
+    return catalog_info(catalog).examples[:EXAMPLES]
+
+
+def label(catalog: str) -> str:
+    """The catalog's name in the menu ("Electronics store")."""
+    return catalog_info(catalog).label or catalog.capitalize()
+
+
+def catalog_choices() -> list[tuple[str, str]]:
+    """The catalog menu: (name shown, value) per catalog."""
+    return [(label(c), c) for c in CATALOGS]
+
+
+def welcome(catalog: str) -> str:
+    """What an empty chat shows: what the app can do in this catalog."""
+    info = catalog_info(catalog)
+    return info.welcome or f"Tell me what {info.nouns} you are looking for."
+
+
+def placeholder(catalog: str) -> str:
+    """The message box's hint in ``catalog``."""
+    info = catalog_info(catalog)
+    return f"Ask for {info.nouns}, or about one…"
+
+
+def switch_hint(message: str, catalog: str) -> str:
+    """A line pointing to the catalog a request belongs to ("a movie" in the store), or ""."""
+    words = set(re.findall(r"[a-z]+", message.lower()))
+    if words & set(catalog_info(catalog).words):
+        return ""
+    for other in CATALOGS:
+        if other != catalog and words & set(catalog_info(other).words):
+            return (
+                f"_Looking for {catalog_info(other).nouns}? Choose **{escape(label(other))}** "
+                "under Catalog at the top: this catalog doesn't hold them._"
+            )
+    return ""
+
+
+def plural(n: int, word: str) -> str:
+    """ "1 turn", "2 turns"."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+# What makes markup inside a line (emphasis, code, links, strike-through, tables, HTML): a
+# title is shown as written, never as markup. Catalog text never starts a line, so the
+# line-start marks (#, >, 1.) need no escape.
+_MARKDOWN = re.compile(r"([\\`*_\[\]~|])")
+
+
+def escape(text: str) -> str:
+    """``text`` as literal Markdown: "Coverage***" stays "Coverage***", "<b>" stays "<b>"."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def facts_line(a: dict[str, Any]) -> str:
@@ -42,15 +99,12 @@ def facts_line(a: dict[str, Any]) -> str:
     return " · ".join(facts)
 
 
-def _escape(text: str) -> str:
-    return text.replace("_", "\\_").replace("*", "\\*")
-
-
 def card(n: int, item: dict[str, Any]) -> str:
     """Markdown of pick number ``n``: bold title, its facts, and its explanation if any."""
-    text = f"**{n}. {item['title']}**  \n{facts_line(item.get('attributes') or {})}"
+    facts = escape(facts_line(item.get("attributes") or {}))
+    text = f"**{n}. {escape(item['title'])}**  \n{facts}"
     if item.get("explanation"):  # empty until its explanation starts streaming
-        text += "  \n_" + _escape(item["explanation"]) + "_"
+        text += "  \n_" + escape(item["explanation"]) + "_"
     return text
 
 
@@ -59,12 +113,12 @@ def render(text: str, items: list[dict[str, Any]], full: bool = True) -> str:
     explanation, as the API returns it; else one line each, as the chat shows it next to the
     cards panel)."""
     if not items:
-        return text
-    head = text.splitlines()[0] if text else ""
+        return escape(text)
+    head = escape(text.splitlines()[0]) if text else ""
     if full:
         return head + "\n\n" + "\n\n".join(card(n, it) for n, it in enumerate(items, 1))
     lines = [
-        f"{n}. **{it['title']}** — {facts_line(it.get('attributes') or {})}"
+        f"{n}. **{escape(it['title'])}** — {escape(facts_line(it.get('attributes') or {}))}"
         for n, it in enumerate(items, 1)
     ]
     return head + "\n\n" + "\n".join(lines)
@@ -91,11 +145,16 @@ def bubbles(turns: list[dict[str, Any]]) -> tuple[list[dict], list[dict]]:
     msgs: list[dict] = []
     last: list[dict] = []
     for t in turns:
-        msgs.append({"role": "user", "content": t["user"]})
+        msgs.append({"role": "user", "content": escape(t["user"])})
         msgs.append({"role": "assistant", "content": render(t["bot"], t["items"], False)})
         if t["items"]:
             last = t["items"]
     return msgs, last
+
+
+def _short(title: str, n: int = 32) -> str:
+    """A chat's name cut to fit the menu ("A laptop for travel unde…")."""
+    return title if len(title) <= n else title[: n - 1].rstrip() + "…"
 
 
 def who_line(user: str) -> str:
@@ -108,6 +167,9 @@ def profile_line(summary: str) -> str:
 
 def session_choices(sessions: list[dict[str, Any]], current: str) -> Any:
     """The "Your chats" dropdown: one entry per chat, ``current`` selected if it is one."""
-    choices = [(f"{s['title'] or '(empty)'} · {s['turns']} turns", s["id"]) for s in sessions]
+    choices = [
+        (f"{_short(s['title'] or '(empty)')} · {plural(s['turns'], 'turn')}", s["id"])
+        for s in sessions
+    ]
     value = current if any(c[1] == current for c in choices) else None
     return gr.update(choices=choices, value=value)

@@ -57,6 +57,15 @@ class CatalogInfo(BaseModel):
     noun: str = Field("product", description="One item, as a person says it: 'film', 'product'.")
     nouns: str = Field("products", description="Several items: 'films', 'products'.")
     greeting_examples: str = Field("", description="Example requests quoted in the greeting.")
+    label: str = Field("", description="The catalog's name in the app's menu: 'Movies'.")
+    welcome: str = Field(
+        "", description="What the app can do in this catalog, shown on an empty chat (Markdown)."
+    )
+    words: list[str] = Field(
+        default_factory=list,
+        description="What people call this catalog's items ('film', 'laptop'): a request that "
+        "says one in another catalog gets a hint to switch here.",
+    )
     examples: list[str] = Field(default_factory=list, description="Example requests (the UI).")
     onboarding: list[str] = Field(
         default_factory=lambda: [

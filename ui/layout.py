@@ -5,7 +5,7 @@ One grid (``#app``), laid out by ``CSS`` for the screen it is on. On a desktop: 
 the left (who, sign-in, chats, slider, profile, onboarding), the chat and its input in the
 middle, the picks on the right. On a phone (under 900 px): the header with the catalog, a
 closed menu, the chat, the picks right under it, and the input pinned to the bottom of the
-screen, so it is always in the first view. The ``elem_id``s are what the browser tests find
+screen (``position: fixed``), so it is always in view. The ``elem_id``s are what the browser tests find
 the page by. The ``*_out`` lists fix the order of the values the handlers return (see
 ``ui.handlers``). Hidden components carry the public ``/chat`` endpoint.
 """
@@ -35,15 +35,22 @@ CSS = f"""
   grid-template-columns: minmax(0, 1fr); grid-template-areas: "side" "talk" "picks" "compose"; }}
 #app > * {{ min-width: 0 !important; width: auto !important; }}
 #side {{ grid-area: side; }} #talk {{ grid-area: talk; }} #picks {{ grid-area: picks; }}
-#compose {{ grid-area: compose; position: sticky; bottom: 0; z-index: 20;
-  background: var(--background-fill-primary); padding: 6px 0; }}
+#compose {{ grid-area: compose; position: fixed; left: 0; right: 0; bottom: 0; z-index: 20;
+  background: var(--background-fill-primary); padding: 6px 10px;
+  border-top: 1px solid var(--border-color-primary); }}
+#app {{ padding-bottom: 84px; }}
 #chat {{ height: 52vh !important; min-height: 260px; }}
 #app button, #header button {{ min-height: 44px; }}
 #brand h1 {{ font-size: 1.5rem; margin: 0; }}
+#who p {{ margin: 0; font-size: 0.85rem; overflow-wrap: anywhere; }}
 /* Gradio's orange with white text is 2.8:1; this orange is 5.2:1 (WCAG AA). */
 button.primary {{ background: #c2410c !important; border-color: #c2410c !important;
   color: #fff !important; }}
+/* Gradio's light greys are under 4.5:1 on white: hints, the slider's ends, the footer. */
+.info-text, .subdued, .show-api, footer a, footer button {{ color: #4b5563 !important;
+  opacity: 1 !important; }}
 #tries {{ gap: 6px; flex-wrap: wrap; }}
+#talk:has(.message-row) #tries {{ display: none !important; }} /* examples: an empty chat's */
 #tries button {{ flex: 1 1 auto; min-width: 0 !important; font-weight: normal; }}
 #app input[type=checkbox] {{ min-width: 24px; min-height: 24px; }}
 :focus-visible {{ outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }}
@@ -54,7 +61,8 @@ button.primary {{ background: #c2410c !important; border-color: #c2410c !importa
   #app {{ grid-template-columns: 280px minmax(0, 1fr) minmax(300px, 380px);
     grid-template-areas: "side talk picks" "side compose picks"; grid-template-rows: auto 1fr; }}
   #catalog {{ max-width: 340px; margin-left: auto; }}
-  #compose {{ position: static; }}
+  #compose {{ position: static; padding: 0; border: 0; }}
+  #app {{ padding-bottom: 0; }}
   #chat {{ height: 600px !important; }}
 }}
 html, body {{ overflow-x: hidden; }}
@@ -153,13 +161,15 @@ def build(no_identity: dict[str, str]) -> Layout:
     ident = gr.BrowserState(dict(no_identity), storage_key="chatrec-identity")
     picks = gr.State([])
     with gr.Row(elem_id="header", equal_height=True):
-        gr.Markdown("# chatrec", elem_id="brand")
+        with gr.Column(scale=1, min_width=150):
+            gr.Markdown("# chatrec", elem_id="brand")
+            who = gr.Markdown("", elem_id="who")
         catalog = gr.Dropdown(
             catalog_choices(), value=DEFAULT_CATALOG, label="Catalog", elem_id="catalog"
         )
     with gr.Row(elem_id="app"):
         with gr.Column(elem_id="side"):
-            side = _sidebar(catalog)
+            side = _sidebar(who, catalog)
         with gr.Column(elem_id="talk"):
             chatbot = gr.Chatbot(
                 label="Chat",
@@ -177,9 +187,8 @@ def build(no_identity: dict[str, str]) -> Layout:
     return Layout(ident, picks, width, side, chat, cards, _api())
 
 
-def _sidebar(catalog: gr.Dropdown) -> Sidebar:
-    with gr.Accordion("Menu: you, your chats, settings", open=False, elem_id="menu") as menu:
-        who = gr.Markdown("", elem_id="who")
+def _sidebar(who: gr.Markdown, catalog: gr.Dropdown) -> Sidebar:
+    with gr.Accordion("Menu: sign in, your chats, settings", open=False, elem_id="menu") as menu:
         name = gr.Textbox(label="Your name", placeholder="e.g. Ann", elem_id="name")
         password = gr.Textbox(
             label="Password (only if your name has one)",

@@ -41,9 +41,14 @@ def _client(url: str):
     return Client(url, verbose=False)
 
 
+def _plain(text: str) -> str:
+    """Markdown as the person reads it: the escapes of ``ui.render.escape`` undone."""
+    return re.sub(r"\\(.)", r"\1", text).replace("&lt;", "<").replace("&amp;", "&")
+
+
 def _titles(text: str) -> list[str]:
     """The bold card titles of a rendered reply, in order."""
-    return re.findall(r"\*\*\d+\. (.+?)\*\*", text)
+    return [_plain(t) for t in re.findall(r"\*\*\d+\. (.+?)(?<!\\)\*\*", text)]
 
 
 def _by_title(title: str):
@@ -67,6 +72,12 @@ class _FakeRecommender:
 
     def chat_stream(self, message: str, session_id: str, **kwargs: object) -> Iterator[Reply]:
         yield Reply(f"You said: {message}", "chat")
+
+    def sessions_of(self, user: str) -> list[dict]:
+        return []
+
+    def profile_summary(self, user: str) -> str:
+        return "No profile yet."
 
 
 def test_handlers_check_the_token_on_every_call_without_a_browser() -> None:
@@ -107,7 +118,7 @@ def test_chat_streams_and_keeps_the_session(server: str) -> None:
         "what does the second one cost?", "store", 0.8, ident, api_name="/chat"
     )
     second = _by_title(titles[1])
-    assert answer.startswith(second.title) and price_text(second) in answer
+    assert _plain(answer).startswith(second.title) and price_text(second) in answer
     assert again == ident
 
 
@@ -168,7 +179,7 @@ def test_ten_concurrent_sessions_get_their_own_replies(server: str) -> None:
         text, answer = results[n]
         first = _by_title(_titles(text)[0])
         assert any(category in _by_title(t).categories for t in _titles(text)), (n, text[:300])
-        assert answer.startswith(first.title) and price_text(first) in answer, (n, answer)
+        assert _plain(answer).startswith(first.title) and price_text(first) in answer, n
 
 
 @pytest.mark.integration
@@ -187,7 +198,7 @@ def test_a_restart_mid_conversation_loses_no_answered_turn(tmp_path: Path) -> No
             "what does the first one cost?", "store", 0.8, ident, api_name="/chat"
         )
         first = _by_title(_titles(cheaper)[0])
-        assert answer.startswith(first.title) and price_text(first) in answer
+        assert _plain(answer).startswith(first.title) and price_text(first) in answer
     finally:
         srv.kill()
 
@@ -319,3 +330,41 @@ def test_password_login_names_the_person(tmp_path: Path) -> None:
         assert his["user"] == "bob" and his["session"] != ident["session"]
     finally:
         srv.kill()
+
+
+def test_a_tabs_turns_run_one_at_a_time_in_the_order_they_were_sent() -> None:
+    """A message sent while a reply streams is queued, shown as queued, and answered next."""
+    handlers = Handlers(Recommenders(factory=lambda catalog, **kw: _FakeRecommender()))
+
+    class Tab:
+        session_hash = "tab-1"
+        username = None
+        client = None
+
+    first = handlers.say("a laptop", [], {}, 0.8, [], Tab())  # type: ignore[arg-type]
+    out = next(first)  # the first reply is streaming
+    ident = out[1]
+    second = list(handlers.say("cheaper", out[0], ident, 0.8, [], Tab()))  # type: ignore[arg-type]
+    assert len(second) == 1 and all(v == {"__type__": "update"} for v in second[0])  # queued
+    rest = list(first)
+    shown = [m["content"] for m in rest[-1][0]]
+    assert shown == ["a laptop", "You said: a laptop", "cheaper", "You said: cheaper"]
+    assert any("queued" in m["content"] for step in rest[:-1] for m in step[0])
+    # The tab is free again: the next message runs at once.
+    third = list(handlers.say("thanks", rest[-1][0], rest[-1][1], 0.8, [], Tab()))  # type: ignore[arg-type]
+    assert third[-1][0][-1]["content"] == "You said: thanks"
+
+
+def test_catalog_text_is_shown_as_written_and_counts_read_right() -> None:
+    from ui.render import card, escape, plural, session_choices, switch_hint
+
+    item = {"title": "TV - Plan for 5 Years of Total Coverage*", "attributes": {"price": 5.0}}
+    assert card(1, item).startswith("**1. TV - Plan for 5 Years of Total Coverage\\***")
+    assert escape("<b>A&B</b> [x](y) a_b") == "&lt;b>A&amp;B&lt;/b> \\[x\\](y) a\\_b"
+    assert (plural(1, "turn"), plural(2, "turn")) == ("1 turn", "2 turns")
+    long = {"id": "s1", "title": "a laptop for travel under $900 with a long battery", "turns": 1}
+    ((label, value),) = session_choices([long], "s1")["choices"]
+    assert label == "a laptop for travel under $900… · 1 turn" and value == "s1"
+    assert "Movies" in switch_hint("an animated movie for kids", "store")
+    assert switch_hint("a movie projector", "store") == ""  # a store word: no hint
+    assert "Electronics store" in switch_hint("a laptop for my son", "movies")

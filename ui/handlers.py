@@ -363,10 +363,10 @@ class Handlers:
         except Denied:
             yield [*msgs, {"role": "assistant", "content": "Please reload the page."}], {}, []
             return
-        if not ident["session"] or not self.recs.get(ident["catalog"]).owns(
+        owned = ident["session"] and self.recs.get(ident["catalog"]).owns(
             ident["user"], ident["session"]
-        ):
-            ident = _at(ident, uuid.uuid4().hex)
+        )
+        ident = _at(ident, ident["session"] if owned else uuid.uuid4().hex)
         msgs.append({"role": "user", "content": escape(shown)})
         msgs.append({"role": "assistant", "content": "…"})
         items: list[dict] = []

@@ -1,13 +1,14 @@
 """The page's components (Gradio Blocks), with no behaviour: ``build`` makes them inside the
 caller's ``gr.Blocks`` context and returns them as a ``Layout``; ``ui.app`` wires events.
 
-One grid (``#app``), laid out by ``CSS`` for the screen it is on. On a desktop: the menu on
-the left (who, sign-in, chats, slider, profile, onboarding), the chat and its input in the
-middle, the picks on the right. On a phone (under 900 px): the header with the catalog, a
-closed menu, the chat, the picks right under it, and the input pinned to the bottom of the
-screen (``position: fixed``), so it is always in view. The ``elem_id``s are what the browser tests find
-the page by. The ``*_out`` lists fix the order of the values the handlers return (see
-``ui.handlers``). Hidden components carry the public ``/chat`` endpoint.
+A header (name, who is chatting, the catalog), then one grid (``#app``) laid out by ``CSS``
+for the screen it is on. On a desktop: the menu on the left (sign-in, chats, slider,
+profile, onboarding), the chat and its input in the middle, the picks on the right. On a
+phone (under ``WIDE`` px): a closed menu, the chat, the picks right under it, and the input
+fixed to the bottom of the screen, so it is always in view. The ``elem_id``s are what the
+browser tests find the page by. The ``*_out`` lists fix the order of the values the
+handlers return (see ``ui.handlers``). Hidden components carry the public ``/chat``
+endpoint.
 """
 
 from __future__ import annotations

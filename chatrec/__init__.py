@@ -1,8 +1,9 @@
 """chatrec: a conversational recommender over a FAISS index, with a small LM in the loop.
 
 The faces (the Gradio app, the CLI) use what this package exports and nothing behind it:
-the facade ``ChatRecommender``, its ``Reply``, the catalogs' cards, and the errors a person
-can fix (``USER_ERRORS``: each says what to do in one line).
+the facade ``ChatRecommender``, its ``Reply``, the catalogs' cards, ``GUEST_PREFIX`` (a
+guest's user id starts with it), and the errors a person can fix (``USER_ERRORS``: each says
+what to do in one line).
 """
 
 from chatrec.catalog import CatalogError
@@ -13,6 +14,7 @@ from chatrec.load import turn_concurrency
 from chatrec.models import MissingWeightsError
 from chatrec.qa import PolicyError
 from chatrec.recommender import ChatRecommender, Recommendation, Reply
+from chatrec.sessions import GUEST_PREFIX
 from chatrec.store import Store, StoreError, StoreWriteError
 
 USER_ERRORS: tuple[type[Exception], ...] = (
@@ -27,6 +29,7 @@ USER_ERRORS: tuple[type[Exception], ...] = (
 
 __all__ = [
     "CATALOGS",
+    "GUEST_PREFIX",
     "USER_ERRORS",
     "CatalogInfo",
     "ChatRecommender",

@@ -182,6 +182,12 @@ class Catalog:
                 out.update(dict.fromkeys(self.twins(i)))
         return tuple(out)
 
+    def popular_titles(self, n: int = 30) -> list[str]:
+        """The ``n`` most reviewed titles, add-ons left out, a twin's title once."""
+        items = [it for it in self.items if not it.addon and it.review_count]
+        items.sort(key=lambda it: -(it.review_count or 0))
+        return list(dict.fromkeys(it.title for it in items))[:n]
+
     def categories(self) -> list[str]:
         seen: dict[str, None] = {}
         for it in self.items:

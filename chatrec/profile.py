@@ -5,6 +5,10 @@ stored per person and catalog (``store.py``) so a returning person keeps it acro
 It feeds the next recommendations (``adjust``): disliked items and their near-duplicates go
 down, liked categories go up; and a one-line ``summary`` for the UI ("You like Smart
 Watches and Headphones; budget around $300").
+
+A profile says only what the person said or rated: a budget is one they named (while
+onboarding, or in any request: "under $250"; the latest one holds), never one guessed from
+the prices of what they liked.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from chatrec.catalog import Catalog
+from chatrec.constraints import amounts
 from chatrec.types import Candidate, Constraints, DialogueState
 
 NEAR_DUPLICATE = 0.93  # cosine of item embeddings above which a disliked item's twin goes too
@@ -71,6 +76,33 @@ class Profile:
         if words:
             self.said = [*self.said, words[:200]][-3:]
 
+    def heard(self, words: str, before: Constraints, after: Constraints) -> None:
+        """A request's budget: when the message names an amount and the price bounds in
+        force change to something (``before`` -> ``after``), they are the person's budget now
+        ("cheaper than those" names none: it sets no budget)."""
+        bounds = (after.price_min, after.price_max)
+        if bounds == (None, None) or bounds == (before.price_min, before.price_max):
+            return
+        if amounts(words):
+            self.price_min, self.price_max = bounds
+
+    def merged(self, newer: Profile) -> Profile:
+        """This profile with a newer one's (a guest's who signs in): both ratings, the newer
+        winning where they differ; the newer stated categories first; its budget and years
+        where it states them; the last few words said."""
+        out = Profile.from_dict(self.to_dict())
+        for i in newer.liked:
+            out.like(i)
+        for i in newer.disliked:
+            out.dislike(i)
+        out.categories = list(dict.fromkeys([*newer.categories, *out.categories]))[:6]
+        if newer.price_min is not None or newer.price_max is not None:
+            out.price_min, out.price_max = newer.price_min, newer.price_max
+        if newer.year_min is not None or newer.year_max is not None:
+            out.year_min, out.year_max = newer.year_min, newer.year_max
+        out.said = [*out.said, *newer.said][-3:]
+        return out
+
     # --- reading it ---------------------------------------------------------------------------
     def top_categories(self, catalog: Catalog, n: int = 3) -> list[str]:
         """Stated categories count twice, each liked item once, each disliked item minus one."""
@@ -93,15 +125,10 @@ class Profile:
                 count[d] += 2
         return [d for d, _ in count.most_common(n)]
 
-    def price_band(self, catalog: Catalog) -> tuple[float | None, float | None]:
-        """The stated budget, else the range of liked prices (None, None when unknown)."""
-        if self.price_min is not None or self.price_max is not None:
-            return self.price_min, self.price_max
-        prices = [catalog.get(i).price for i in self.liked if i in catalog]
-        prices = [p for p in prices if p is not None]
-        if not prices:
-            return None, None
-        return min(prices), max(prices)
+    def price_band(self) -> tuple[float | None, float | None]:
+        """The budget the person said (None, None when they said none): never guessed from
+        what they liked ("more like" a $50 pick says nothing about a $250 budget)."""
+        return self.price_min, self.price_max
 
     def is_empty(self) -> bool:
         return self == Profile()
@@ -117,11 +144,11 @@ class Profile:
                 " and ".join(cats) if len(cats) <= 2 else ", ".join(cats[:-1]) + " and " + cats[-1]
             )
             parts.append("You like " + " ".join(p for p in (era, what) if p))
-        lo, hi = self.price_band(catalog)
+        lo, hi = self.price_band()
         if lo is not None and hi is not None:
             mid = (lo + hi) / 2
             parts.append(
-                f"budget around ${mid:,.0f}" if hi <= 1.6 * lo else f"${lo:,.0f}–${hi:,.0f}"
+                f"budget around ${mid:,.0f}" if hi <= 1.6 * lo else f"budget ${lo:,.0f}–${hi:,.0f}"
             )
         elif hi is not None:
             parts.append(f"budget under ${hi:,.0f}")

@@ -3,10 +3,11 @@ owns nothing else.
 
 One turn: message -> ``dialogue.update`` (a typed ``Turn``) -> retrieve (FAISS with the one
 filter stage inside the search) -> personalize (feedback) -> rerank (the language model reads
-the top 20 together, fused with the retriever's score) -> MMR -> explain (one batch, streamed,
-checked against the item's facts) -> ``Reply`` of typed ``Recommendation``s; product
-questions go to ``qa.answer``; ``Sessions`` keeps the dialogue state and saves the turn; the
-words around the picks come from ``replies`` and the catalog's card. Every item comes from the
+the top 20 together, fused with the retriever's score) -> the picks (``picks``: MMR; a 👎
+swaps in place; "more like" widens) -> explain (one batch, streamed, checked against the
+item's facts) -> ``Reply`` of typed ``Recommendation``s; product questions go to
+``qa.answer``; ``Sessions`` keeps the dialogue state and saves the turn; the words around
+the picks come from ``replies`` and the catalog's card. Every item comes from the
 catalog bundle: the model orders and explains candidates, it never names them. Models are
 loaded once (``from_pretrained``) and injected; without a generator the turn uses the
 retriever's order and fact templates.
@@ -21,12 +22,11 @@ from typing import Any, Literal
 import numpy as np
 
 from chatrec import bundle as bundles
-from chatrec import datasets, qa, replies
+from chatrec import datasets, picks, qa, replies
 from chatrec.catalog import Item
 from chatrec.config import ChatRecConfig, RuntimeConfig
 from chatrec.constraints import Lexicon
 from chatrec.dialogue import DialogueContext, judge, update
-from chatrec.diversify import mmr
 from chatrec.embed import Embedder, SentenceEmbedder
 from chatrec.evidence import CoLiked, Evidencer, from_movielens
 from chatrec.explain import Explainer
@@ -175,10 +175,22 @@ class ChatRecommender:
         return self.profile(user, session_id).summary(self.catalog)
 
     def sign_in(
-        self, name: str, token: str | None = None, password: str | None = None, client: str = ""
+        self,
+        name: str,
+        token: str | None = None,
+        password: str | None = None,
+        client: str = "",
+        guest: str | None = None,
     ) -> tuple[str, str]:
-        """(user, token) for ``name``; raises ValueError with a message the person can read."""
-        return self.sessions.sign_in(name, token, password, client)
+        """(user, token) for ``name``; raises ValueError with a message the person can read.
+        ``guest``: the guest this browser was (already authenticated): their chats (every
+        catalog), feedback and profiles become the person's, in one transaction."""
+        return self.sessions.sign_in(name, token, password, client, guest)
+
+    def forget(self, user: str) -> None:
+        """Drop this recommender's cached dialogue states and profiles of ``user`` (after a
+        sign-in moved a guest's chats: the next call reads the store)."""
+        self.sessions.forget(user)
 
     def person(self, name: str) -> str:
         """The stored spelling of a person's name (names compare case-insensitively)."""
@@ -210,9 +222,7 @@ class ChatRecommender:
 
     def popular_titles(self, n: int = 30) -> list[str]:
         """The most reviewed titles (favourites to pick from when onboarding)."""
-        items = [it for it in self.catalog if not it.addon and it.review_count]
-        items.sort(key=lambda it: -(it.review_count or 0))
-        return list(dict.fromkeys(it.title for it in items))[:n]  # a twin's title once
+        return self.catalog.popular_titles(n)
 
     # --- turns ----------------------------------------------------------------------------
     def chat(
@@ -252,6 +262,7 @@ class ChatRecommender:
         leaves the dialogue as if the message had not been sent.
         """
         state = self.session(session_id, user)
+        before = state.constraints  # a budget named now becomes the profile's (``record``)
         turn = update(state, message, self.dialogue)
         if turn.intent in ("recommend", "onboarding") or (
             turn.intent == "refine" and not state.request
@@ -278,7 +289,7 @@ class ChatRecommender:
             for reply in self._recommend(answer, state, n, lam, user):
                 if not reply.done:
                     yield reply.snapshot()
-        yield self.sessions.record(state, user, turn, reply, "words")
+        yield self.sessions.record(state, user, turn, reply, "words", before)
 
     def feedback(
         self,
@@ -291,9 +302,10 @@ class ChatRecommender:
     ) -> Reply:
         """A 👍 or 👎 on an item (what the UI's buttons call).
 
-        👎: the item is never shown again, its near-duplicates go down, and the reply is the
-        request in force re-run without them (the list visibly changes). 👍: the item and its
-        categories count as liked from now on; the reply thanks and keeps the list.
+        👎: the item is never shown again and its near-duplicates go down; the reply is the list
+        shown with the item swapped in place for the best new pick (the others keep their
+        place; when nothing else fits, the list is shorter and the reply says so). 👍: the
+        item and its categories count as liked from now on; the reply thanks and keeps the list.
         Raises ValueError for an item that is not in the catalog or a value not up/down.
         """
         if value not in ("up", "down"):
@@ -342,13 +354,14 @@ class ChatRecommender:
         wishes = replies.wishes(state.request, turn.text, turn.constraints)
         with self.gates.picks.hold():  # never behind anybody's explanations (``load``)
             prof = self.profile(user, state.session_id)
-            pool = self._candidates(turn, state, k, prof, RerankQuery(wishes, tuple(history)))
-        vectors = self.bundle.embeddings[[c.row for c in pool]]  # (m, d)
-        # Rank-based relevance for MMR: the reranked head carries fused z-scores and the tail
-        # cosine scores, so only their order is comparable.
-        relevance = np.linspace(1.0, 0.0, len(pool)) if pool else np.zeros(0)
-        cands = [pool[i] for i in mmr(relevance, vectors, k, lam)] if pool else []
-        lead = replies.lead(turn, self.catalog)
+            query = RerankQuery(wishes, tuple(history))
+
+            def pool(t: Retrieving, n: int) -> list[Candidate]:
+                return self._candidates(t, state, n, prof, query)
+
+            vectors = self.bundle.embeddings
+            turn, cands, note = picks.choose(turn, state, k, lam, vectors, pool, self.retriever)
+        lead = " ".join(p for p in (replies.lead(turn, self.catalog), note) if p)
         if not cands:
             all_seen = bool(turn.exclude) and self._all_seen(turn)
             yield Reply(replies.nothing(turn, lead, self.catalog, all_seen), turn.intent)

@@ -242,6 +242,36 @@ def nothing(turn: Retrieving, lead_text: str, catalog: Catalog, all_seen: bool) 
     return f"{lead_text} {text}".strip()
 
 
+def no_more(turn: Retrieving) -> str:
+    """A 👎 whose place nothing else fills: the list is shorter, and why."""
+    c = turn.constraints
+    wanted = c.describe()
+    what = (
+        "the budget"
+        if c.price_min is not None or c.price_max is not None
+        else "the years"
+        if c.year_min is not None or c.year_max is not None
+        else "a constraint"
+    )
+    fits = f"fits ({wanted})" if wanted else "fits your request"
+    return f"Nothing else {fits}, so the list is shorter; to see more, loosen {what}."
+
+
+def widened(fit: int, dropped: str, again: bool) -> str:
+    """What a "more like" reply says when the request in force had too few new items like
+    it: ``fit`` picks met it all, then ``dropped`` (its price, years, specs) was let go, then
+    (``again``) items shown before came back."""
+    parts = []
+    if dropped and fit == 0:
+        parts.append(f"Nothing new like it fits {dropped}, so I looked without that limit.")
+    elif dropped:
+        first = "the first one fits" if fit == 1 else f"the first {fit} fit"
+        parts.append(f"Only {first} {dropped}; for the rest I looked without that limit.")
+    if again:
+        parts.append("Some of these were shown before: I have nothing else like it.")
+    return " ".join(parts)
+
+
 def picks(turn: Retrieving, lead_text: str, items: list[Recommendation], catalog: Catalog) -> str:
     """The list: a head line, then each pick with its price, rating and explanation."""
     wanted = turn.constraints.describe()

@@ -8,7 +8,7 @@ filter still yields the best matching rows rather than an empty page.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -68,23 +68,33 @@ class Retriever:
         allowed = None if mask is None else np.flatnonzero(mask).astype(np.int64)
         # Fetch a wider pool so the category bonus and the prior can reorder within it.
         scores, rows = self.bundle.index.search(vec, max(k, self.pool), allowed=allowed)
-        wanted = (
-            self.filter.category_mask(constraints.categories) if constraints.categories else None
-        )
-        items = self.bundle.catalog.items
-        out = []
-        for s, r in zip(scores[0].tolist(), rows[0].tolist(), strict=True):
-            if r < 0:
-                continue
-            bonus = 0.0
-            if wanted is not None:
-                have = set(items[r].categories)
-                bonus = CATEGORY_BONUS * sum(1 for cat in constraints.categories if cat in have)
-            prior = float(self.prior[r])
-            parts = {"text": float(s), "category": bonus, "prior": prior}
-            out.append(Candidate(items[r], float(s) + bonus + prior, int(r), parts))
+        pairs = zip(scores[0].tolist(), rows[0].tolist(), strict=True)
+        out = [self._candidate(int(r), s, constraints) for s, r in pairs if r >= 0]
         out.sort(key=lambda c: -c.score)
         return out[:k]
+
+    def score(
+        self, query: str, ids: Sequence[str], constraints: Constraints | None = None
+    ) -> list[Candidate]:
+        """``ids`` (catalog items) as candidates for ``query``, scored as ``retrieve`` scores
+        them, in the order given: the picks a 👎 leaves in place keep a score."""
+        vec = self.embedder.encode_query([query])[0]  # (d,)
+        rows = [self.bundle.catalog.position(i) for i in ids]
+        sims = self.bundle.embeddings[rows] @ vec if rows else []  # (len(ids),)
+        return [
+            self._candidate(r, float(s), constraints or Constraints())
+            for r, s in zip(rows, sims, strict=True)
+        ]
+
+    def _candidate(self, row: int, text: float, c: Constraints) -> Candidate:
+        """The candidate of one row: its text score, the requested categories it has (each
+        ``CATEGORY_BONUS``) and the quality prior."""
+        item = self.bundle.catalog.items[row]
+        have = set(item.categories)
+        bonus = CATEGORY_BONUS * sum(1 for cat in c.categories if cat in have)
+        prior = float(self.prior[row])
+        parts = {"text": float(text), "category": bonus, "prior": prior}
+        return Candidate(item, float(text) + bonus + prior, row, parts)
 
 
 def one_per_listing(pool: list[Candidate], catalog: Catalog) -> list[Candidate]:

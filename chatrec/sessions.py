@@ -13,6 +13,8 @@ credential until ``chatrec user set-password`` gives it one, so nobody can take 
 the web. Names compare case-insensitively; failed sign-ins are rate-limited per name and per
 client. A guest is a name and a token signed with the database's secret: no row is written
 until the guest's first answered message, and idle guests are pruned (``Store.prune_guests``).
+A guest who signs in keeps what they did: their sessions, feedback and profiles become the
+person's (``Store.adopt``, one transaction; profiles merged with ``Profile.merged``).
 """
 
 from __future__ import annotations
@@ -31,7 +33,16 @@ from typing import Any, Literal
 from chatrec.catalog import Catalog
 from chatrec.profile import Profile
 from chatrec.store import Store, StoreError, StoreWriteError
-from chatrec.types import DialogueState, Feedback, Judgement, Reply, Request, Turn, TurnRecord
+from chatrec.types import (
+    Constraints,
+    DialogueState,
+    Feedback,
+    Judgement,
+    Reply,
+    Request,
+    Turn,
+    TurnRecord,
+)
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +147,7 @@ class Sessions:
         token: str | None = None,
         password: str | None = None,
         client: str = "",
+        guest: str | None = None,
     ) -> tuple[str, str]:
         """(user, token) for a person who calls themselves ``name``.
 
@@ -144,7 +156,20 @@ class Sessions:
         is someone's needs that someone's token; a name made by the command line has no
         credential and can't be signed into until it gets a password. Raises ValueError with a
         message the person can read (also when ``client`` or the name failed too often).
+
+        ``guest``: the guest this browser was (the caller has checked their token): once
+        signed in, the guest's chats, feedback and profiles are the person's (``adopt``).
         """
+        if guest is not None and not guest.startswith(GUEST_PREFIX):
+            raise ValueError(f"{guest!r} is not a guest's name.")
+        user, token = self._sign_in(name, token, password, client)
+        if guest is not None:
+            self.adopt(guest, user)
+        return user, token
+
+    def _sign_in(
+        self, name: str, token: str | None, password: str | None, client: str
+    ) -> tuple[str, str]:
         user = clean_name(name)
         if self.store is None:
             raise ValueError("Sign-in needs a database; this server runs without one.")
@@ -178,6 +203,31 @@ class Sessions:
             f"The name “{user}” is already taken on this server. Sign in with its password, "
             "or pick another name."
         )
+
+    def adopt(self, guest: str, user: str) -> dict[str, int]:
+        """Give ``guest``'s sessions (every catalog), feedback and profiles to ``user`` in one
+        transaction, merging profiles where both have one (the guest's is newer), and forget
+        both in memory; rows given per table (``Store.adopt``)."""
+        if not guest.startswith(GUEST_PREFIX):
+            raise ValueError(f"{guest!r} is not a guest's name.")
+        if self.store is None:
+            return {}
+
+        def merge(mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+            return Profile.from_dict(mine).merged(Profile.from_dict(theirs)).to_dict()
+
+        try:
+            return self.store.adopt(guest, user, merge)
+        finally:
+            self.forget(guest)
+            self.forget(user)
+
+    def forget(self, user: str) -> None:
+        """Drop what memory holds of ``user`` (their dialogue states and profiles): the next
+        call reads the store, after another part of the process changed it (a sign-in)."""
+        for cache in (self.states, self.profiles):
+            for key in [k for k in list(cache) if k[0] == user]:  # a copy: other threads write
+                cache.pop(key, None)
 
     def person(self, name: str) -> str:
         """The stored spelling of ``name`` (names compare case-insensitively), else ``name``."""
@@ -240,12 +290,20 @@ class Sessions:
         return self.store.turns(session_id, user)
 
     def record(
-        self, state: DialogueState, user: str | None, turn: Turn, reply: Reply, source: str
+        self,
+        state: DialogueState,
+        user: str | None,
+        turn: Turn,
+        reply: Reply,
+        source: str,
+        before: Constraints | None = None,
     ) -> Reply:
         """Record a completed turn: the session, the feedback it carried and the profile.
 
         A hostile or off-topic turn is saved as said, but changes no profile or feedback.
-        With a user and a store everything is written in one transaction.
+        A request that names a budget ("under $250") makes it the profile's (``before``: the
+        constraints in force before the message). With a user and a store everything is
+        written in one transaction.
 
         Raises:
             StoreWriteError: the turn could not be saved (nothing of it was): the caller tells
@@ -257,6 +315,8 @@ class Sessions:
         feedback = self._feedback(turn, source) if turn.intent != "out_of_scope" else []
         if turn.intent == "onboarding":
             prof.stated(turn.text, turn.constraints)
+        elif isinstance(turn, Request) and before is not None:
+            prof.heard(turn.text, before, turn.constraints)
         for f in feedback:
             (prof.like if f.value > 0 else prof.dislike)(f.item_id)
         if user and self.store is not None:

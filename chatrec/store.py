@@ -20,7 +20,8 @@ read-only first and never modified.
 People: a name is unique regardless of case ("Bob" is "bob"); the stored id is the name as
 first written. A person proves who they are with a token (one per browser; only SHA-256 hashes
 are stored) or a password (scrypt). A guest is a row marked ``guest``, written with their first
-answered message and pruned when idle.
+answered message and pruned when idle, or given whole to the person they sign in as
+(``adopt``: sessions, feedback, profiles, in one transaction).
 """
 
 from __future__ import annotations
@@ -877,6 +878,72 @@ class Store:
                 )
 
     # --- guests ---------------------------------------------------------------------------
+    def adopt(
+        self, guest: str, user: str, merge: Callable[[dict[str, Any], dict[str, Any]], Any]
+    ) -> dict[str, int]:
+        """Give a guest's sessions (every catalog; their turns stay with them), feedback and
+        profiles to ``user``, and delete the guest with their tokens, in one transaction.
+
+        ``merge(users_profile, guests_profile)`` makes the one profile of a catalog where both
+        have one (the guest's is the newer). A guest without a row (no answered message yet)
+        adopts nothing. Returns the rows given per table ("sessions", "feedback", "profiles").
+
+        Raises:
+            ValueError: ``user`` does not exist, is the guest, or ``guest`` is no guest (a
+                guest who set a password is a person); nothing is changed.
+            StoreWriteError: the database failed; nothing is changed.
+        """
+        counts = dict.fromkeys(("sessions", "feedback", "profiles"), 0)
+        with self.transaction() as tx:
+            lock = self.dialect.for_update
+            rows = tx.execute(
+                "SELECT id, guest FROM users WHERE id IN (?, ?) ORDER BY id" + lock, guest, user
+            ).fetchall()
+            found = {uid: bool(g) for uid, g in rows}
+            if guest == user or user not in found:
+                raise ValueError(f"no person {user!r} to give the guest's chats to")
+            if guest not in found:
+                return counts
+            if not found[guest]:
+                raise ValueError(f"{guest!r} is not a guest")
+            mine = dict(
+                tx.execute(
+                    "SELECT catalog, data FROM profiles WHERE user_id = ?" + lock, user
+                ).fetchall()
+            )
+            for catalog, data in tx.execute(
+                "SELECT catalog, data FROM profiles WHERE user_id = ? ORDER BY catalog" + lock,
+                guest,
+            ).fetchall():
+                if catalog in mine:
+                    both = merge(json.loads(mine[catalog]), json.loads(data))
+                    tx.execute(
+                        "UPDATE profiles SET data = ?, updated = ? WHERE user_id = ? AND "
+                        "catalog = ?",
+                        json.dumps(both),
+                        self.clock(),
+                        user,
+                        catalog,
+                    )
+                    tx.execute(
+                        "DELETE FROM profiles WHERE user_id = ? AND catalog = ?", guest, catalog
+                    )
+                else:
+                    tx.execute(
+                        "UPDATE profiles SET user_id = ? WHERE user_id = ? AND catalog = ?",
+                        user,
+                        guest,
+                        catalog,
+                    )
+                counts["profiles"] += 1
+            for table in ("sessions", "feedback"):
+                sql = f"UPDATE {table} SET user_id = ? WHERE user_id = ?"
+                counts[table] = tx.execute(sql, user, guest).rowcount
+            tx.execute("DELETE FROM tokens WHERE user_id = ?", guest)
+            tx.execute("DELETE FROM users WHERE id = ? AND guest = 1", guest)
+            tx.execute("UPDATE users SET last_seen = ? WHERE id = ?", self.clock(), user)
+        return counts
+
     def prune_guests(self, idle_seconds: float) -> dict[str, int]:
         """Delete the guests not seen for ``idle_seconds``, with their sessions, turns,
         feedback, profiles and tokens, in one transaction; the rows deleted per table.

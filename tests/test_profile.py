@@ -58,3 +58,38 @@ def test_summary_says_tastes_budget_and_dislikes() -> None:
     p.like("tv")  # changing one's mind moves it, never keeps it in both lists
     assert "tv" in p.liked and "tv" not in p.disliked
     assert Profile.from_dict(p.to_dict()) == p
+
+
+def test_the_summary_states_no_budget_that_was_not_said() -> None:
+    cat = _catalog()
+    p = Profile()
+    p.like("w40")  # "more like" a $289 watch says nothing about a budget
+    p.like("w44")
+    assert p.summary(cat) == "You like Smart Watches."
+    assert p.price_band() == (None, None)
+
+
+def test_a_budget_said_in_a_request_is_the_profiles_until_another_is_said() -> None:
+    cat = _catalog()
+    p = Profile()
+    none, under_250 = Constraints(), Constraints(price_max=250.0)
+    p.heard("a laptop under $250", none, under_250)
+    assert p.summary(cat) == "budget under $250."
+    p.heard("cheaper than those", under_250, Constraints(price_max=199.0))  # names no amount
+    p.heard("more like #1", under_250, under_250)  # the budget in force, not said again
+    p.heard("a tv", under_250, none)  # a new request without a budget keeps it
+    assert (p.price_min, p.price_max) == (None, 250.0)
+    p.heard("a tv between $300 and $500", none, Constraints(price_min=300.0, price_max=500.0))
+    assert p.summary(cat) == "budget $300–$500."
+
+
+def test_a_newer_profile_merges_into_an_older_one() -> None:
+    old = Profile(liked=["w40", "tv"], disliked=["hp"], categories=["TVs"], price_max=300.0)
+    old.said = ["a tv"]
+    new = Profile(liked=["hp"], disliked=["tv"], categories=["Headphones"], said=["quiet"])
+    both = old.merged(new)
+    assert both.liked == ["w40", "hp"] and both.disliked == ["tv"]  # the newer wins
+    assert both.categories == ["Headphones", "TVs"] and both.said == ["a tv", "quiet"]
+    assert both.price_max == 300.0  # the newer said none: the older stands
+    assert old.merged(Profile(price_min=100.0)).price_band() == (100.0, None)
+    assert old.liked == ["w40", "tv"]  # unchanged

@@ -245,6 +245,48 @@ def test_thumbs_down_removes_the_item_and_the_next_list_changes(
         tiny_recommender.feedback("s", gone, "meh")  # type: ignore[arg-type]
 
 
+def test_thumbs_down_swaps_the_pick_in_place_and_the_list_keeps_its_length(
+    tiny_recommender: ChatRecommender,
+) -> None:
+    rec = tiny_recommender
+    first = _ids(rec.chat("give me 3 laptops", "s"))
+    assert len(first) == 3
+    reply = rec.feedback("s", first[1], "down")
+    ids = _ids(reply)
+    assert len(ids) == 3 and (ids[0], ids[2]) == (first[0], first[2])  # kept in their places
+    assert ids[1] not in first and ids[1].startswith("lap") and "won't suggest" in reply.text
+    again = _ids(rec.feedback("s", ids[1], "down"))
+    assert len(again) == 3 and (again[0], again[2]) == (first[0], first[2])
+    assert again[1] not in {*first, *ids}
+    # all five laptops seen: nothing else fits, so the list is one shorter, said plainly
+    last = rec.feedback("s", again[1], "down")
+    assert _ids(last) == [first[0], first[2]]
+    assert "Nothing else fits (Laptops)" in last.text and "loosen" in last.text
+    for gone in (first[1], ids[1], again[1]):
+        assert gone not in _ids(rec.chat("show me laptops", "s"))
+
+
+def test_thumbs_down_with_nothing_else_in_budget_says_to_loosen_it(
+    tiny_recommender: ChatRecommender,
+) -> None:
+    first = _ids(tiny_recommender.chat("a smart watch under $300", "s"))
+    assert sorted(first) == ["sw1", "sw3"]
+    reply = tiny_recommender.feedback("s", first[0], "down")
+    assert _ids(reply) == first[1:]
+    assert "Nothing else fits (Smart Watches, under $300)" in reply.text
+    assert "loosen the budget" in reply.text
+
+
+def test_more_like_a_pick_shows_all_the_others_of_its_kind(
+    tiny_recommender: ChatRecommender,
+) -> None:
+    shown = _ids(tiny_recommender.chat("a smart watch", "s"))
+    assert len(shown) == 4  # every smart watch there is
+    reply = tiny_recommender.chat("more like #1", "s")
+    assert sorted(_ids(reply)) == sorted(shown[1:])  # the catalog has no other one
+    assert "shown before" in reply.text
+
+
 def test_a_returning_person_keeps_session_and_profile_across_a_restart(
     tiny_bundle, embedder, tmp_path
 ) -> None:
@@ -555,3 +597,44 @@ def test_the_real_films_name_years_no_film_can_have(real_runtime) -> None:
     ]:
         reply = rec.chat(message)
         assert reply.intent == "recommend" and named in reply.text and reply.items, reply.text
+
+
+@pytest.mark.integration
+def test_the_real_store_keeps_the_list_long_after_a_thumbs_down(
+    real_store: ChatRecommender,
+) -> None:
+    first = _ids(real_store.chat("a laptop under $700", "down"))
+    assert len(first) == real_store.config.retrieve.top_k
+    reply = real_store.feedback("down", first[1], "down")
+    ids = _ids(reply)
+    assert len(ids) == len(first) and ids[1] not in first
+    assert [i for n, i in enumerate(ids) if n != 1] == [i for n, i in enumerate(first) if n != 1]
+    assert all(r.attributes["price"] <= 700 for r in reply.items)
+    two = _ids(real_store.chat("headphones under $100", "few"))
+    assert len(two) == 2  # all the headphones under $100 there are
+    reply = real_store.feedback("few", two[0], "down")
+    assert _ids(reply) == two[1:] and "Nothing else fits" in reply.text
+    assert "loosen the budget" in reply.text
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("request_", "kind", "budget"),
+    [
+        ("a laptop under $250", "Laptops", "under $250"),
+        ("headphones under $100", "Headphones", "under $100"),
+    ],
+)
+def test_the_real_store_more_like_a_pick_gives_a_full_list_and_keeps_the_budget_said(
+    real_store: ChatRecommender, request_: str, kind: str, budget: str
+) -> None:
+    sid = f"more-{kind}"
+    first = real_store.chat(request_, sid)
+    assert first.items
+    more = real_store.chat("more like #1", sid)
+    assert len(more.items) == real_store.config.retrieve.top_k
+    assert first.items[0].item_id not in _ids(more)
+    assert all(any(kind in c for c in r.attributes["categories"]) for r in more.items)
+    assert budget in more.text  # it says the budget was let go to find more like it
+    summary = real_store.profile_summary(None, sid)
+    assert f"budget {budget}" in summary and "around" not in summary

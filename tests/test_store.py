@@ -602,3 +602,67 @@ def test_wal_mode_waits_for_a_replica_that_holds_the_file(tmp_path: Path) -> Non
     held.execute("BEGIN EXCLUSIVE")
     with pytest.raises(sqlite3.OperationalError, match="locked"):
         _set_wal(sqlite3.connect(stuck, isolation_level=None, timeout=0), wait_s=0.2)
+
+
+# --- a guest who signs in: their chats become the person's ----------------------------------
+def _newer_wins(mine: dict, theirs: dict) -> dict:
+    return {**mine, **theirs, "liked": [*mine.get("liked", []), *theirs.get("liked", [])]}
+
+
+def test_a_guest_who_signs_in_gives_the_person_everything_in_one_write(db_url: str) -> None:
+    s = Store(db_url)
+    s.claim("Ann", "ann-token")
+    _turn(s, "Ann", "a1", "a tv", profile={"liked": ["1"], "said": ["old"]})
+    guest = "guest-0a1b2c"
+    _turn(s, guest, "g1", "a laptop", {"liked": ["2"]}, [("2", 1, "button")], guest=True,
+          token_hash="ab" * 32)  # fmt: skip
+    _turn(s, guest, "g1", "lighter ones?", guest=True)
+    _turn(s, guest, "g2", "headphones", {"liked": ["3"]}, [("3", -1, "button")], guest=True)
+    with s.transaction() as tx:  # a second catalog's chat and profile
+        tx.execute("UPDATE sessions SET catalog = 'movies' WHERE id = 'g2'")
+        tx.execute("UPDATE profiles SET catalog = 'movies' WHERE user_id = ?", guest)
+        tx.execute("UPDATE feedback SET catalog = 'movies' WHERE session_id = 'g2'")
+    _turn(s, guest, "g3", "a tv", {"liked": ["2", "4"]}, guest=True)  # the store profile again
+
+    moved = s.adopt(guest, "Ann", _newer_wins)
+
+    assert moved == {"sessions": 3, "feedback": 2, "profiles": 2}
+    assert [x.id for x in s.sessions("Ann", "store")][-1] == "a1"
+    assert {x.id for x in s.sessions("Ann")} == {"a1", "g1", "g2", "g3"}
+    assert [t["user"] for t in s.turns("g1", "Ann")] == ["a laptop", "lighter ones?"]
+    assert s.session_place("g2") == ("Ann", "movies")
+    assert s.feedback("Ann", "store") == [("2", 1, "button")]
+    assert s.feedback("Ann", "movies") == [("3", -1, "button")]
+    assert s.profile("Ann", "store") == {"liked": ["1", "2", "4"], "said": ["old"]}  # merged
+    assert s.profile("Ann", "movies") == {"liked": ["3"]}  # moved
+    assert not s.user_exists(guest) and s.sessions(guest) == []
+    assert s.stats() == {
+        "users": 1, "guests": 0, "sessions": 4, "turns": 5, "feedback": 2, "profiles": 2,
+        "tokens": 1,
+    }  # fmt: skip
+    assert s.check_token("Ann", "ann-token")
+    # a guest who never sent a message has no rows: nothing to give, nothing changes
+    assert s.adopt("guest-ffffff", "Ann", _newer_wins) == {
+        "sessions": 0, "feedback": 0, "profiles": 0,
+    }  # fmt: skip
+
+
+def test_adopting_refuses_bad_input_and_a_failure_changes_nothing(db_url: str) -> None:
+    s = Store(db_url)
+    s.claim("Ann", "t")
+    _turn(s, "Ann", "a1", "a tv", profile={"liked": ["1"]})
+    _turn(s, "guest-1", "g1", "a laptop", {"liked": ["2"]}, [("2", 1, "b")], guest=True)
+    _turn(s, "guest-2", "g2", "hi", guest=True)
+    s.set_password("guest-2", "long enough")  # a guest who set a password is a person
+    before = (s.stats(), s.sessions("guest-1"), s.profile("Ann", "store"))
+    for guest, user in [("guest-1", "nobody"), ("guest-1", "guest-1"), ("guest-2", "Ann")]:
+        with pytest.raises(ValueError):
+            s.adopt(guest, user, _newer_wins)
+
+    def broken(mine: dict, theirs: dict) -> dict:
+        raise RuntimeError("merge failed")
+
+    with pytest.raises(RuntimeError, match="merge failed"):
+        s.adopt("guest-1", "Ann", broken)
+    assert (s.stats(), s.sessions("guest-1"), s.profile("Ann", "store")) == before
+    assert s.user_exists("guest-1") and s.feedback("guest-1", "store") == [("2", 1, "b")]

@@ -74,7 +74,7 @@ def test_private_events_do_not_run_by_raw_http(served: Server) -> None:
             for route in ("/gradio_api/run/predict", "/gradio_api/api/predict"):
                 r = http.post(route, json={"data": ["shopper1", "", {}], "fn_index": fn})
                 assert r.status_code == 404, (route, fn, r.text)
-        for name in [*ids, "restore", "sign_in", "send", "handler", "favourites", "load_example"]:
+        for name in [*ids, "restore", "sign_in", "say", "handler", "favourites", "load_example"]:
             if name == "chat":
                 continue
             for route in (f"/gradio_api/call/{name}", f"/gradio_api/call/v2/{name}"):
@@ -201,7 +201,7 @@ def test_guests_leave_no_rows_until_they_send_a_message(served: Server) -> None:
         assert out[0]["user"].startswith("guest-")
     assert _count(served, "users") == users
     guest = out[0]
-    sent = page_event(base, ids["send"], ["a TV under $300", [], guest, 0.8, []])
-    assert sent[2]["user"] == guest["user"]
+    sent = page_event(base, ids["say"], ["a TV under $300", [], guest, 0.8, []])
+    assert sent[1]["user"] == guest["user"]
     assert _count(served, "users") == users + 1
     assert _rows(served, "SELECT guest FROM users WHERE id = ?", guest["user"]) == [(1,)]

@@ -31,8 +31,7 @@ from typing import Any
 
 import gradio as gr
 
-from chatrec import ChatRecommender, Reply, StoreWriteError
-from chatrec.sessions import GUEST_PREFIX
+from chatrec import GUEST_PREFIX, ChatRecommender, Reply, StoreWriteError
 from ui.edge import ChatCall, check_chat
 from ui.render import (
     CATALOGS,

@@ -135,6 +135,7 @@ class Step:
     shown: str
     act: Act
     words: str = ""
+    rejected: str = ""  # a 👎's item: off the cards even when no replacement comes
 
 
 class Waiting:
@@ -426,7 +427,7 @@ class Handlers:
             while (now := self.waiting.next(tab)) is not None:
                 start, before, caller = len(out_msgs), out_msgs, who
                 for out_msgs, who, items in self.turn(before, caller, request, now.act, now.shown):
-                    shown = items or shown
+                    shown = items or [p for p in shown if p.get("item_id") != now.rejected]
                     queued = _queued(out_msgs, self.waiting.shown(tab))
                     yield [queued, who, shown, gr.update(), gr.update(), *cards(shown)]
                 hint = switch_hint(now.words, who["catalog"]) if who and now.words else ""
@@ -476,7 +477,8 @@ class Handlers:
                 yield [gr.update()] * TURN_OUTPUTS
                 return
             act, shown = _click_act(slot, picks[slot], action, lam)
-            yield from self.run(Step(shown, act), msgs, ident, picks, request)
+            rejected = picks[slot].get("item_id", "") if action == "down" else ""
+            yield from self.run(Step(shown, act, rejected=rejected), msgs, ident, picks, request)
 
         return handler
 

@@ -33,6 +33,7 @@ import gradio as gr
 
 from chatrec import GUEST_PREFIX, ChatRecommender, Reply, StoreWriteError
 from ui.edge import ChatCall, check_chat
+from ui.layout import WIDE
 from ui.render import (
     CATALOGS,
     DEFAULT_CATALOG,
@@ -274,8 +275,6 @@ class Handlers:
     def fit(self, width: Any) -> tuple[Any, Any]:
         """The menu and the onboarding form: open beside the chat on a wide screen, closed
         above it on a phone (the chat comes first there)."""
-        from ui.layout import WIDE
-
         try:
             wide = float(width) >= WIDE
         except (TypeError, ValueError):

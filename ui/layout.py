@@ -57,11 +57,10 @@ button.primary {{ background: #c2410c !important; border-color: #c2410c !importa
 :focus-visible {{ outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }}
 .pick-card {{ border: 1px solid var(--border-color-primary); border-radius: 10px; padding: 6px; }}
 .pick-card button {{ min-width: 0 !important; }}
-#sessions input {{ text-overflow: ellipsis; padding-right: 28px; }}
+#sessions input, #catalog input {{ text-overflow: ellipsis; padding-right: 28px; }}
 @media (min-width: {WIDE}px) {{
   #app {{ grid-template-columns: 280px minmax(0, 1fr) minmax(300px, 380px);
     grid-template-areas: "side talk picks" "side compose picks"; grid-template-rows: auto 1fr; }}
-  #catalog {{ max-width: 340px; margin-left: auto; }}
   #compose {{ position: static; padding: 0; border: 0; }}
   #app {{ padding-bottom: 0; }}
   #chat {{ height: 600px !important; }}
@@ -161,13 +160,14 @@ def build(no_identity: dict[str, str]) -> Layout:
     a browser that has never signed in keeps."""
     ident = gr.BrowserState(dict(no_identity), storage_key="chatrec-identity")
     picks = gr.State([])
-    with gr.Row(elem_id="header", equal_height=True):
-        with gr.Column(scale=1, min_width=150):
+    with gr.Row(elem_id="header"):
+        with gr.Column(scale=3, min_width=120):
             gr.Markdown("# chatrec", elem_id="brand")
             who = gr.Markdown("", elem_id="who")
-        catalog = gr.Dropdown(
-            catalog_choices(), value=DEFAULT_CATALOG, label="Catalog", elem_id="catalog"
-        )
+        with gr.Column(scale=1, min_width=160):
+            catalog = gr.Dropdown(
+                catalog_choices(), value=DEFAULT_CATALOG, label="Catalog", elem_id="catalog"
+            )
     with gr.Row(elem_id="app"):
         with gr.Column(elem_id="side"):
             side = _sidebar(who, catalog)

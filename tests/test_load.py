@@ -169,9 +169,9 @@ def test_every_turn_event_shares_the_larger_pool() -> None:
     chat = next(fn for fn in fns if fn.api_name == "chat")
     turns = [fn for fn in fns if fn.concurrency_id == "turn"]
     assert chat in turns and chat.concurrency_limit == turn_concurrency()
-    # The message box, the send button, onboarding and the 3 buttons of each card.
+    # The message box, the send button, the examples, onboarding and the 3 buttons of each card.
     names = {getattr(fn.fn, "__name__", "") for fn in turns}
-    assert {"send", "onboard", "handler", "chat_api"} <= names
+    assert {"say", "onboard", "handler", "chat_api"} <= names
     assert all(fn.concurrency_limit == turn_concurrency() for fn in turns)
     others = [fn for fn in fns if fn not in turns]
     assert others and all(fn.concurrency_id != "turn" for fn in others)

@@ -270,6 +270,9 @@ def test_each_catalog_has_its_own_welcome_examples_and_hint(quick: str, chromium
     expect(chat).to_contain_text("Welcome to the movies catalog", timeout=30_000)
     expect(page.locator("#try-1").first).to_have_text(MOVIE_EXAMPLES[0], timeout=30_000)
     assert _tries(page) == MOVIE_EXAMPLES
+    page.locator("#favourites input").first.click()  # the onboarding's favourites: films
+    expect(page.get_by_role("option").first).to_have_text(re.compile(r"\(19\d\d\)$"))
+    page.keyboard.press("Escape")
     page.locator("#try-2").first.click()  # an example is sent as it reads
     _answered(page, 1)
     assert _said(page) == ["a thriller from the 70s"]

@@ -4,8 +4,8 @@ a profile line, a person's past chats, and a relevance-vs-diversity slider.
 This module wires the pieces: ``ui.layout`` (the components), ``ui.handlers`` (what events
 do, with the identity checks) and ``ui.render`` (what a reply looks like). Only ``/chat`` is
 exposed as an API endpoint; the UI's own events are private, and ``ui.edge.Gate`` refuses
-Gradio's raw routes to them. Gradio numbers events in the order they are wired here, so new
-events go after the existing ones.
+Gradio's raw routes to them. Gradio numbers events in the order they are wired here; the
+tests find them by name (``tests/serving.page_ids``).
 """
 
 from __future__ import annotations
@@ -58,8 +58,9 @@ def _wire(demo: gr.Blocks, view: Layout, h: Handlers) -> None:
         "inputs": [side.catalog],
         "outputs": [chat.chatbot, chat.box, *chat.tries],
     }
-    demo.load(h.restore, [view.ident], view.page_out, **private).then(**dress, **private)
-    demo.load(h.favourites, [side.catalog], [side.favs], **private)
+    favourites = {"fn": h.favourites, "inputs": [side.catalog], "outputs": [side.favs]}
+    restored = demo.load(h.restore, [view.ident], view.page_out, **private)
+    restored.then(**dress, **private).then(**favourites, **private)
     demo.load(h.fit, [view.width], [side.menu, side.onboard], js=_WIDTH, **private)
     signing = [side.name, side.password, view.ident]
     side.go.click(h.sign_in, signing, view.page_out, **private)
@@ -67,10 +68,10 @@ def _wire(demo: gr.Blocks, view: Layout, h: Handlers) -> None:
     side.sessions.input(h.open_chat, [view.ident, side.sessions], view.page_out, **private)
     side.new.click(h.new_chat, [view.ident], view.page_out, **private)
     chat.chatbot.clear(h.new_chat, [view.ident], view.page_out, **private)  # its 🗑: a new chat
-    side.catalog.input(h.change_catalog, [view.ident, side.catalog], view.page_out, **private).then(
-        **dress, **private
+    switched = side.catalog.input(
+        h.change_catalog, [view.ident, side.catalog], view.page_out, **private
     )
-    side.catalog.input(h.favourites, [side.catalog], [side.favs], **private)
+    switched.then(**dress, **private).then(**favourites, **private)
     # A message is taken out of the box in the browser, at once (text typed after Enter is
     # never wiped by a reply), then runs as a turn. Turns are "multiple": one sent while a
     # reply streams is queued by ``Handlers.run``, not dropped by Gradio.

@@ -193,6 +193,16 @@ def test_on_a_phone_the_chat_comes_first(quick: str, chromium: Any) -> None:
     page.context.close()
 
 
+@pytest.mark.parametrize("size", [(360, 740), (430, 932)])
+def test_the_smallest_and_largest_phones_fit(quick: str, chromium: Any, size: tuple) -> None:
+    page = _open(chromium, quick, {"width": size[0], "height": size[1]})
+    box = _box(page).bounding_box()
+    assert box and box["y"] + box["height"] <= size[1] and box["x"] + box["width"] <= size[0]
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= size[0]
+    assert _serious(page) == []
+    page.context.close()
+
+
 def test_on_a_desktop_everything_is_in_one_screen(quick: str, chromium: Any) -> None:
     page = _open(chromium, quick, DESKTOP)
     assert page.get_by_label("Your name").first.is_visible()  # the menu is open beside the chat
@@ -263,6 +273,7 @@ def test_each_catalog_has_its_own_welcome_examples_and_hint(quick: str, chromium
     chat = page.locator("#chat").first
     expect(chat).to_contain_text("Welcome to the electronics store")
     assert _tries(page) == STORE_EXAMPLES
+    assert "products" in (_box(page).get_attribute("placeholder") or "")
     _send(page, "an animated movie for kids")
     _answered(page, 1)
     expect(chat).to_contain_text("Looking for films?")
@@ -270,6 +281,7 @@ def test_each_catalog_has_its_own_welcome_examples_and_hint(quick: str, chromium
     expect(chat).to_contain_text("Welcome to the movies catalog", timeout=30_000)
     expect(page.locator("#try-1").first).to_have_text(MOVIE_EXAMPLES[0], timeout=30_000)
     assert _tries(page) == MOVIE_EXAMPLES
+    expect(_box(page)).to_have_attribute("placeholder", re.compile("films"))
     page.locator("#favourites input").first.click()  # the onboarding's favourites: films
     expect(page.get_by_role("option").first).to_have_text(re.compile(r"\(19\d\d\)$"))
     page.keyboard.press("Escape")
@@ -372,8 +384,10 @@ def test_a_name_is_one_person_whatever_its_case(quick: str, chromium: Any) -> No
 
 
 def test_the_keyboard_alone_gets_picks_and_rates_them(quick: str, chromium: Any) -> None:
-    """Accessibility: every control is reachable with Tab, the focus is visible, Enter sends
-    and presses buttons."""
+    """Accessibility: every control is reachable with Tab, the focus is visible, Enter sends,
+    opens the menu, signs in and presses buttons."""
+    from playwright.sync_api import expect
+
     page = _open(chromium, quick, PHONE)
     for _ in range(60):
         page.keyboard.press("Tab")
@@ -387,6 +401,24 @@ def test_the_keyboard_alone_gets_picks_and_rates_them(quick: str, chromium: Any)
     page.keyboard.press("Enter")
     _answered(page, 1)
     assert len(_cards(page)) == 5
+    page.keyboard.press("Shift+Tab")  # back up the page to the closed menu: Enter opens it
+    for _ in range(60):
+        if page.evaluate("document.activeElement.closest('#menu') !== null"):
+            break
+        page.keyboard.press("Shift+Tab")
+    else:
+        raise AssertionError("Shift+Tab never reached the menu")
+    page.keyboard.press("Enter")
+    page.get_by_label("Your name").first.wait_for(state="visible")
+    for _ in range(30):
+        if page.evaluate("document.activeElement.closest('#name') !== null"):
+            break
+        page.keyboard.press("Tab")
+    else:
+        raise AssertionError("Tab never reached the name field")
+    page.keyboard.type("Kay Board")
+    page.keyboard.press("Enter")  # signs in
+    expect(page.get_by_text("Chatting as Kay Board")).to_be_visible(timeout=60_000)
     page.locator("#up-1").first.focus()
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none"
     page.keyboard.press("Enter")

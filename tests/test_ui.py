@@ -268,7 +268,7 @@ def test_a_new_person_in_a_real_browser(server: str) -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(server, wait_until="domcontentloaded")
         page.locator("#message textarea").wait_for(timeout=60_000)
-        expect(page.get_by_text("Chatting as guest-")).to_be_visible(timeout=60_000)
+        expect(page.get_by_text("Chatting as a guest")).to_be_visible(timeout=60_000)
 
         page.locator("#tastes textarea").fill("I work from home and need a monitor under $300")
         page.locator("#get-picks").click()
@@ -368,3 +368,18 @@ def test_catalog_text_is_shown_as_written_and_counts_read_right() -> None:
     assert "Movies" in switch_hint("an animated movie for kids", "store")
     assert switch_hint("a movie projector", "store") == ""  # a store word: no hint
     assert "Electronics" in switch_hint("a laptop for my son", "movies")
+
+
+def test_a_cards_button_pressed_twice_while_its_turn_runs_counts_once() -> None:
+    from ui.handlers import Step, Waiting
+
+    waiting, act = Waiting(), _FakeRecommender().chat_stream
+    down = Step("👎 TV", act, rejected="tv-1", button=True)  # type: ignore[arg-type]
+    assert waiting.add("tab", down)  # runs at once
+    assert not waiting.add("tab", Step("👎 TV", act, rejected="tv-1", button=True))  # type: ignore[arg-type]
+    assert waiting.next("tab") is down and waiting.shown("tab") == []
+    assert waiting.next("tab") is None  # the tab is free: nothing else was queued
+    # Typed messages are never merged: the same words twice are two turns.
+    assert waiting.add("tab", Step("more", act))  # type: ignore[arg-type]
+    assert not waiting.add("tab", Step("more", act))  # type: ignore[arg-type]
+    assert waiting.shown("tab") == ["more", "more"]

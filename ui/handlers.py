@@ -137,24 +137,33 @@ class Step:
     act: Act
     words: str = ""
     rejected: str = ""  # a 👎's item: off the cards even when no replacement comes
+    button: bool = False  # a card's button (pressed twice in a row: once)
+
+    def same(self, other: Step) -> bool:
+        return (self.shown, self.rejected) == (other.shown, other.rejected)
 
 
 class Waiting:
-    """The turns each browser tab has asked for and not yet started, and which tabs have one
+    """The turns each browser tab has asked for and not yet started, and the one it is
     running: a tab's turns run one at a time, in the order they were asked for."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queues: dict[str, deque[Step]] = {}
-        self._running: set[str] = set()
+        self._running: dict[str, Step] = {}
 
     def add(self, tab: str, step: Step) -> bool:
-        """Queue ``step``; True when the caller is to run the tab's turns (none running)."""
+        """Queue ``step``; True when the caller is to run the tab's turns (none running).
+        A card's button pressed again while its turn waits or runs is pressed once."""
         with self._lock:
-            self._queues.setdefault(tab, deque()).append(step)
+            queue = self._queues.setdefault(tab, deque())
+            last = queue[-1] if queue else self._running.get(tab)
+            if step.button and last is not None and last.same(step):
+                return False
+            queue.append(step)
             if tab in self._running:
                 return False
-            self._running.add(tab)
+            self._running[tab] = step
             return True
 
     def next(self, tab: str) -> Step | None:
@@ -162,9 +171,10 @@ class Waiting:
         with self._lock:
             queue = self._queues.get(tab)
             if queue:
-                return queue.popleft()
+                self._running[tab] = queue.popleft()
+                return self._running[tab]
             self._queues.pop(tab, None)
-            self._running.discard(tab)
+            self._running.pop(tab, None)
             return None
 
     def shown(self, tab: str) -> list[str]:
@@ -175,7 +185,7 @@ class Waiting:
         """The tab went away mid-turn: forget what it queued."""
         with self._lock:
             self._queues.pop(tab, None)
-            self._running.discard(tab)
+            self._running.pop(tab, None)
 
 
 def _tab(request: gr.Request | None, ident: Any) -> str:
@@ -477,7 +487,8 @@ class Handlers:
                 return
             act, shown = _click_act(slot, picks[slot], action, lam)
             rejected = picks[slot].get("item_id", "") if action == "down" else ""
-            yield from self.run(Step(shown, act, rejected=rejected), msgs, ident, picks, request)
+            step = Step(shown, act, rejected=rejected, button=True)
+            yield from self.run(step, msgs, ident, picks, request)
 
         return handler
 

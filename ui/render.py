@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 
 from chatrec import CATALOGS as BUILTIN
-from chatrec import Reply, catalog_info
+from chatrec import GUEST_PREFIX, Reply, catalog_info
 
 # The shop is what most people come for, so it is the default and listed first (a setting of
 # the page, not a rule about the catalog: every catalog is served the same way).
@@ -158,7 +158,10 @@ def _short(title: str, n: int = 32) -> str:
 
 
 def who_line(user: str) -> str:
-    return f"Chatting as **{user}**"
+    """Who is chatting: a person's name, or a guest (whose made-up name means nothing)."""
+    if user.startswith(GUEST_PREFIX):
+        return "Chatting as a guest: sign in (menu) to keep your chats"
+    return f"Chatting as **{escape(user)}**"
 
 
 def profile_line(summary: str) -> str:

@@ -160,7 +160,7 @@ def _short(title: str, n: int = 32) -> str:
 def who_line(user: str) -> str:
     """Who is chatting: a person's name, or a guest (whose made-up name means nothing)."""
     if user.startswith(GUEST_PREFIX):
-        return "Chatting as a guest: sign in (menu) to keep your chats"
+        return "Chatting as a guest"
     return f"Chatting as **{escape(user)}**"
 
 

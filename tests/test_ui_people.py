@@ -425,3 +425,26 @@ def test_the_keyboard_alone_gets_picks_and_rates_them(quick: str, chromium: Any)
     _answered(page, 2)
     assert _said(page)[-1].startswith("👍")
     page.context.close()
+
+
+def test_film_cards_say_who_is_behind_each_pick(
+    server: str,  # noqa: F811 - the fixture imported from test_ui
+    chromium: Any,
+) -> None:
+    """Issue 18's evidence on the cards, with the explainer the app ships: the people who
+    loved the film the person named (MovieLens training ratings)."""
+    from playwright.sync_api import expect
+
+    page = _open(chromium, server, DESKTOP)
+    _choose_catalog(page, "Movies")
+    expect(page.locator("#chat").first).to_contain_text("Welcome to the movies", timeout=30_000)
+    _send(page, "more like Toy Story")
+    _answered(page, 1, timeout_s=240)
+    expect(page.locator("#profile").first).to_contain_text("You like", timeout=120_000)
+    titles = _cards(page)
+    assert len(titles) == 5 and "Toy Story (1995)" not in titles
+    texts = [page.locator(f"#card-{n}").first.inner_text() for n in range(1, 6)]
+    assert all(len(t.splitlines()) >= 3 for t in texts), texts  # every card is explained
+    assert any("who loved Toy Story" in t for t in texts), texts
+    page.screenshot(path=str(ARTIFACTS / "app-film-cards.png"))
+    page.context.close()

@@ -84,13 +84,14 @@ def escape(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text)
 
 
-def facts_line(a: dict[str, Any]) -> str:
-    """Key attributes of a pick: price or years, categories, rating."""
+def facts_line(a: dict[str, Any], title: str = "") -> str:
+    """Key attributes of a pick: price or year (unless the ``title`` says it), categories,
+    rating."""
     facts = []
     if a.get("price") is not None:
         hi = a.get("price_max")
         facts.append(f"${a['price']:,.2f}" + (f"–${hi:,.2f}" if hi else ""))
-    if a.get("year") is not None:
+    if a.get("year") is not None and not title.endswith(f"({a['year']})"):
         facts.append(str(a["year"]))
     if a.get("categories"):
         facts.append(", ".join(a["categories"]))
@@ -101,7 +102,7 @@ def facts_line(a: dict[str, Any]) -> str:
 
 def card(n: int, item: dict[str, Any]) -> str:
     """Markdown of pick number ``n``: bold title, its facts, and its explanation if any."""
-    facts = escape(facts_line(item.get("attributes") or {}))
+    facts = escape(facts_line(item.get("attributes") or {}, item["title"]))
     text = f"**{n}. {escape(item['title'])}**  \n{facts}"
     if item.get("explanation"):  # empty until its explanation starts streaming
         text += "  \n_" + escape(item["explanation"]) + "_"
@@ -118,7 +119,8 @@ def render(text: str, items: list[dict[str, Any]], full: bool = True) -> str:
     if full:
         return head + "\n\n" + "\n\n".join(card(n, it) for n, it in enumerate(items, 1))
     lines = [
-        f"{n}. **{escape(it['title'])}** — {escape(facts_line(it.get('attributes') or {}))}"
+        f"{n}. **{escape(it['title'])}** — "
+        + escape(facts_line(it.get("attributes") or {}, it["title"]))
         for n, it in enumerate(items, 1)
     ]
     return head + "\n\n" + "\n".join(lines)

@@ -18,6 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,9 @@ from chatrec.catalog import Catalog, Item
 from chatrec.facts import fact_values, money, price_text
 from chatrec.text import STOP_WORDS
 from chatrec.types import Candidate, Constraints, Evidence, Pull
+
+if TYPE_CHECKING:
+    from chatrec.retrieve import Retriever
 
 LOVED = 4.0  # a rating at or above this is "loved"
 SHRINK = 20.0  # pulls a conditional share of few fans toward zero
@@ -168,10 +172,13 @@ def from_movielens(catalog: Catalog, cache_dir: Path) -> CoLiked | None:
 
 @dataclass
 class Evidencer:
-    """Adds the co-liking part to a pool's scores and gathers the picks' evidence."""
+    """Adds the co-liking part to a pool's scores and gathers the picks' evidence.
+    ``retriever``: the one that ranked the picks, to say where an item not picked ranks and
+    which filter of the request rules it out ("why not X?", ``whynot``)."""
 
     catalog: Catalog
     coliked: CoLiked | None = None
+    retriever: Retriever | None = None
 
     def _rows(self, liked: Sequence[str]) -> list[int]:
         return [self.catalog.position(i) for i in dict.fromkeys(liked) if i in self.catalog]

@@ -115,7 +115,7 @@ class ChatRecommender:
             wait=self.gates.explain_wait,
         )
         self.sessions = Sessions(self.catalog, store)
-        self.evidence = Evidencer(self.catalog, coliked)
+        self.evidence = Evidencer(self.catalog, coliked, self.retriever)
 
     @classmethod
     def from_pretrained(

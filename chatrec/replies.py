@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from chatrec import qa
+from chatrec import qa, whynot
 from chatrec.catalog import Catalog, Item
 from chatrec.datasets import CatalogInfo
 from chatrec.evidence import Evidencer
@@ -134,7 +134,10 @@ def why(
 ) -> Reply:
     """Why an item was picked, from its evidence: the parts of the request it meets, the
     people who loved what the person loved and rated it (or the liked titles closest to it),
-    and its facts (nothing else is claimed)."""
+    and its facts (nothing else is claimed). "why not X?" about an item not shown is
+    ``whynot``'s to answer."""
+    if turn.absent:
+        return whynot.answer(turn, state, catalog, evidencer)
     ids = [i for i in turn.refs if i in catalog]
     if not ids:
         listed = "; ".join(

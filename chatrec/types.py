@@ -318,6 +318,12 @@ class Why(Said):
 
     intent: Literal["why"] = "why"
     refs: tuple[str, ...] = ()  # the pick asked about (none: the list as a whole)
+    # "why not X?": X (``refs``) is an item that is not among the picks shown; without refs,
+    # X named nothing we could find: ``missing`` a product we don't carry, ``options`` several
+    # that fit the words.
+    absent: bool = False
+    missing: str = ""
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from chatrec.act import DialogueAct
 from chatrec.qa import measure_of
 from chatrec.types import Aside, Constraints, DialogueState, Question, Request, Turn, Why
+from chatrec.understand import wordlists
 from chatrec.understand.checks import negated_moods, setting_only
 
 if TYPE_CHECKING:
@@ -48,6 +49,14 @@ KIDS_NEVER = ("Horror", "Crime", "Thriller", "War")
 # is not one, whatever the model says).
 _WHY = re.compile(
     r"\bwhy\b|\bhow come\b|\breasons?\b|\bwhat made you\b|\bexplain\b|\bjustify\b",
+    re.IGNORECASE,
+)
+# "why not X?", "why didn't you pick X": the reason asked for is why X is not in the list.
+_WHY_NOT = re.compile(
+    wordlists.load().pattern("why_not")
+    + r"(?:\s+"
+    + wordlists.load().pattern("why_not_verbs", run_on=True)
+    + r")?(?:\s+(?:me|us|in))?",
     re.IGNORECASE,
 )
 _REQUESTS = ("recommend", "refine", "onboarding")
@@ -124,6 +133,9 @@ def _decide(
     shown = before.last_shown
     if act.intent == "why" and shown and _WHY.search(turn.text):
         _restore(state, before)
+        absent = _why_not(turn, state, ctx)
+        if absent is not None:
+            return absent
         ids = _pointed(act.refs, state, ctx)[:1]
         if ids:
             state.focus = ids[0]
@@ -332,6 +344,35 @@ def _like_request(
         exclude=exclude,
         refs=tuple(liked),
         like=tuple(liked),
+    )
+
+
+def _why_not(turn: Turn, state: DialogueState, ctx: DialogueContext) -> Why | None:
+    """ "why not X?" about an X that is not among the picks shown: a ``Why`` with ``absent``
+    (refs: X, none when the words name nothing we carry); None when the message is no
+    why-not or X is shown (then it is the plain "why X?")."""
+    cue = _WHY_NOT.search(turn.text)
+    if ctx.catalog is None or cue is None:
+        return None
+    shown = state.last_shown
+    named = [m.item_id for m in ctx.matcher.find(turn.text)] if ctx.matcher else []
+    if any(i in shown for i in named):
+        return None
+    got = None
+    if not named and ctx.resolver is not None:  # shops: long product names, said loosely
+        got = ctx.resolver.resolve(turn.text[cue.end() :], prefer=state.constraints.categories)
+        named = list(got.ids[:1]) if got is not None else []
+        if any(i in shown for i in named):
+            return None
+    return Why(
+        text=turn.text,
+        constraints=state.constraints,
+        notice=turn.notice,
+        refs=tuple(named[:1]),
+        flags=turn.flags,
+        absent=True,
+        missing=got.missing if got is not None else "",
+        options=tuple(got.options) if got is not None else (),
     )
 
 

@@ -147,6 +147,15 @@ def _sign_in(page: Any, name: str) -> None:
     page.locator("#sign-in").first.click()
 
 
+def _key_to(page: Any, key: str, selector: str, presses: int = 60) -> None:
+    """Press ``key`` (Tab, Shift+Tab) until the focus is inside ``selector``."""
+    for _ in range(presses):
+        page.keyboard.press(key)
+        if page.evaluate(f"document.activeElement.closest('{selector}') !== null"):
+            return
+    raise AssertionError(f"{key} never reached {selector}")
+
+
 def _serious(page: Any) -> list[str]:
     """axe-core's serious and critical violations on the page, one line each."""
     from axe_playwright_python.sync_playwright import Axe
@@ -389,33 +398,17 @@ def test_the_keyboard_alone_gets_picks_and_rates_them(quick: str, chromium: Any)
     from playwright.sync_api import expect
 
     page = _open(chromium, quick, PHONE)
-    for _ in range(60):
-        page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.closest('#message') !== null"):
-            break
-    else:
-        raise AssertionError("Tab never reached the message box")
+    _key_to(page, "Tab", "#message")
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # the focus is visible
     page.keyboard.type("a smart watch")
     page.keyboard.press("Enter")
     _answered(page, 1)
     assert len(_cards(page)) == 5
-    page.keyboard.press("Shift+Tab")  # back up the page to the closed menu: Enter opens it
-    for _ in range(60):
-        if page.evaluate("document.activeElement.closest('#menu') !== null"):
-            break
-        page.keyboard.press("Shift+Tab")
-    else:
-        raise AssertionError("Shift+Tab never reached the menu")
+    _key_to(page, "Shift+Tab", "#menu")  # back up the page to the closed menu: Enter opens it
     page.keyboard.press("Enter")
     page.get_by_label("Your name").first.wait_for(state="visible")
-    for _ in range(30):
-        if page.evaluate("document.activeElement.closest('#name') !== null"):
-            break
-        page.keyboard.press("Tab")
-    else:
-        raise AssertionError("Tab never reached the name field")
+    _key_to(page, "Tab", "#name")
     page.keyboard.type("Kay Board")
     page.keyboard.press("Enter")  # signs in
     expect(page.get_by_text("Chatting as Kay Board")).to_be_visible(timeout=60_000)

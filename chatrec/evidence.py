@@ -24,7 +24,7 @@ import numpy as np
 
 from chatrec.catalog import Catalog, Item
 from chatrec.facts import fact_values, money, price_text
-from chatrec.text import STOP_WORDS
+from chatrec.text import STOP_WORDS, join
 from chatrec.types import Candidate, Constraints, Evidence, Pull
 
 if TYPE_CHECKING:
@@ -90,10 +90,10 @@ def matches(item: Item, c: Constraints, said: Sequence[str] = ()) -> list[str]:
     out: list[str] = []
     cats = [x for x in dict.fromkeys((*c.categories, *c.all_categories)) if x in item.categories]
     if cats:
-        out.append(f"it is in {_join(cats)}")
+        out.append(f"it is in {join(cats)}")
     avoided = [x for x in c.exclude_categories if x not in item.categories]
     if avoided:
-        out.append(f"it is not {_join(avoided, 'or')}")
+        out.append(f"it is not {join(avoided, 'or')}")
     if item.year is not None and (c.year_min is not None or c.year_max is not None):
         lo, hi = c.year_min or item.year, c.year_max or item.year
         if lo <= item.year <= hi:
@@ -113,7 +113,7 @@ def matches(item: Item, c: Constraints, said: Sequence[str] = ()) -> list[str]:
                 out.append(f"its {s.name.replace('_', ' ')} is {value:g}, as asked")
     phrases = listing_phrases(item, said)
     if phrases:
-        out.append("its listing says " + _join([f"“{p}”" for p in phrases]))
+        out.append("its listing says " + join([f"“{p}”" for p in phrases]))
     return out
 
 
@@ -142,11 +142,6 @@ def gather(
     """One pick's evidence from its score parts, the request in force and its facts."""
     facts = {k: v for k, v in fact_values(item).items() if k in ("rating", "price", "year")}
     return Evidence(item.id, dict(parts), tuple(pulls), tuple(matches(item, c, said)), facts)
-
-
-def _join(xs: Sequence[str], last: str = "and") -> str:
-    xs = list(xs)
-    return xs[0] if len(xs) == 1 else ", ".join(xs[:-1]) + f" {last} " + xs[-1]
 
 
 def from_movielens(catalog: Catalog, cache_dir: Path) -> CoLiked | None:

@@ -17,6 +17,7 @@ from chatrec.catalog import Catalog, Item
 from chatrec.datasets import CatalogInfo
 from chatrec.evidence import Evidencer
 from chatrec.facts import fact_values, price_text
+from chatrec.text import join
 from chatrec.types import (
     MAX_K,
     Aside,
@@ -32,13 +33,6 @@ from chatrec.types import (
     Turn,
     Why,
 )
-
-
-def join(titles: list[str]) -> str:
-    """'A', 'A and B', 'A, B and C'."""
-    if len(titles) <= 2:
-        return " and ".join(titles)
-    return ", ".join(titles[:-1]) + " and " + titles[-1]
 
 
 def hello(info: CatalogInfo) -> str:

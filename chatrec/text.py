@@ -10,6 +10,7 @@ those extra words beside its own rule, as a union with this list.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4"}  # "Part II" and "part 2" are one key
 
@@ -46,3 +47,11 @@ def singular(word: str) -> str:
     if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
         return word[:-1]
     return word
+
+
+def join(xs: Sequence[str], last: str = "and") -> str:
+    """A list in words: "A", "A and B", "A, B and C" (``last``: "or" for "A, B or C")."""
+    xs = list(xs)
+    if len(xs) <= 2:
+        return f" {last} ".join(xs)
+    return ", ".join(xs[:-1]) + f" {last} " + xs[-1]

@@ -21,9 +21,9 @@ from collections.abc import Sequence
 
 from chatrec.catalog import Catalog, Item
 from chatrec.evidence import Evidencer
-from chatrec.evidence import _join as join
 from chatrec.facts import fact_values, money, price_text
 from chatrec.filters import ItemFilter
+from chatrec.text import join
 from chatrec.types import Candidate, Constraints, DialogueState, Reply, Spec, Why
 
 RANKED = 200  # the matches ranked to find where an item stands

@@ -383,3 +383,30 @@ def test_a_cards_button_pressed_twice_while_its_turn_runs_counts_once() -> None:
     assert waiting.add("tab", Step("more", act))  # type: ignore[arg-type]
     assert not waiting.add("tab", Step("more", act))  # type: ignore[arg-type]
     assert waiting.shown("tab") == ["more", "more"]
+
+
+def test_a_turn_that_fails_after_its_reply_leaves_the_tab_free() -> None:
+    """A failure outside the turn (the chats list could not be read) must not leave the tab
+    waiting for a turn that never ends: the next message runs."""
+
+    class Flaky(_FakeRecommender):
+        broken = True
+
+        def sessions_of(self, user: str) -> list[dict]:
+            if self.broken:
+                raise RuntimeError("database went away")
+            return []
+
+    rec = Flaky()
+    handlers = Handlers(Recommenders(factory=lambda catalog, **kw: rec))
+
+    class Tab:
+        session_hash = "tab-2"
+        username = None
+        client = None
+
+    with pytest.raises(RuntimeError):
+        list(handlers.say("a laptop", [], {}, 0.8, [], Tab()))  # type: ignore[arg-type]
+    rec.broken = False
+    out = list(handlers.say("hello", [], {}, 0.8, [], Tab()))  # type: ignore[arg-type]
+    assert out[-1][0][-1]["content"] == "You said: hello"

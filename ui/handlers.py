@@ -130,12 +130,11 @@ def _at(ident: dict[str, str], session: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Step:
-    """One turn a person asked for: what the chat shows for it, what it runs, and the words
-    that may call for a hint to switch catalog."""
+    """One turn a person asked for: what the chat shows for it and what it runs. A typed one
+    (not a card's ``button``) may call for a hint to switch catalog."""
 
     shown: str
     act: Act
-    words: str = ""
     rejected: str = ""  # a 👎's item: off the cards even when no replacement comes
     button: bool = False  # a card's button (pressed twice in a row: once)
 
@@ -439,7 +438,7 @@ class Handlers:
                     shown = items or [p for p in shown if p.get("item_id") != now.rejected]
                     queued = _queued(out_msgs, self.waiting.shown(tab))
                     yield [queued, who, shown, gr.update(), gr.update(), *cards(shown)]
-                hint = switch_hint(now.words, who["catalog"]) if who and now.words else ""
+                hint = switch_hint(now.shown, who["catalog"]) if who and not now.button else ""
                 if hint and len(out_msgs) > start:
                     last = out_msgs[-1]
                     out_msgs[-1] = {**last, "content": f"{last['content']}\n\n{hint}"}
@@ -448,7 +447,7 @@ class Handlers:
                 if not who:  # the identity failed: nothing more runs for this tab
                     self.waiting.drop(tab)
                     return
-        except GeneratorExit:  # the tab went away
+        except BaseException:  # the tab went away, or a turn failed: the tab is free again
             self.waiting.drop(tab)
             raise
 
@@ -466,7 +465,7 @@ class Handlers:
         if not text:
             yield [gr.update()] * TURN_OUTPUTS
             return
-        yield from self.run(Step(text, _say(text, lam), text), msgs, ident, picks, request)
+        yield from self.run(Step(text, _say(text, lam)), msgs, ident, picks, request)
 
     def after(self, ident: dict[str, str]) -> tuple[Any, Any]:
         """The profile line and chats once a turn is done (a turn can change both)."""

@@ -32,7 +32,7 @@ def examples(catalog: str) -> list[str]:
 
 
 def label(catalog: str) -> str:
-    """The catalog's name in the menu ("Electronics store")."""
+    """The catalog's name in the menu ("Electronics", "Movies")."""
     return catalog_info(catalog).label or catalog.capitalize()
 
 

@@ -36,7 +36,19 @@ if TYPE_CHECKING:
     from chatrec.understand.context import DialogueContext
 
 REQUESTS = ("recommend", "refine", "onboarding")
-_CLAUSE = re.compile(r"[,.;!?]+|\s(?:but|though|tho|although|whereas)\s|\s-\s")
+KIDS_CATEGORIES = ("Children's", "Animation")  # what an audience of kids means
+_REFUSED_AFTER = re.compile(
+    r"(?:\s+(?:films?|movies?|ones?|stuff))?\s*[:?,-]?\s*(?:no|nope|nah|never|no way|no thanks"
+    r"|not for (?:me|us)|please no|is out|are out|is a no|are a no)\s*(?:[,.;!?]|$)"
+)
+# "anything but Titanic" is one clause: its "but" is the refusal, not a turn.
+_CLAUSE = re.compile(
+    r"[,.;!?]+|(?<!anything)(?<!everything)\s(?:but|though|tho|although|whereas)\s|\s-\s"
+)
+# "seen psycho already", "I already own the sonos": turned down as a pick, not judged.
+_SEEN = re.compile(
+    r"\b(?:seen|watched|already|own|owned|have one|got one|have it|got it|have that)\b"
+)
 _NEGATED_MOOD = re.compile(
     r"\b(?:not|nothing|no|zero|without|never|less)\s+(?:too\s+|very\s+|so\s+|that\s+|overly\s+)?"
     r"([a-z][a-z'-]+(?:\s[a-z]+)?)"
@@ -54,6 +66,7 @@ def check(
     ``reader``: the catalog's ``DialogueContext`` (None: only the word-list checks);
     ``request``: the request in force."""
     if reader is not None:
+        ruling_out(act, message, reader, request)
         categories(act, message, reader, request)
     judged(act, message, shown)
     pointed(act, message, shown)
@@ -63,9 +76,39 @@ def check(
 
 
 _NEGATED_BEFORE = re.compile(
-    r"\b(?:no|not|without|nothing|never(?! mind)|avoid|skip|hates?|dislikes?|except)\b"
+    r"\b(?:no|not|none|without|nothing|never(?! mind)|avoid|skip|hates?|dislikes?|except)\b"
     r"[^.;!?,]{0,24}$"
 )
+
+
+_ASKS_ABOUT = re.compile(
+    r"^\s*(?:is|isn't|was|does|doesn't|did|has|how (?:long|old|scary|violent|funny|bloody|loud"
+    r"|heavy|big|much)|when (?:did|was)|who (?:is|was|directed|stars|made))\s+(?!there\b|any)"
+    r"[^?]*\?\s*$",
+    re.I,
+)
+
+
+def questioned(act: dict[str, Any], message: str) -> None:
+    """A yes/no or fact question about a thing ("is X too scary for an 8 year old?", "how
+    long is X?") asks; it is no request, whatever the model read ("is there any..." is one)."""
+    if act["intent"] in REQUESTS and _ASKS_ABOUT.match(message):
+        act["intent"] = "question"
+
+
+def ruling_out(
+    act: dict[str, Any], message: str, reader: DialogueContext, request: Sequence[str]
+) -> None:
+    """Feedback that names no item and rules out kinds of item ("not a gaming one, and none
+    of those mini pcs") refines the request in force: it says what to leave out."""
+    if act["intent"] not in ("feedback", "chit_chat") or not request:
+        return
+    if act.get("liked") or act.get("disliked") or any(r != "all" for r in act.get("refs", [])):
+        return
+    trial = {**act, "intent": "refine", "categories": [], "exclude": []}
+    categories(trial, message, reader, request)
+    if trial["exclude"] and not trial["categories"]:
+        act.update(intent="refine", refs=[], mode="add")
 
 
 def _negated_own_word(message: str, category: str, named: Sequence[str]) -> bool:
@@ -97,10 +140,12 @@ def categories(
             message = message[: at[0]] + " " * (at[1] - at[0]) + message[at[1] :]
     said = parse(message, reader.lexicon, None, has_prices=False, specs=())
     unwanted = set(said.exclude_categories) | set(negated_moods([message], reader.info))
+    unwanted |= refused_after(message, reader.lexicon)
     # "a laptop, not a gaming one": "laptop" names both laptop categories; the one whose own
     # word is negated is ruled out (of those the message, the request or the act names).
     before = parse(" ".join(request), reader.lexicon, None, has_prices=False, specs=())
     near = {*said.categories, *act.get("exclude", []), *before.categories}
+    near |= _siblings(set(before.categories), reader.lexicon)  # "a desktop", "not a gaming one"
     unwanted |= {c for c in near if _negated_own_word(message, c, [*said.categories, *near])}
     named = [c for c in said.categories if c not in unwanted]
     act["exclude"] = list(
@@ -109,6 +154,8 @@ def categories(
     dropped = {
         c for m in said.mentions if m.startswith("drop ") for c in reader.lexicon.aliases[m[5:]]
     }
+    # "forget horror, something for kids": dropped from the wish, not ruled out
+    act["exclude"] = [c for c in act["exclude"] if c not in dropped or c in unwanted]
     wanted = [c for c in act.get("categories", []) if c not in unwanted | (dropped - set(named))]
     if act["intent"] == "refine" and request:
         # A refinement names what it changes: a category of the request in force that the
@@ -130,7 +177,34 @@ def categories(
             by_name.append(own[0])
     setting = _setting(low, said.mentions, reader.lexicon)
     kept = [c for c in wanted if c not in setting]
+    if act.get("audience") == "kids":
+        # The guide labels only the audience: the kids' categories are the recommender's
+        # doing, not the message's, unless it names them ("an animated film for my son").
+        kept = [c for c in kept if c in named or c not in KIDS_CATEGORIES]
+        wanted = [c for c in wanted if c in named or c not in KIDS_CATEGORIES]
     act["categories"] = list(dict.fromkeys([*(kept or wanted), *by_name]))
+
+
+def refused_after(message: str, lexicon: Lexicon) -> set[str]:
+    """Categories refused by a word after them: "comedy yes, romance no", "horror? nope"."""
+    low = message.lower()
+    out: set[str] = set()
+    for _start, end, phrase in lexicon.find(low):
+        if _REFUSED_AFTER.match(low, end):
+            out.update(lexicon.aliases[phrase])
+    return out
+
+
+def _siblings(named: set[str], lexicon: Lexicon) -> set[str]:
+    """The categories that hold every word of one named, and more ("Gaming Desktop Computer
+    & PCs" and "Mini PC Desktop Computer & PCs" beside "Desktop Computers & PCs")."""
+    from chatrec.constraints import _singular
+
+    def parts(c: str) -> set[str]:
+        return {_singular(w) for w in re.findall(r"[a-z]+", c.lower())}
+
+    every = {c for cats in lexicon.aliases.values() for c in cats}
+    return {c for c in every for n in named if parts(n) < parts(c)}
 
 
 def setting_only(message: str, lexicon: Lexicon) -> set[str]:
@@ -237,11 +311,15 @@ def judged(act: dict[str, Any], message: str, shown: Sequence[str] = ()) -> None
                 judged_now.add(meant[0])
     liked: list[str] = []
     disliked: list[str] = []
+    alone = len({*act.get("liked", []), *act.get("disliked", [])}) == 1
     for side, titles in (("liked", act.get("liked", [])), ("disliked", act.get("disliked", []))):
         for title in titles:
             at = find_title(message, title)
             clause = _clause(message, *at) if at else message
-            feeling = _feeling(clause)
+            # "boogie nights, absolutely not": the one title judged is what the message judges
+            feeling = _feeling(clause) or (_feeling(message) if alone else None)
+            if act["intent"] == "feedback" and feeling is None and _SEEN.search(message.lower()):
+                continue  # "seen psycho and the birds already": neither liked nor disliked
             if side == "liked" and feeling == "against":
                 side_now = "disliked"
             elif side == "disliked" and feeling == "for":
@@ -261,6 +339,12 @@ def pointed(act: dict[str, Any], message: str, shown: Sequence[str]) -> None:
         at = find_title(message, title)
         if at and title in shown:
             said = message[at[0] : at[1]].strip()
+            # a shorter name of the same title ("boogie") gives way to the title as said
+            refs = [
+                r
+                for r in refs
+                if r.isdigit() or r == "all" or r.lower() not in said.lower() or r == said
+            ]
             if said and said.lower() not in (r.lower() for r in refs):
                 refs.append(said)
     act["refs"] = refs

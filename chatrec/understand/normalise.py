@@ -43,6 +43,8 @@ def finish_act(
     vocab = vocabulary(catalog)
     if request is not None:
         _request_kind(act, request)
+    _screened(act, message)
+    checks.questioned(act, message)
     act["mood"] = list(dict.fromkeys(w.lower().strip() for w in act.get("mood", []) if w.strip()))
     for key in ("liked", "disliked"):
         found = [resolve_title(t, vocab.titles) for t in act.get(key, [])]
@@ -75,6 +77,19 @@ def _request_kind(act: dict[str, Any], request: Sequence[str]) -> None:
         act.update(intent="recommend", mode="add")
     else:
         act["intent"] = "recommend" if act.get("mode") == "replace" else "refine"
+
+
+def _screened(act: dict[str, Any], message: str) -> None:
+    """The guard's verdict wins, as in the chat, where it runs before any parser: hostile
+    text (injection, someone else's data, this service's secrets, abuse) is out of scope,
+    and so is a request no catalog answers ("write me a python script") that names nothing
+    the catalog has."""
+    from chatrec.understand import guard
+
+    names = any(act.get(k) for k in ("categories", "liked", "disliked", "price", "specs"))
+    if guard.hostile(message, message) or (guard.off_topic(message) and not names):
+        act.clear()
+        act["intent"] = "out_of_scope"
 
 
 def _ref_ok(ref: str, shown: int) -> bool:

@@ -16,6 +16,7 @@ from rapidfuzz import fuzz
 
 from chatrec.act import DialogueAct
 from chatrec.constraints import amounts
+from chatrec.understand import wordlists
 
 # Span labels (BIO over the message's tokens).
 SPAN_LABELS: tuple[str, ...] = ("MOOD", "LIKED", "DISLIKED", "REF", "PMAX", "PMIN", "PAROUND")
@@ -68,6 +69,7 @@ _ALL = re.compile(
     r"|suggestions))\b",
     re.I,
 )
+_NOT_A_NAME = wordlists.load().word_set("not_a_name")  # words that name no one item
 SINGLE_INTENTS = ("question", "why", "feedback")  # about the one item shown, when one is
 
 
@@ -129,6 +131,72 @@ def ordinal_refs(message: str, shown: int, bare: bool = False) -> list[str]:
     return out
 
 
+def name_words(message: str, shown: Sequence[str], many: bool = False) -> list[str]:
+    """Words of the message that name one shown item and no other, as typed: "why the HP",
+    "the ring one", "cyberpower is junk" (a word of five letters or more may be the start of
+    the title's word: "cyberpowerpc"). The first such word only, unless ``many``. Words the
+    vocabulary lists as too common to name a thing (``[not_a_name]``) never count."""
+    words = [_title_words(t) for t in shown]
+    out: list[str] = []
+    meant: set[int] = set()
+    for m in re.finditer(r"[A-Za-z][A-Za-z0-9+'-]*", message):
+        typed = m.group(0).strip("'-")
+        word = typed.lower()
+        if word in _NOT_A_NAME or (len(word) < 3 and not typed.isupper()):
+            continue
+        hits = [
+            i
+            for i, ws in enumerate(words)
+            if word in ws or (len(word) >= 5 and any(w.startswith(word) for w in ws))
+        ]
+        if len(hits) == 1 and hits[0] not in meant:
+            meant.add(hits[0])
+            out.append(typed)
+            if not many:
+                break
+    return out
+
+
+def _title_words(title: str) -> set[str]:
+    return {w.strip("'-") for w in re.findall(r"[a-z0-9][a-z0-9+'-]*", title_core(title).lower())}
+
+
+def _one_per_item(message: str, shown: Sequence[str], found: list[str]) -> list[str]:
+    """One reference per shown item: of a position and a name for the same item ("the
+    first one? never heard of hisense"), or two names of it ("the fifth element" and
+    "element"), the one said first (the longest on a tie)."""
+    if len(found) < 2 or not shown:
+        return found
+    low = message.lower()
+
+    def item(ref: str) -> int | None:
+        if ref.isdigit():
+            return int(ref) - 1
+        hits = [i for i, t in enumerate(shown) if names_shown(ref, [t])]
+        return hits[0] if len(hits) == 1 else None
+
+    def said_at(ref: str) -> tuple[int, int]:
+        if ref.isdigit():
+            words = [k for k, v in _ORDINALS.items() if v == int(ref)] + [ref]
+            if ref == str(len(shown)):
+                words.append("last")
+            at = [m.start() for w in words for m in re.finditer(rf"\b{w}\b", low)]
+            return (min(at, default=len(low)), 0)
+        at = low.find(ref.lower())
+        return (at if at >= 0 else len(low), -len(ref))
+
+    keep: dict[int, str] = {}
+    out: list[str] = []
+    for ref in sorted(found, key=said_at):
+        i = item(ref)
+        if i is None:
+            out.append(ref)
+        elif i not in keep:
+            keep[i] = ref
+            out.append(ref)
+    return [r for r in found if r in out]
+
+
 def says_all(message: str) -> bool:
     """Whether the message points at the whole list ("those", "them")."""
     return bool(_ALL.search(message))
@@ -151,19 +219,23 @@ def names_shown(name: str, shown: Sequence[str]) -> bool:
 
 def refs(message: str, shown: Sequence[str], intent: str, names: Iterable[str]) -> list[str]:
     """What a turn points at on the list shown: the positions it says, the parser's names
-    (``names``: a name must name a shown item), else "all" for "those" in a question, a why
-    or feedback, or the one item shown when there is one."""
+    (``names``: a name must name a shown item), one each per item (``_one_per_item``); else,
+    in a question, a why or feedback: the one item shown when there is one, "all" for
+    "those", or a word that names one shown item (``name_words``)."""
     about_list = intent in (*SINGLE_INTENTS, "compare", "refine")
     out = ordinal_refs(message, len(shown), bare=about_list) if shown else []
     for name in (n.strip() for n in names):
         position = name.isdigit() or name == "all"  # a parser's own position ("2")
         if name and (position or not shown or names_shown(name, shown)):
             out.append(name)
+    out = _one_per_item(message, shown, out)
     if not out and shown and intent in SINGLE_INTENTS:
         if len(shown) == 1:
             out.append("1")
         elif says_all(message):
             out.append("all")
+        else:
+            out += name_words(message, shown, many=intent == "feedback")
     return list(dict.fromkeys(out))
 
 

@@ -358,3 +358,25 @@ def test_the_guards_verdict_wins_over_the_model(message: str) -> None:
 
     act = finish_act({"intent": "recommend", "categories": []}, "movies", (), message, READER)
     assert act.intent == "out_of_scope" and act.categories == []
+
+
+def test_more_like_a_shown_title_points_at_it_without_liking_it() -> None:
+    shown = ("Heat (1995)", "Fargo (1996)", "Se7en (1995)")
+    act = checked({"intent": "refine", "liked": ["Fargo (1996)"]}, "ok more like fargo pls", shown)
+    assert act["liked"] == [] and act["refs"] == ["fargo"]
+    act = checked(
+        {"intent": "refine", "liked": ["Fargo (1996)"]}, "loved fargo, more of that", shown
+    )
+    assert act["liked"] == ["Fargo (1996)"]
+
+
+@pytest.mark.parametrize(
+    ("message", "want"),
+    [
+        ("how about 1987?", {"year_min": 1987, "year_max": 1987}),
+        ("a western, nothing older then 1960", {"year_min": 1960}),
+        ("a film about 1984 the book", {}),
+    ],
+)
+def test_one_year_said_and_a_typo_of_than(message: str, want: dict[str, int]) -> None:
+    assert numbers.years(message, "refine") == want

@@ -69,6 +69,7 @@ def check(
         ruling_out(act, message, reader, request)
         categories(act, message, reader, request)
     judged(act, message, shown)
+    like_shown(act, message, shown)
     pointed(act, message, shown)
     asked(act, message)
     relative(act, message)
@@ -328,6 +329,31 @@ def judged(act: dict[str, Any], message: str, shown: Sequence[str] = ()) -> None
                 side_now = side
             (liked if side_now == "liked" else disliked).append(title)
     act["liked"], act["disliked"] = liked, disliked
+
+
+_MORE_LIKE = re.compile(
+    r"\b(?:more|others?|something|anything|films?|movies?|ones?|stuff)\s+(?:just\s+)?like"
+    r"|\bsimilar to|\balong the lines of|\bin the vein of|\bsame as"
+)
+
+
+def like_shown(act: dict[str, Any], message: str, shown: Sequence[str]) -> None:
+    """ "More like fargo" with Fargo on the list shown points at it (``refs``, as the guide
+    has "more like the second one"); it says nothing of liking it unless it praises it."""
+    if act["intent"] != "refine" or not shown:
+        return
+    liked: list[str] = []
+    refs = list(act.get("refs", []))
+    for title in act.get("liked", []):
+        at = find_title(message, title)
+        pointing = at and title in shown and _MORE_LIKE.search(message[max(0, at[0] - 24) : at[0]])
+        if at and pointing and _feeling(_clause(message, *at)) != "for":
+            said = message[at[0] : at[1]].strip()
+            if said.lower() not in (r.lower() for r in refs):
+                refs.append(said)
+            continue
+        liked.append(title)
+    act["liked"], act["refs"] = liked, refs
 
 
 def pointed(act: dict[str, Any], message: str, shown: Sequence[str]) -> None:

@@ -90,7 +90,7 @@ def _decades(text: str) -> tuple[int | None, int | None]:
 
 def _years_said(text: str) -> tuple[int | None, int | None]:
     """Years said with a number: a range, a bound, or one year."""
-    t = text.lower()
+    t = re.sub(r"\b(older|newer|later|earlier)\s+then\b", r"\1 than", text.lower())  # a typo
     m = re.search(rf"\b(?:between|from)?\s*{_YEAR}\s*(?:-|–|to|and)\s*{_YEAR}", t)
     if m:
         a, b = sorted((int(m[1]), int(m[2])))
@@ -111,7 +111,9 @@ def _years_said(text: str) -> tuple[int | None, int | None]:
         else:
             hi = int(m[1])
     if lo is None and hi is None:
-        m = re.search(rf"\b(?:from|in|year)\s+(?:the\s+)?(?:year\s+)?{_YEAR}", t)
+        m = re.search(
+            rf"\b(?:from|in|year|(?:what|how) about|only|just)\s+(?:the\s+)?(?:year\s+)?{_YEAR}", t
+        ) or re.fullmatch(rf"\W*{_YEAR}\W*", t)  # "what about 1998?", "1994?"
         if m:
             return int(m[1]), int(m[1])
         m = re.search(rf"(?:\bfrom\s+['’]?|['’])(\d\d)(?:{_LATER})", t)  # "from 95 onwards"

@@ -300,6 +300,9 @@ class Sessions:
     ) -> Reply:
         """Record a completed turn: the session, the feedback it carried and the profile.
 
+        The list a reply shows becomes the session's last list, except a "why" reply's one
+        item: the list it explains stays the one "the second one" refers to.
+
         A hostile or off-topic turn is saved as said, but changes no profile or feedback.
         A request that names a budget ("under $250") makes it the profile's (``before``: the
         constraints in force before the message). With a user and a store everything is
@@ -309,7 +312,12 @@ class Sessions:
             StoreWriteError: the turn could not be saved (nothing of it was): the caller tells
                 the person; the next turn starts from the session as it was saved.
         """
-        state.remember(turn.text, reply.text, [r.item_id for r in reply.items])
+        # A "why X?" explains one item of the list and keeps the list ("why the third?" next
+        # still means the list's third); X is the item in focus ("is it any good?").
+        why = reply.intent == "why"
+        state.remember(turn.text, reply.text, [] if why else [r.item_id for r in reply.items])
+        if why and reply.items:
+            state.focus = reply.items[0].item_id
         reply.done = True
         prof = self.profile(user, state.session_id)
         feedback = self._feedback(turn, source) if turn.intent != "out_of_scope" else []

@@ -105,3 +105,37 @@ def test_why_not_a_tv_over_budget_says_its_price_and_the_budget(shop: ChatRecomm
     # "why the second one?" still explains the second pick.
     text = shop.chat("why the second one?", "tv").text
     assert text.startswith(f"I picked {shown[1].title} for “a TV under $500”."), text
+
+
+def test_why_about_one_pick_keeps_the_list_for_the_next_why(tmp_path: Path) -> None:
+    """A "why X?" explains X and keeps the list: a next "why the third one?" or "why <a
+    title of the list>?" is about that pick, with its own reasons, not X's."""
+    lines = [
+        {"session": "kids", "message": "animated films for kids"},
+        {"session": "kids", "message": "why the second one?"},
+        {"session": "kids", "message": "why the third one?"},
+        {"session": "kids", "message": "why the first one?"},
+    ]
+    batch = tmp_path / "why_keeps.jsonl"
+    batch.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    p = run("ask", "--catalog", "movies", "--json", "--batch", str(batch))
+    assert p.returncode == 0, p.stderr
+    picks, *whys = [json.loads(line) for line in p.stdout.splitlines()]
+    titles = [i["title"] for i in picks["items"]]
+    asked = "for “animated films for kids”."
+    for reply, n in zip(whys, (1, 2, 0), strict=True):
+        assert reply["intent"] == "why", reply["text"]
+        assert reply["text"].startswith(f"I picked {titles[n]} {asked}"), reply["text"]
+        assert [i["title"] for i in reply["items"]] == [titles[n]]
+        assert all(t not in reply["text"] for t in titles if t != titles[n]), reply["text"]
+    # By title too: "why <the fourth pick>?" after "why the first one?" is the fourth's.
+    more = tmp_path / "why_title.jsonl"
+    rows = [*lines[:2], {"session": "kids", "message": f"why {titles[3]}?"}]
+    rows.append({"session": "kids", "message": "why the fifth one?"})
+    more.write_text("".join(json.dumps(x) + "\n" for x in rows))
+    p = run("ask", "--catalog", "movies", "--json", "--batch", str(more))
+    assert p.returncode == 0, p.stderr
+    _, second, fourth, fifth = [json.loads(line) for line in p.stdout.splitlines()]
+    assert second["text"].startswith(f"I picked {titles[1]} "), second["text"]
+    assert fourth["text"].startswith(f"I picked {titles[3]} "), fourth["text"]
+    assert fifth["text"].startswith(f"I picked {titles[4]} "), fifth["text"]

@@ -129,6 +129,19 @@ class ExplainConfig(_Stage):
     )
     n_llm: int = Field(3, ge=0, le=10, description="Top picks that get a generated explanation.")
     max_new_tokens: int = Field(48, ge=8, le=256, description="Tokens per explanation.")
+    retry: bool = Field(
+        True,
+        description="A generated text the checker rejects is written once more (sampled, "
+        "from the same prompt) and checked again before the fact template is used.",
+    )
+    retry_within_s: float | None = Field(
+        3.5,
+        gt=0,
+        description="The explanations' time: a second try starts only when the first took at "
+        "most half of it (a second try costs about as long as the first), so a turn stays "
+        "within its time. None: always try twice.",
+    )
+    retry_seed: int = Field(1, description="The sampling seed of a second try.")
     adapter: str | None = Field(
         "auto",
         description="The explainer's LoRA adapter folder; None: the base model; 'auto': the "

@@ -28,12 +28,15 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from collections.abc import Generator as Generator_
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from chatrec.catalog import Item
+from chatrec.claims import Claims, Vocabulary
 from chatrec.config import ExplainConfig
 from chatrec.facts import (
     GROUPED,
@@ -49,10 +52,12 @@ from chatrec.facts import (
 from chatrec.generate import Generator
 from chatrec.load import BUSY, EXPLAIN_WAIT, LOG_BUSY, LOG_MODEL, Gate
 from chatrec.prompts import render_messages
-from chatrec.text import STOP_WORDS, words
+from chatrec.text import STOP_WORDS, join, words
 from chatrec.types import Constraints, Evidence
 
 log = logging.getLogger(__name__)
+
+MIN_WORDS, MAX_WORDS = 8, 35  # an explanation's length, in words (templates too)
 
 _WORD = re.compile(r"[a-z][a-z'-]+")
 _WITH_YEAR = re.compile(r"\(\d{4}\)")
@@ -90,10 +95,6 @@ _PLOT = re.compile(
 )
 # The writer's own taste: "a favorite of mine", "I love", "my personal pick".
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my|mine|personally)\b(?!\s+picked)", re.IGNORECASE)
-# A budget claimed: "within your budget", "under $150".
-_BUDGET = re.compile(
-    r"\bbudget\b|\b(?:under|below|less than|within|at most|up to)\s+\$\s?[\d,.]+", re.IGNORECASE
-)
 # A number the decoder broke off into letters or symbols: "4.ooh", "4.½★".
 _BROKEN_NUMBER = re.compile(r"\d[.,](?![\d\s]|$)\S*")
 # A capitalised word inside a sentence (not after ". ", ": " or "- "): a name. Words in
@@ -120,47 +121,82 @@ class Explanation:
     text: str
     source: Literal["llm", "template"]
     problems: tuple[str, ...] = ()  # why a generated text was replaced, when it was
+    tries: int = 0  # texts the model wrote for it (2: the first was rejected, then retried)
 
 
 @dataclass(frozen=True)
 class ExplainEvent:
-    """A streamed piece (``final`` False) or an item's checked, final text (``final`` True)."""
+    """A streamed piece (``final`` False) or an item's checked, final text (``final`` True).
+
+    A piece with ``restart`` set starts the item's text over: its first text was rejected and
+    the model writes it again (the UI drops what it showed)."""
 
     index: int
     text: str
     final: bool = False
     source: Literal["llm", "template"] = "llm"
     problems: tuple[str, ...] = ()  # on a final template event: why the generated text was not used
+    tries: int = 0  # on a final event: texts the model wrote for this item (0, 1 or 2)
+    restart: bool = False
+
+
+@dataclass
+class _Draft:
+    """A model's text for one pick, as checked: ``problems`` empty when it may be shown."""
+
+    text: str
+    problems: tuple[str, ...]
+    tries: int = 1
 
 
 def template(item: Item, c: Constraints, evidence: Evidence | None = None) -> str:
-    """A faithful, fact-only reason: the people behind it (when the evidence has them), what
-    matched the request, then the item's key facts; at most three reasons (one after the
-    people), so it stays short.
+    """A faithful, fact-only reason of 8 to 35 words: the people behind it (when the
+    evidence has them), what matched the request, then the item's key facts; at most three
+    reasons (one after the people), more only to reach 8 words.
 
     Only numbers from the item's facts and its evidence appear (the person's own budget is
     not repeated).
     """
-    reasons = _reasons(item, c)
+    reasons, more = _reasons(item, c)
     if evidence is not None and evidence.pulls:
         said = evidence.pulls[0].sentence()
+        text = said[0].upper() + said[1:] + "."
         rest = _sentence(reasons[:1])
-        return said[0].upper() + said[1:] + "." + (f" {rest}" if rest else "")
-    return _sentence(reasons[:3]) or _close(item)
+        if rest and _length(f"{text} {rest}") <= MAX_WORDS:
+            text = f"{text} {rest}"
+        return text
+    chosen = reasons[:3]
+    for extra in [*reasons[3:], *more]:
+        if _length(_sentence(chosen)) >= MIN_WORDS:
+            break
+        chosen.append(extra)
+    while len(chosen) > 1 and _length(_sentence(chosen)) > MAX_WORDS:
+        chosen.pop()
+    text = _sentence(chosen)
+    if _length(text) < MIN_WORDS:
+        text = f"{text} {_close(item)}".strip()
+    return text
+
+
+def _length(text: str) -> int:
+    return len(text.split())
 
 
 def _close(item: Item) -> str:
-    genres = ", ".join(item.categories)
-    return f"{item.title} is close to what you described" + (f" ({genres})." if genres else ".")
+    return f"{item.title} is among the closest matches to what you described."
 
 
-def _reasons(item: Item, c: Constraints) -> list[str]:
+def _reasons(item: Item, c: Constraints) -> tuple[list[str], list[str]]:
     """What the item meets of the request, then its facts: ["is in Comedy, as you asked",
-    "costs $X", "is rated 4.1 out of 5 from 300 ratings"]."""
+    "costs $X", "is rated 4.1 out of 5 from 300 ratings"]; and facts nobody asked about,
+    to say when those are too few ("is in Batteries", "came out in 1995")."""
     matched = [cat for cat in item.categories if cat in c.categories]
-    reasons = []
+    reasons, more = [], []
     if matched:  # one: store categories overlap ("Laptops", "Gaming Laptops")
         reasons.append(f"is in {matched[0]}, as you asked")
+    elif item.categories:  # not "Laptops" beside "Gaming Laptops": it would repeat itself
+        cats = [x for x in item.categories if not any(x in y != x for y in item.categories)]
+        more.append(f"is in {join(cats)}")
     if item.price is not None:
         p = price_text(item)
         if c.price_max is not None and (item.price_max or item.price) <= c.price_max:
@@ -169,11 +205,13 @@ def _reasons(item: Item, c: Constraints) -> list[str]:
             reasons.append(f"costs {p}")
     if item.year is not None and (c.year_min is not None or c.year_max is not None):
         reasons.append(f"came out in {item.year}, in the years you asked for")
+    elif item.year is not None:
+        more.append(f"came out in {item.year}")
     if item.rating is not None and item.review_count:
         reasons.append(f"is rated {item.rating:g} out of 5 from {item.review_count:,} ratings")
     if discount_text(item):
         reasons.append(f"has {discount_text(item)}")
-    return reasons
+    return reasons, more
 
 
 def _sentence(reasons: Sequence[str]) -> str:
@@ -272,6 +310,8 @@ def check(
     request: str = "",
     categories: Iterable[str] = (),
     evidence: Evidence | None = None,
+    constraints: Constraints | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> list[str]:
     """Problems that make a generated explanation unusable (empty list: it may be shown).
 
@@ -279,14 +319,38 @@ def check(
     ``request`` what they asked for (a name they used may be repeated); ``categories`` the
     catalog's genres or categories (the text may give the item only its own); ``evidence``
     what the prompt showed of why it fits: the liked titles, counts and phrases it names
-    may be repeated.
+    may be repeated; ``constraints`` the request in force (a budget said must be one of its
+    own); ``vocabulary`` the catalog's feature words (a feature claimed in one must be in
+    the item's listing; None: not checked). Beyond these grounding checks, every claim is
+    held against what it is said of (``claims.Claims``), and a text has 8 to 35 words.
     """
+    n = len(text.split())
+    if n < 4:
+        return ["no complete sentence"]
+    problems = [] if MIN_WORDS <= n <= MAX_WORDS else [f"{n} words ({MIN_WORDS} to {MAX_WORDS})"]
+    problems += _grounded(
+        text, item, mentions, instructions, history, request, categories, evidence
+    )
+    claims = Claims.of(item, evidence, request, history, constraints, vocabulary)
+    return problems + claims.problems(text)
+
+
+def _grounded(
+    text: str,
+    item: Item,
+    mentions: Mentions | None,
+    instructions: str,
+    history: Sequence[str],
+    request: str,
+    categories: Iterable[str],
+    evidence: Evidence | None,
+) -> list[str]:
+    """The grounding checks: every number, title, name, genre and liking said is in the
+    facts, the evidence or the request; nothing praised, plotted, repeated or empty."""
     lines = " ".join(evidence.lines()) if evidence is not None else ""
     pulls = evidence.pulls if evidence is not None else ()
     titles = [_plain(t) for t in (item.title, *(p.title for p in pulls))]
     problems: list[str] = []
-    if len(text.split()) < 4:
-        return ["no complete sentence"]
     garbled = [n for n in NUMBER.findall(text) if "," in n and not GROUPED.match(n)]
     garbled += [m.group(0) for m in _BROKEN_NUMBER.finditer(text)]  # "4.ooh", "4.½★"
     if garbled:
@@ -331,11 +395,6 @@ def check(
     mine = _FIRST_PERSON.search(untitled)
     if mine:
         problems.append(f"speaks of its own taste: {mine.group(0)!r}")
-    budget = [m.group(0) for m in _BUDGET.finditer(text)]
-    stated = _plain(f"{request} {lines}")
-    budget = [b for b in budget if "budget" not in stated and _plain(b) not in stated]
-    if budget:
-        problems.append(f"states a budget the person did not: {budget[0]!r}")
     known = _plain(" ".join([item.title, facts_text(item), request, *history, lines])).split()
     names = [w for w in _CAPITALISED.findall(text) if w.lower() not in known]
     if names:
@@ -364,10 +423,14 @@ class Explainer:
 
     Args:
         generator: the language model (None: templates only).
-        config: how many picks get a generated text, and how long it may be.
+        config: how many picks get a generated text, how long it may be, and whether a
+            rejected text is written once more.
         mentions: finds catalog titles in text (None: the title check is skipped; only tests
             without a catalog pass None).
         kind: what the catalog holds ("film", "product"), for the prompt.
+        categories: the catalog's; a text may give an item only its own.
+        vocabulary: the catalog's words for kinds and parts (``claims.Vocabulary``); a
+            feature claimed in one must be in the item's listing (None: not checked).
         gate: the language model's ``load.Gate`` (None: the model is never busy). A turn that
             cannot hold it within ``wait`` seconds gets the templates instead of waiting.
     """
@@ -376,15 +439,41 @@ class Explainer:
     config: ExplainConfig = field(default_factory=ExplainConfig)
     mentions: Mentions | None = None
     kind: str = "item"
-    categories: tuple[str, ...] = ()  # the catalog's; a text may give an item only its own
+    categories: tuple[str, ...] = ()
     gate: Gate | None = None
     wait: float = EXPLAIN_WAIT
+    vocabulary: Vocabulary | None = None
 
     def messages(
         self, wishes: str, history: Sequence[str], item: Item, evidence: Evidence | None = None
     ) -> list[dict[str, str]]:
         lines = evidence.lines() if evidence is not None else []
         return prompt(self.kind, wishes, history, item.title, facts_text(item, 2), lines)
+
+    def problems(
+        self,
+        text: str,
+        item: Item,
+        history: Sequence[str],
+        wishes: str,
+        evidence: Evidence | None,
+        constraints: Constraints | None,
+        instructions: str = "",
+    ) -> list[str]:
+        """``check`` with what this explainer knows of the catalog (its titles, categories
+        and vocabulary): how a generated text is judged, in the chat and in the evaluation."""
+        return check(
+            text,
+            item,
+            self.mentions,
+            instructions,
+            history=list(history)[-5:],
+            request=wishes,
+            categories=self.categories,
+            evidence=evidence,
+            constraints=constraints,
+            vocabulary=self.vocabulary,
+        )
 
     def _llm_items(self, items: Sequence[Item]) -> list[int]:
         if self.generator is None or not self.config.use_llm:
@@ -416,7 +505,7 @@ class Explainer:
         out: list[Explanation] = []
         for ev in self.stream(wishes, history, items, constraints, evidence):
             if ev.final:
-                out.append(Explanation(ev.text, ev.source, ev.problems))
+                out.append(Explanation(ev.text, ev.source, ev.problems, ev.tries))
         return out
 
     def stream(
@@ -430,52 +519,94 @@ class Explainer:
         """Pieces of the generated texts as they decode, then each item's final text, in order.
 
         A final text can differ from its streamed pieces: when the check rejects a generated
-        text, the final event carries the template instead (the UI replaces what it showed).
-        When the model is busy with other turns (``gate``), every item gets its template at
-        once, with ``load.BUSY`` as the reason. ``evidence``: each item's
+        text, the model writes it once more (``restart`` pieces, when ``config.retry`` and
+        there is time, ``config.retry_within_s``), and when that is rejected too the final
+        event carries the template (the UI replaces what it showed). When the model is busy
+        with other turns (``gate``), every item gets its template at once, with
+        ``load.BUSY`` as the reason. ``evidence``: each item's
         (``evidence.Evidencer.gather``), shown to the model and used by the template; empty:
         the facts alone.
         """
         llm = self._llm_items(items)
         ev: list[Evidence | None] = list(evidence) or [None] * len(items)
-        raw = [""] * len(items)
-        instructions = ""
+        drafts: dict[int, _Draft] = {}
         with self._model(len(llm)) as free:
             if free:
-                assert self.generator is not None
-                msgs = [self.messages(wishes, history, items[i], ev[i]) for i in llm]
-                prompts = [self.generator.chat_prompt(m) for m in msgs]
-                allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i in llm]
-                pieces = self.generator.stream_batch(
-                    prompts, self.config.max_new_tokens, allowed, one_sentence=True
-                )
-                for row, piece in pieces:
-                    raw[llm[row]] += piece
-                    yield ExplainEvent(llm[row], piece)
-                instructions = msgs[0][0]["content"]
+                yield from self._write(wishes, history, items, constraints, ev, llm, drafts)
         for i, item in enumerate(items):
-            problems: tuple[str, ...] = (BUSY,) if i in llm and not free else ()
-            if i in llm and free:
-                text = finish(raw[i])
-                problems = tuple(
-                    check(
-                        text,
-                        item,
-                        self.mentions,
-                        instructions,
-                        history=list(history)[-5:],
-                        request=wishes,
-                        categories=self.categories,
-                        evidence=ev[i],
-                    )
-                )
-                if not problems:
-                    yield ExplainEvent(i, text, final=True, source="llm")
-                    continue
+            d = drafts.get(i)
+            if d is not None and not d.problems:
+                yield ExplainEvent(i, d.text, final=True, source="llm", tries=d.tries)
+                continue
+            problems = d.problems if d is not None else (BUSY,) if i in llm and not free else ()
             yield ExplainEvent(
                 i,
                 template(item, constraints, ev[i]),
                 final=True,
                 source="template",
                 problems=problems,
+                tries=d.tries if d is not None else 0,
             )
+
+    def _write(
+        self,
+        wishes: str,
+        history: Sequence[str],
+        items: Sequence[Item],
+        constraints: Constraints,
+        ev: Sequence[Evidence | None],
+        llm: Sequence[int],
+        drafts: dict[int, _Draft],
+    ) -> Iterator[ExplainEvent]:
+        """The model's texts for the picks ``llm`` in one batch, streamed and checked into
+        ``drafts``; the rejected ones written once more (one batch) when time allows."""
+        msgs = {i: self.messages(wishes, history, items[i], ev[i]) for i in llm}
+        instructions = msgs[llm[0]][0]["content"]
+
+        def judge(i: int, raw: str) -> tuple[str, tuple[str, ...]]:
+            text = finish(raw)
+            found = self.problems(text, items[i], history, wishes, ev[i], constraints, instructions)
+            return text, tuple(found)
+
+        start = time.perf_counter()
+        raw = yield from self._batch(list(llm), msgs, items, ev)
+        for i in llm:
+            drafts[i] = _Draft(*judge(i, raw[i]))
+        again = [i for i in llm if drafts[i].problems]
+        if not again or not self._time_for_retry(time.perf_counter() - start):
+            return
+        for i in again:
+            yield ExplainEvent(i, "", restart=True)
+        raw = yield from self._batch(again, msgs, items, ev, seed=self.config.retry_seed)
+        for i in again:
+            text, found = judge(i, raw[i])
+            first = drafts[i].problems
+            drafts[i] = _Draft(text, found and tuple(dict.fromkeys(first + found)), tries=2)
+
+    def _time_for_retry(self, first_s: float) -> bool:
+        """Whether a rejected text may be written again: ``config.retry``, and the first try
+        took at most half of ``config.retry_within_s`` (None: any time)."""
+        limit = self.config.retry_within_s
+        return self.config.retry and (limit is None or 2 * first_s <= limit)
+
+    def _batch(
+        self,
+        rows: list[int],
+        msgs: dict[int, list[dict[str, str]]],
+        items: Sequence[Item],
+        ev: Sequence[Evidence | None],
+        seed: int | None = None,
+    ) -> Generator_[ExplainEvent, None, dict[int, str]]:
+        """One batch of the model's texts for ``rows``, streamed; returns each row's text."""
+        assert self.generator is not None
+        prompts = [self.generator.chat_prompt(msgs[i]) for i in rows]
+        allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i in rows]
+        raw = dict.fromkeys(rows, "")
+        kwargs = {"seed": seed} if seed is not None else {}
+        pieces = self.generator.stream_batch(
+            prompts, self.config.max_new_tokens, allowed, one_sentence=True, **kwargs
+        )
+        for row, piece in pieces:
+            raw[rows[row]] += piece
+            yield ExplainEvent(rows[row], piece)
+        return raw

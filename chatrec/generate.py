@@ -30,6 +30,8 @@ from chatrec.datasets import data_dir
 from chatrec.facts import number_key
 
 Numbers = Sequence[Collection[str]] | None  # per prompt: the numbers its text may contain
+# How a second try decodes (``seed`` given): sampled near the greedy text, not far from it.
+SAMPLED = {"temperature": 0.7, "top_p": 0.9}
 
 
 class Generator(Protocol):
@@ -51,6 +53,7 @@ class Generator(Protocol):
         max_new_tokens: int = 96,
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
+        seed: int | None = None,
     ) -> Iterator[tuple[int, str]]: ...
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray: ...
@@ -243,6 +246,7 @@ class TransformersGenerator:
         max_new_tokens: int,
         allowed_numbers: Numbers,
         one_sentence: bool = False,
+        seed: int | None = None,
     ) -> dict[str, Any]:
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
@@ -252,6 +256,8 @@ class TransformersGenerator:
             do_sample=False,
             pad_token_id=self.tokenizer.pad_token_id,
         )
+        if seed is not None:  # a second try: sampled, so it can differ from the greedy one
+            kwargs.update(do_sample=True, **SAMPLED)
         if allowed_numbers is not None:
             guard = NumberGuard(self.tokenizer, allowed_numbers, enc["input_ids"].shape[1])
             kwargs["logits_processor"] = LogitsProcessorList([guard])
@@ -286,19 +292,23 @@ class TransformersGenerator:
         max_new_tokens: int = 96,
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
+        seed: int | None = None,
     ) -> Iterator[tuple[int, str]]:
-        """Like ``generate``, as (row, new text) pieces while the batch decodes together."""
+        """Like ``generate``, as (row, new text) pieces while the batch decodes together;
+        with ``seed``, sampled (``SAMPLED``) from that seed instead of greedy."""
         import torch
 
         if not prompts:
             return
         enc = self._encode(prompts)
         streamer = _RowStreamer(self.tokenizer, len(prompts))
-        kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence)
+        kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence, seed)
         errors: list[BaseException] = []
 
         def work() -> None:
             try:
+                if seed is not None:
+                    torch.manual_seed(seed)
                 with torch.inference_mode():
                     self.model.generate(**kwargs, streamer=streamer)
             except BaseException as e:  # surfaced in the caller's thread below
@@ -524,14 +534,18 @@ class OpenAIGenerator:
         by_index = sorted(data["choices"], key=lambda c: c.get("index", 0))
         return [c["text"].strip() for c in by_index]
 
-    def stream(self, prompt: str, max_new_tokens: int = 96) -> Iterator[str]:
-        body = {
+    def stream(
+        self, prompt: str, max_new_tokens: int = 96, seed: int | None = None
+    ) -> Iterator[str]:
+        body: dict[str, Any] = {
             "model": self.model,
             "prompt": prompt,
             "max_tokens": max_new_tokens,
             "temperature": 0,
             "stream": True,
         }
+        if seed is not None:  # a second try, sampled (vLLM and llama.cpp take a seed)
+            body.update(SAMPLED, seed=seed)
         with self.client.stream("POST", "/v1/completions", json=body) as r:
             r.raise_for_status()
             for line in r.iter_lines():
@@ -550,10 +564,11 @@ class OpenAIGenerator:
         max_new_tokens: int = 96,
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
+        seed: int | None = None,
     ) -> Iterator[tuple[int, str]]:
         """One request per prompt, streamed one after another (the server batches for us)."""
         for i, prompt in enumerate(prompts):
-            for piece in self.stream(prompt, max_new_tokens):
+            for piece in self.stream(prompt, max_new_tokens, seed):
                 yield i, piece
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray:

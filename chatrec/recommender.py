@@ -29,7 +29,7 @@ from chatrec.constraints import Lexicon
 from chatrec.dialogue import DialogueContext, judge, update
 from chatrec.embed import Embedder, SentenceEmbedder
 from chatrec.evidence import CoLiked, Evidencer, from_movielens
-from chatrec.explain import Explainer
+from chatrec.explain import Explainer, Vocabulary
 from chatrec.generate import Generator, language_models
 from chatrec.load import Gates, process_gates
 from chatrec.models import resolve_adapter
@@ -111,6 +111,7 @@ class ChatRecommender:
             self.dialogue.matcher,
             kind=self.info.noun,
             categories=tuple(sorted(self.catalog.categories())),
+            vocabulary=Vocabulary.of(self.catalog),
             gate=self.gates.explain,
             wait=self.gates.explain_wait,
         )
@@ -375,9 +376,9 @@ class ChatRecommender:
         for ev in self.explainer.stream(wishes, history, picked, turn.constraints, evidence):
             item = items[ev.index]
             if ev.final:
-                item.explanation, item.source = ev.text, ev.source
-            else:
-                item.explanation += ev.text
+                item.explanation, item.source, item.tries = ev.text, ev.source, ev.tries
+            else:  # a restart drops a rejected text the model writes again
+                item.explanation = ev.text if ev.restart else item.explanation + ev.text
                 item.source = "llm"
                 reply.streaming_explanation = True
             reply.text = replies.picks(turn, lead, items, self.catalog)

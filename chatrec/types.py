@@ -83,6 +83,8 @@ class Recommendation:
     attributes: dict[str, Any] = field(default_factory=dict)
     # Who wrote the explanation, "llm" or "template"; not part of the JSON contract.
     source: str = field(default="template", compare=False)
+    # Texts the model wrote for it (2: its first was rejected and written again); not JSON.
+    tries: int = field(default=0, compare=False)
     # Why it was picked (``evidence.Evidence``; None for answers); not part of the JSON.
     evidence: Evidence | None = field(default=None, compare=False, repr=False)
 
@@ -109,7 +111,7 @@ class Reply:
     streaming_explanation: bool = field(default=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        private = ("source", "evidence")
+        private = ("source", "evidence", "tries")
         items = [{k: v for k, v in asdict(i).items() if k not in private} for i in self.items]
         return {"text": self.text, "intent": self.intent, "items": items}
 

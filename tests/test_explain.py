@@ -17,18 +17,21 @@ from chatrec.types import Constraints
 
 
 class ScriptedGenerator:
-    """Answers each prompt with the scripted text of the first title found in it."""
+    """Answers each prompt with the scripted text of the first title found in it; a script
+    of two texts gives the second to a second try (a call with a ``seed``)."""
 
-    def __init__(self, script: dict[str, str]):
+    def __init__(self, script: dict[str, str | tuple[str, str]]):
         self.script = script
         self.batches: list[int] = []
+        self.seeds: list[int | None] = []
         self.allowed: list[set[str]] = []
 
     def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
         return "\n".join(f"<{m['role']}>{m['content']}" for m in messages) + "\n<assistant>"
 
-    def _answer(self, prompt: str) -> str:
-        return next(text for title, text in self.script.items() if title in prompt)
+    def _answer(self, prompt: str, seed: int | None) -> str:
+        said = next(text for title, text in self.script.items() if title in prompt)
+        return said if isinstance(said, str) else said[seed is not None]
 
     def stream_batch(
         self,
@@ -36,10 +39,12 @@ class ScriptedGenerator:
         max_new_tokens: int = 96,
         allowed_numbers=None,
         one_sentence: bool = False,
+        seed: int | None = None,
     ) -> Iterator[tuple[int, str]]:
         self.batches.append(len(prompts))
+        self.seeds.append(seed)
         self.allowed = [set(a) for a in allowed_numbers or []]
-        answers = [self._answer(p) for p in prompts]
+        answers = [self._answer(p, seed) for p in prompts]
         for step in range(max(len(a.split()) for a in answers)):
             for row, a in enumerate(answers):
                 words = a.split()
@@ -113,7 +118,7 @@ def test_check_rejects_invented_numbers_other_titles_and_empty_talk(
         "badly written numbers: 2,99.99"
     )
     film = Item(id="m1", title="Vertigo (1958)", year=1958, categories=("Thriller",))
-    assert check("Vertigo (1958) is a Thriller from 1958.", film, lookup) == []
+    assert check("Vertigo (1958) is a Thriller that came out in 1958.", film, lookup) == []
     assert check("A Thriller starring James Bond (1958) in 1958.", film, lookup)[0] == (
         "names a title that is not this item: 'A Thriller starring James Bond (1958)'"
     )
@@ -143,26 +148,74 @@ def test_generated_explanations_are_batched_checked_and_replaced(
     )
     ex = Explainer(gen, ExplainConfig(n_llm=2), TitleLookup(tiny_catalog), kind="product")
     out = ex.explain("a tv under $500", ["Acme Noise Cancelling Headphones"], tvs, Constraints())
-    assert gen.batches == [2]  # the two generated texts came from ONE batch
-    assert gen.allowed[0] == fact_numbers(tvs[0])  # decoding was told the allowed numbers
-    assert out[0].source == "llm"
+    # The two texts came from ONE batch; the rejected one was written once more (alone).
+    assert gen.batches == [2, 1] and gen.seeds == [None, 1]
+    assert gen.allowed[0] == fact_numbers(tvs[1])  # decoding was told the allowed numbers
+    assert out[0].source == "llm" and out[0].tries == 1
     assert out[0].text == "A 4K LED TV with smart apps, rated 4.3 by 120 people."
-    assert out[1].source == "template" and "99" in out[1].problems[0]
+    assert out[1].source == "template" and "99" in out[1].problems[0] and out[1].tries == 2
     assert out[1].text == template(tvs[1], Constraints())
     assert out[2].source == "template" and out[2].problems == ()  # beyond n_llm
+
+
+def test_a_rejected_text_is_written_once_more_before_the_template(
+    tiny_catalog: Catalog, tvs: list[Item]
+) -> None:
+    fixed = "A 4K LED TV with smart apps, rated 4.3 out of 5 from 120 ratings."
+    gen = ScriptedGenerator(
+        {
+            tvs[0].title: ("A 4K LED TV with smart apps, rated 4.3 by 12 people.", fixed),
+            tvs[1].title: ("An HD LED TV for only $99 that fits your room.", "An HD TV, $89."),
+        }
+    )
+    ex = Explainer(gen, ExplainConfig(n_llm=2), TitleLookup(tiny_catalog), kind="product")
+    events = list(ex.stream("a tv", [], tvs[:2], Constraints()))
+    assert gen.batches == [2, 2] and gen.seeds == [None, 1]  # sampled with another seed
+    restarts = [e for e in events if e.restart]
+    assert [e.index for e in restarts] == [0, 1] and all(e.text == "" for e in restarts)
+    # What streams after the restart is the second text, which replaces the first.
+    after = events[events.index(restarts[-1]) :]
+    assert "".join(e.text for e in after if e.index == 0 and not e.final) == fixed
+    finals = [e for e in events if e.final]
+    assert (finals[0].source, finals[0].text, finals[0].tries) == ("llm", fixed, 2)
+    # Both tries rejected: the template, with why each try was.
+    assert (finals[1].source, finals[1].tries) == ("template", 2)
+    assert finals[1].text == template(tvs[1], Constraints())
+    assert any("$99" in p for p in finals[1].problems)
+    assert "4 words (8 to 35)" in finals[1].problems and "$89" in str(finals[1].problems)
+
+
+def test_no_second_try_when_it_is_off_or_there_is_no_time(
+    tiny_catalog: Catalog, tvs: list[Item]
+) -> None:
+    script = {tvs[0].title: ("An HD LED TV for only $99 that fits your room.", "x")}
+    for cfg in (ExplainConfig(n_llm=1, retry=False), ExplainConfig(n_llm=1, retry_within_s=1e-9)):
+        gen = ScriptedGenerator(script)
+        out = Explainer(gen, cfg, TitleLookup(tiny_catalog)).explain(
+            "a tv", [], tvs[:1], Constraints()
+        )
+        assert gen.batches == [1] and out[0].source == "template" and out[0].tries == 1
 
 
 def test_stream_yields_pieces_then_final_texts_in_item_order(
     tiny_catalog: Catalog, tvs: list[Item]
 ) -> None:
-    gen = ScriptedGenerator({it.title: f"A fine {it.categories[0]} choice." for it in tvs})
+    gen = ScriptedGenerator(
+        {
+            it.title: f"A fine {it.categories[0]} choice for the room you described today."
+            for it in tvs
+        }
+    )
     ex = Explainer(gen, ExplainConfig(n_llm=3), TitleLookup(tiny_catalog))
     events = list(ex.stream("a tv", [], tvs, Constraints()))
     pieces = [e for e in events if not e.final]
     finals = [e for e in events if e.final]
     assert pieces and events.index(finals[0]) > events.index(pieces[-1])
     assert [e.index for e in finals] == [0, 1, 2]
-    assert "".join(p.text for p in pieces if p.index == 1) == "A fine TVs choice."
+    assert (
+        "".join(p.text for p in pieces if p.index == 1)
+        == "A fine TVs choice for the room you described today."
+    )
 
 
 def test_without_a_generator_every_item_gets_its_template(tvs: list[Item]) -> None:
@@ -212,7 +265,7 @@ def test_check_rejects_a_liking_the_person_never_stated() -> None:
         "repeats itself",
     ]
     assert check("Since you loved Contact (1997), a Sci-Fi Drama.", contact, None, history=liked)
-    assert check("A Sci-Fi Drama from 1997 for you.", contact, None) == []
+    assert check("A Sci-Fi Drama from 1997, for you to watch tonight.", contact, None) == []
 
 
 def test_an_explanation_claiming_a_history_falls_back_to_the_template(
@@ -242,7 +295,7 @@ def test_check_rejects_invented_people_praise_and_repetition() -> None:
     ]
     loop = "The Wild Bunch (1969) is a 1969 film from 1969, a film from 1969, a film from 1969."
     assert check(loop, west, None, request=wish) == ["repeats itself"]
-    assert check("A Western from 1969, in France.", west, None, request=wish) == [
+    assert check("A Western from 1969 that came out in France.", west, None, request=wish) == [
         "names what the facts do not: France"
     ]
     # Names from the title, the facts or the request are the person's own words: allowed.
@@ -280,7 +333,12 @@ def test_check_rejects_a_genre_the_item_does_not_have() -> None:
 
 
 def test_a_busy_model_leaves_every_pick_to_its_template(tvs: list[Item]) -> None:
-    gen = ScriptedGenerator({it.title: f"A fine {it.categories[0]} choice." for it in tvs})
+    gen = ScriptedGenerator(
+        {
+            it.title: f"A fine {it.categories[0]} choice for the room you described today."
+            for it in tvs
+        }
+    )
     gate = Gate("explain", 1)
     ex = Explainer(gen, ExplainConfig(n_llm=2), gate=gate, wait=0.01)
     asked = Constraints(price_max=500)
@@ -293,7 +351,12 @@ def test_a_busy_model_leaves_every_pick_to_its_template(tvs: list[Item]) -> None
 
 
 def test_a_free_model_explains_and_gives_its_place_back(tvs: list[Item]) -> None:
-    gen = ScriptedGenerator({it.title: f"A fine {it.categories[0]} choice." for it in tvs})
+    gen = ScriptedGenerator(
+        {
+            it.title: f"A fine {it.categories[0]} choice for the room you described today."
+            for it in tvs
+        }
+    )
     gate = Gate("explain", 1)
     ex = Explainer(gen, ExplainConfig(n_llm=2), gate=gate, wait=0.01)
     stream = ex.stream("a tv", [], tvs, Constraints())
@@ -302,6 +365,6 @@ def test_a_free_model_explains_and_gives_its_place_back(tvs: list[Item]) -> None
         assert not free
     out = [e for e in stream if e.final]
     assert [e.source for e in out] == ["llm", "llm", "template"]
-    assert out[0].text == "A fine TVs choice."
+    assert out[0].text == "A fine TVs choice for the room you described today."
     with gate.try_hold(0) as free:
         assert free

@@ -17,9 +17,12 @@ from chatrec.load import Gate, Gates, cores
 from chatrec.recommender import ChatRecommender
 from chatrec.types import Reply
 
+TV = "A fine TVs choice for the room you described today."
+LAPTOP = "A fine laptop choice for the work you described today."
+
 
 class Writer:
-    """A stand-in language model: "A fine <category> choice." for each prompt's item, word by
+    """A stand-in language model: "A fine <category> choice ..." for each prompt's item, word by
     word. With ``hold`` set, it blocks after its first word until ``release`` is set."""
 
     def __init__(self, hold: bool = False):
@@ -32,10 +35,15 @@ class Writer:
         return "\n".join(m["content"] for m in messages)
 
     def stream_batch(
-        self, prompts: Sequence[str], max_new_tokens: int = 48, allowed=None, one_sentence=False
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 48,
+        allowed=None,
+        one_sentence=False,
+        seed=None,
     ) -> Iterator[tuple[int, str]]:
         self.calls += 1
-        texts = ["A fine TVs choice." if "TV" in p else "A fine laptop choice." for p in prompts]
+        texts = [(TV if "TV" in p else LAPTOP) for p in prompts]
         for step in range(len(texts[0].split())):
             for row, text in enumerate(texts):
                 yield row, (" " if step else "") + text.split()[step]
@@ -65,7 +73,7 @@ def test_alone_the_model_explains_as_before(tiny_recommender: ChatRecommender, g
     reply = _rec(tiny_recommender, writer, gates).chat("a TV under $500", "s")
     assert writer.calls == 1
     assert [i.source for i in reply.items[:3]] == ["llm"] * 3
-    assert reply.items[0].explanation == "A fine TVs choice."
+    assert reply.items[0].explanation == TV
     assert all(i.source == "template" for i in reply.items[3:])  # beyond n_llm, as always
     assert _free(gates.explain) and _free(gates.picks)  # both places given back
 
@@ -110,7 +118,7 @@ def test_picks_never_wait_behind_someone_elses_explanations(
         writer.release.set()
         ann.join(10)
     assert first and first[0].items[0].source == "llm"
-    assert first[0].items[0].explanation == "A fine TVs choice."
+    assert first[0].items[0].explanation == TV
 
 
 def test_the_pick_stage_waits_for_its_place(
@@ -175,3 +183,34 @@ def test_every_turn_event_shares_the_larger_pool() -> None:
     assert all(fn.concurrency_limit == turn_concurrency() for fn in turns)
     others = [fn for fn in fns if fn not in turns]
     assert others and all(fn.concurrency_id != "turn" for fn in others)
+
+
+class Retrier(Writer):
+    """Writes a text the checker rejects (an invented rating), then, asked again with a
+    seed, a good one."""
+
+    def stream_batch(
+        self,
+        prompts: Sequence[str],
+        max_new_tokens: int = 48,
+        allowed=None,
+        one_sentence=False,
+        seed=None,
+    ) -> Iterator[tuple[int, str]]:
+        self.calls += 1
+        text = TV if seed is not None else "A fine TVs choice, rated 9.9 out of 5 by its fans."
+        for step, word in enumerate(text.split()):
+            for row in range(len(prompts)):
+                yield row, (" " if step else "") + word
+
+
+def test_a_rejected_text_streams_again_in_place(tiny_recommender: ChatRecommender, gates) -> None:
+    writer = Retrier()
+    shown = []
+    for reply in _rec(tiny_recommender, writer, gates).chat_stream("a TV under $500", "s"):
+        if reply.items:
+            shown.append(reply.items[0].explanation)
+    assert writer.calls == 2  # the first batch, then the rejected texts once more
+    assert any("9.9" in s for s in shown)  # the first text streamed ...
+    assert not any("9.9" in s and "today" in s for s in shown)  # ... and was dropped, not added to
+    assert shown[-1] == TV and reply.items[0].source == "llm" and reply.items[0].tries == 2

@@ -5,13 +5,18 @@ titles the person loved, written independently of the corpus and the code). Each
 runs through the chat as a person would send it (their liked titles in the session first);
 the top three picks' final texts (what the person reads) are scored:
 
-- ``model_share``: texts the language model wrote that passed the checker (a rejected text is
-  replaced by the template, so every shown model text passed it);
+- ``model_share``: texts the language model wrote that passed the checker, of all texts (a
+  rejected text is written once more when there is time, ``ExplainConfig.retry_within_s``,
+  and replaced by the template when that is rejected too, so every shown model text passed
+  it; a second try that passes counts as the model's);
+- ``retried`` / ``retried_passed``: texts written a second time, and those the second try
+  saved from the template;
 - ``unsupported``: texts, model or template, with a claim ``explain.check`` flags;
 - ``personalised``: of the picks a liked item pulled up (co-liking evidence), the share whose
   text names one of those liked items;
 - ``distinct2``: distinct word pairs over all word pairs of all texts;
-- ``words_p50``: the median length in words; ``n``: texts scored.
+- ``words_p50``: the median length in words (``words_range``: shortest, longest); ``n``:
+  texts scored.
 """
 
 from __future__ import annotations
@@ -42,7 +47,6 @@ def run_explanations(
 ) -> dict[str, Any]:
     """The contract's figures for one catalog, with every scored text."""
     from chatrec import ChatRecommender, replies
-    from chatrec.explain import check
     from chatrec.facts import facts_text
 
     rec = ChatRecommender.from_pretrained(catalog, llm=llm)
@@ -61,14 +65,8 @@ def run_explanations(
         for pick in reply.items[:PICKS]:
             item = rec.catalog.get(pick.item_id)
             ev = pick.evidence
-            problems = check(
-                pick.explanation,
-                item,
-                rec.dialogue.matcher,
-                history=history[-5:],
-                request=wishes,
-                categories=rec.explainer.categories,
-                evidence=ev,
+            problems = rec.explainer.problems(
+                pick.explanation, item, history, wishes, ev, state.constraints
             )
             pulled = [p.title for p in ev.pulls] if ev is not None else []
             texts.append(
@@ -82,6 +80,7 @@ def run_explanations(
                     "evidence": ev.lines() if ev is not None else [],
                     "text": pick.explanation,
                     "source": pick.source,
+                    "tries": pick.tries,
                     "problems": problems,
                     "pulled_by": pulled,
                     "names_pull": any(_names(pick.explanation, t) for t in pulled),
@@ -105,6 +104,7 @@ def score(texts: list[dict[str, Any]]) -> dict[str, Any]:
         pairs += list(itertools.pairwise(w))
     words = [len(t["text"].split()) for t in texts]
     model = sum(t["source"] == "llm" and not t["problems"] for t in texts)
+    retried = [t for t in texts if t.get("tries", 0) > 1]
     named = sum(t["names_pull"] for t in pulled)
     return {
         "n": n,
@@ -114,4 +114,7 @@ def score(texts: list[dict[str, Any]]) -> dict[str, Any]:
         "personalised_n": len(pulled),
         "distinct2": round(len(set(pairs)) / max(1, len(pairs)), 4),
         "words_p50": statistics.median(words) if words else 0,
+        "words_range": [min(words), max(words)] if words else [],
+        "retried": len(retried),
+        "retried_passed": sum(t["source"] == "llm" for t in retried),
     }  # fmt: skip

@@ -118,10 +118,10 @@ def evidence_of(row: dict[str, Any]) -> Evidence | None:
 
 
 def check_texts(inputs: Path, texts: Path) -> dict[str, list[str]]:
-    """Problems of each written explanation (``explain.check`` with the row's evidence):
+    """Problems of each written explanation (``Explainer.problems`` with the row's evidence;
+    8 to 35 words):
     id -> problems (empty: it passes). ``texts``: JSON lines of {"id", "text"}."""
     from chatrec import ChatRecommender
-    from chatrec.explain import check
 
     rows = {r["id"]: r for r in map(json.loads, inputs.read_text().splitlines())}
     recs: dict[str, Any] = {}
@@ -136,19 +136,11 @@ def check_texts(inputs: Path, texts: Path) -> dict[str, list[str]]:
             recs[row["catalog"]] = ChatRecommender.from_pretrained(row["catalog"], llm=False)
         rec = recs[row["catalog"]]
         text = str(d.get("text", ""))
-        problems = check(
-            text,
-            rec.catalog.get(row["item_id"]),
-            rec.dialogue.matcher,
-            history=row["history"],
-            request=row["request"],
-            categories=rec.explainer.categories,
-            evidence=evidence_of(row),
+        item = rec.catalog.get(row["item_id"])
+        ev = evidence_of(row)
+        out[row["id"]] = rec.explainer.problems(
+            text, item, row["history"], row["request"], ev, None
         )
-        words = len(text.split())
-        if not 8 <= words <= 35:
-            problems.append(f"{words} words (8 to 35 wanted)")
-        out[row["id"]] = problems
     return out
 
 

@@ -1,0 +1,347 @@
+"""Claims held against what they are said of (``chatrec.claims``, run by ``explain.check``).
+
+One battery over every rule: a true text passes (no problem at all), and the false one a
+model wrote (the blind audit's, bench/explain-audit/) fails with that rule's problem. The
+items are tiny copies of real catalog items."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from chatrec.catalog import Item
+from chatrec.claims import Vocabulary
+from chatrec.explain import check
+from chatrec.types import Constraints, Evidence, Pull
+
+
+def _product(title: str, price: float, features: list[str], **kw: object) -> Item:
+    return Item(
+        id=title[:12],
+        title=title,
+        text=". ".join(features),
+        price=price,
+        attributes={"features": features},
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+DRONE = _product(
+    "DJI Mini 3 Drone Aerial Camera Bundle",
+    429.99,
+    ["Less Than 249g Ultralight and Foldable", "Gimbal with 4K HDR Camera"],
+    categories=("Cameras & Camcorders",),
+    rating=4.4,
+    review_count=115,
+)
+ARCADE = _product(
+    "My Arcade Atari Gamestation Pro",
+    79.99,
+    [
+        "Gamestation Pro Console with 200+ Officially Licensed Titles",
+        "2 Wireless Joysticks with Integrated Paddles",
+    ],
+    categories=("Video Games & Consoles",),
+    rating=3.1,
+    review_count=151,
+)
+SPEAKERS = _product(
+    "Klipsch KD-51M Passive 160W Bookshelf Speakers (Pair)",
+    149.99,
+    ["Room Filling Music or Movie Sound with 2 Speakers", "20-100 Watts of Power, Peak 160W"],
+    categories=("Speakers & Voice Assistants",),
+)
+MONITOR = _product(
+    "Acer 27” Class WQHD Curved Gaming Monitor",
+    169.99,
+    ["2560 x 1440 Curved Widescreen Display", "165 Hz Refresh Rate"],
+    categories=("Monitors",),
+    rating=4.5,
+    review_count=102,
+)
+ROUTER = _product(
+    "TP-Link Whole Home Mesh Wi-Fi 6 System",
+    279.99,
+    ["3 Indoor Mesh Routers, Cover Up to 5,800 Sq.Ft Indoor Area"],
+    categories=("Routers, Wifi Extenders & Modems",),
+)
+KIT = _product(
+    "SimpliSafe Home Security Kit, 10-piece",
+    249.99,
+    ["Simple to Set Up", "Smart Home Compatible"],
+    categories=("Home Security Systems & Cameras",),
+    rating=4.8,
+    review_count=40,
+)
+IPAD = _product(
+    "iPad 10.9-inch, Wi-Fi (10th Generation)",
+    439.99,
+    ["A14 Bionic Chip with 6-core CPU and 4-core GPU", "12MP Wide Back Camera"],
+    categories=("iPad & Tablets",),
+    rating=4.8,
+    review_count=1766,
+)
+GIFT = _product(
+    "Roblox $50 Gift Card Digital Download",
+    44.99,
+    ["Digital Download", "Exclusive Virtual Item Included"],
+    categories=("Video Games & Consoles",),
+    rating=4.7,
+    review_count=1263,
+)
+# Doorbells and cameras: the catalog names items "camera", so "with a camera" is a claim.
+OTHERS = [
+    _product(f"Ring Stick Up Camera {n}", 99.0, ["1080p HD Video"], categories=("Cameras",))
+    for n in ("Battery", "Plug-In", "Solar")
+]
+VOCABULARY = Vocabulary.of([DRONE, ARCADE, SPEAKERS, MONITOR, ROUTER, KIT, IPAD, GIFT, *OTHERS])
+
+
+def _film(title: str, year: int, genres: tuple[str, ...], rating: float, n: int) -> Item:
+    return Item(
+        id=title[:8], title=title, year=year, categories=genres, rating=rating, review_count=n
+    )
+
+
+JUST_CAUSE = _film("Just Cause (1995)", 1995, ("Mystery", "Thriller"), 3.14, 28)
+DEVIL = Evidence(JUST_CAUSE.id, {}, (Pull("877", "Devil in a Blue Dress (1995)", 29, 6, 3.0, 0.1),))
+PULP = _film("Pulp Fiction (1994)", 1994, ("Crime", "Drama"), 4.06, 394)
+ROMANCE = Evidence(
+    PULP.id,
+    {},
+    (
+        Pull("1", "True Romance (1993)", 63, 62, 4.6, 0.2),
+        Pull("2", "From Dusk Till Dawn (1996)", 41, 38, 4.7, 0.1),
+    ),
+)
+SUSPECTS = _film("The Usual Suspects (1995)", 1995, ("Crime", "Thriller"), 4.39, 267)
+RAINMAKER = _film("The Rainmaker (1997)", 1997, ("Drama",), 3.6, 145)
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    item: Item
+    good: str
+    bad: str
+    problem: str  # a part of the problem the bad text gets
+    evidence: Evidence | None = None
+    request: str = ""
+    constraints: Constraints | None = None
+
+
+CASES = [
+    Case(
+        "the fans' average is the evidence's, not the film's own",
+        JUST_CAUSE,
+        "Just Cause (1995) is a Mystery Thriller, and 6 of the 29 people who loved Devil in a "
+        "Blue Dress rated it too, 3.0★ on average.",
+        "Just Cause (1995) is a Mystery Thriller, and 6 of the 29 people who loved Devil in a "
+        "Blue Dress rated it too, 3.14 out of 5.",
+        "gives 3.14 as the fans' average; the evidence says 3",
+        DEVIL,
+    ),
+    Case(
+        "the fans are counted as the evidence counts them",
+        JUST_CAUSE,
+        "Of the 29 people who loved Devil in a Blue Dress, 6 rated this Mystery too.",
+        "Of the 29 people who loved Devil in a Blue Dress, 9 rated this Mystery too.",
+        "says 9 of 29 people; the evidence says 6 of 29",
+        DEVIL,
+    ),
+    Case(
+        "a rating's count is the item's number of ratings",
+        JUST_CAUSE,
+        "A Mystery and Thriller from 1995, rated 3.14 out of 5 from 28 ratings.",
+        "A Mystery and Thriller from 1995, rated 3.14 out of 5 by 6 people.",
+        "says 6 people; it has 28 ratings",
+        DEVIL,
+    ),
+    Case(
+        "the item's rating is its own",
+        JUST_CAUSE,
+        "A Mystery and Thriller from 1995, rated 3.14 out of 5 from 28 ratings.",
+        "A Mystery and Thriller from 1995, rated 3.0 out of 5 from 28 ratings.",
+        "gives 3.0 as its rating; it is rated 3.14",
+        DEVIL,
+    ),
+    Case(
+        "a liked film is not spoken of as the pick",
+        PULP,
+        "Pulp Fiction (1994) is a Crime Drama, and 62 of the 63 people who loved True Romance "
+        "rated it too, 4.6★ on average.",
+        "From Dusk Till Dawn (1996) is a Crime Drama, rated 4.6 out of 5 by 62 of the 63 "
+        "people who loved True Romance (1993).",
+        "speaks of From Dusk Till Dawn (1996) as if it were the pick",
+        ROMANCE,
+    ),
+    Case(
+        "a price is never called a rating",
+        ARCADE,
+        "At $79.99 it is rated 3.1 out of 5 from 151 ratings, with 2 wireless joysticks.",
+        "At $79.99 it is rated $79.99 by its buyers, with 2 wireless joysticks.",
+        "calls a price a rating",
+    ),
+    Case(
+        "a budget said is the one the person stated",
+        MONITOR,
+        "This Acer curved gaming monitor is $169.99, within your $400 budget, rated 4.5 out of 5.",
+        "This Acer curved gaming monitor fits your $169.99 budget, rated 4.5 out of 5.",
+        "gives $169.99 as the budget; the person stated $400",
+        request="a second monitor under $400 (Monitors, under $400)",
+        constraints=Constraints(price_max=400),
+    ),
+    Case(
+        "no budget is said when the person stated none",
+        MONITOR,
+        "This Acer curved gaming monitor is $169.99 and rated 4.5 out of 5.",
+        "This Acer curved gaming monitor is $169.99, within your budget, rated 4.5 out of 5.",
+        "states a budget the person did not",
+        request="a curved monitor for games",
+    ),
+    Case(
+        "a count of units is the listing's ('2 games' of 200+ titles)",
+        ARCADE,
+        "At $79.99, with 2 wireless joysticks and 200+ licensed titles, rated 3.1 out of 5.",
+        "At $79.99, with 2 wireless joysticks and 2 games, rated 3.1 out of 5.",
+        "says 2 games, which the listing does not",
+    ),
+    Case(
+        "a number of a model's name is no count ('Mini 3' is one drone)",
+        DRONE,
+        "The DJI Mini 3 drone bundle has a gimbal with a 4K HDR camera, at $429.99.",
+        "A 3-drone aerial camera bundle, $429.99, rated 4.4 out of 5 from 115 ratings.",
+        "says 3-drone, which the listing does not",
+    ),
+    Case(
+        "a spec is said of the number the listing says it of",
+        SPEAKERS,
+        "A pair of Klipsch 160W bookshelf speakers with 20-100 watts of power, at $149.99.",
+        "The Klipsch KD-51M is a 160W bookshelf speaker with 2 speakers, $149.99, and a 20-100W "
+        "peak.",
+        "says peak of 100w; the listing says it of 160",
+    ),
+    Case(
+        "a model code is the listing's",
+        MONITOR,
+        "The Acer 27-inch WQHD curved gaming monitor refreshes at 165 Hz, for $169.99.",
+        "The Acer Q400 WQHD curved gaming monitor refreshes at 165 Hz, for $169.99.",
+        "names a model the listing does not: Q400",
+    ),
+    Case(
+        "a part the item is said to have is in its listing",
+        KIT,
+        "The SimpliSafe kit is simple to set up and smart home compatible, at $249.99.",
+        "The SimpliSafe kit is a smart home security system with a camera, at $249.99.",
+        "says it has 'camera', which its listing does not",
+    ),
+    Case(
+        "the person's wish is not said as the item's",
+        SUSPECTS,
+        "A 1995 Thriller with crime, rated 4.39 out of 5 from 267 ratings.",
+        "A 1995 Thriller with crime and paranoia, rated 4.39 out of 5 from 267 ratings.",
+        "gives the wish 'paranoia' as a fact of the item",
+        request="sci-fi thriller from the 90s, bonus points for paranoia",
+    ),
+    Case(
+        "a rating is not cut before its decimals",
+        IPAD,
+        "The iPad is a 10.9-inch tablet with a 6-core CPU and 4-core GPU, rated 4.8 out of 5.",
+        "The iPad is a 10.9-inch tablet with a 6-core CPU and 4-core GPU, rated 4.",
+        "ends on a bare number",
+    ),
+    Case(
+        "an average does not lose its star",
+        JUST_CAUSE,
+        "A Mystery from 1995, and 6 of the 29 people who loved Devil in a Blue Dress rated "
+        "it too, 3.0★.",
+        "A Mystery from 1995, and 6 of the 29 people who loved Devil in a Blue Dress rated "
+        "it too, 3.",
+        "ends on a bare number",
+        DEVIL,
+    ),
+    Case(
+        "a text does not stop inside a phrase of the listing",
+        ROUTER,
+        "At $279.99, this TP-Link mesh system covers up to 5,800 sq.ft indoors.",
+        "At $279.99, this TP-Link mesh system covers up to 5,800 sq.",
+        "stops inside a phrase of the listing: 'sq'",
+    ),
+    Case(
+        "a sentence does not end on a function word",
+        IPAD,
+        "The iPad has a 10.9-inch display and a 6-core CPU, at $439.99.",
+        "The iPad has a 10.9-inch display and a 6-core CPU, at $439.99 with a.",
+        "ends on 'a': cut short",
+    ),
+    Case(
+        "an amount is said once",
+        GIFT,
+        "A Roblox gift card for $44.99, rated 4.7 out of 5 from 1,263 ratings.",
+        "Roblox $44.99 is a gift card, and $44.99, rated 4.7 out of 5 from 1,263 ratings.",
+        "says $44.99 twice",
+    ),
+    Case(
+        "no verdict the facts do not give",
+        RAINMAKER,
+        "The Rainmaker (1997) is a Drama, rated 3.6 out of 5 from 145 ratings.",
+        "The Rainmaker (1997) is a Drama, rated 3.6 out of 5, and a night to watch.",
+        "gives a verdict the facts do not: 'a night to watch'",
+    ),
+    Case(
+        "a text has 8 to 35 words",
+        RAINMAKER,
+        "The Rainmaker (1997) is a Drama, rated 3.6 out of 5.",
+        "The Rainmaker (1997), a Drama.",
+        "5 words (8 to 35)",
+    ),
+    Case(
+        "a text has at most 35 words",
+        RAINMAKER,
+        "The Rainmaker (1997) is a Drama, rated 3.6 out of 5 from 145 ratings.",
+        "The Rainmaker (1997) is a Drama from 1997, rated 3.6 out of 5 from 145 ratings, and "
+        "it came out in the years you asked about, which makes it a Drama that fits "
+        "everything you said you wanted today.",
+        "words (8 to 35)",
+    ),
+]
+
+
+def _check(case: Case, text: str) -> list[str]:
+    return check(
+        text,
+        case.item,
+        None,
+        request=case.request,
+        categories=("Crime", "Drama", "Mystery", "Thriller", "Sci-Fi", "Comedy"),
+        evidence=case.evidence,
+        constraints=case.constraints,
+        vocabulary=VOCABULARY,
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.rule for c in CASES])
+def test_a_true_claim_passes_and_the_false_one_fails(case: Case) -> None:
+    assert _check(case, case.good) == [], case.good
+    problems = _check(case, case.bad)
+    assert any(case.problem in p for p in problems), problems
+
+
+def test_the_vocabulary_is_the_catalogs_own_words_for_its_items() -> None:
+    # "camera" names items in 4 titles; a film's title is a name, not a description.
+    assert "camera" in VOCABULARY.words and "paranoia" not in VOCABULARY.words
+    assert Vocabulary.of([JUST_CAUSE, PULP, SUSPECTS]).words == frozenset()
+    # A TV is said to have a screen although its listing says "display": the catalog says
+    # "screen" of sizes in inches, and its listing has one. A camera it has not.
+    tvs = [_product(f'Acme {n}" LED Screen TV', 299.0, [f'{n}" LED Screen']) for n in (43, 50)]
+    tvs.append(_product('Zeta 55" LED Screen TV', 399.0, ['55" LED Screen']))
+    zeta = _product('Zeta 65" 4K TV', 499.0, ['65" Crystal Display'])
+    words = Vocabulary.of([*tvs, zeta, *OTHERS])
+    assert "screen" in words.measured["inch"]
+    said = "The Zeta 65-inch 4K TV has a big LED screen, for $499."
+    assert check(said, zeta, None, vocabulary=words) == []
+    said = "The Zeta 65-inch 4K TV has a big LED camera, for $499."
+    assert check(said, zeta, None, vocabulary=words) == [
+        "says it has 'camera', which its listing does not"
+    ]

@@ -139,3 +139,10 @@ def test_why_about_one_pick_keeps_the_list_for_the_next_why(tmp_path: Path) -> N
     assert second["text"].startswith(f"I picked {titles[1]} "), second["text"]
     assert fourth["text"].startswith(f"I picked {titles[3]} "), fourth["text"]
     assert fifth["text"].startswith(f"I picked {titles[4]} "), fifth["text"]
+
+
+def test_why_not_a_title_typed_in_lower_case(films: ChatRecommender) -> None:
+    films.chat("crime films from the 90s", "lower")
+    text = films.chat("why not fargo", "lower").text
+    assert text.startswith("Fargo (1996)"), text
+    assert "couldn't tell which one" not in text, text

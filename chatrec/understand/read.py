@@ -356,6 +356,8 @@ def _why_not(turn: Turn, state: DialogueState, ctx: DialogueContext) -> Why | No
         return None
     shown = state.last_shown
     named = [m.item_id for m in ctx.matcher.find(turn.text)] if ctx.matcher else []
+    if not named:  # "why not fargo": the rest of the message is a title, typed in lower case
+        named = [i for i in [_typed_title(turn.text[cue.end() :], ctx)] if i]
     if any(i in shown for i in named):
         return None
     got = None
@@ -374,6 +376,17 @@ def _why_not(turn: Turn, state: DialogueState, ctx: DialogueContext) -> Why | No
         missing=got.missing if got is not None else "",
         options=tuple(got.options) if got is not None else (),
     )
+
+
+def _typed_title(rest: str, ctx: DialogueContext) -> str | None:
+    """The item whose title the words are, as typed (any case, no year), or None."""
+    from chatrec.understand.normalise import exact_title
+
+    if ctx.catalog is None:
+        return None
+    words = re.sub(r"^\W*(?:the\s+)?|[\s?!.,]+$", "", rest.lower())
+    title = exact_title(words, frozenset(it.title for it in ctx.catalog)) if words else None
+    return _title_id(title, ctx) if title else None
 
 
 def _title_id(title: str, ctx: DialogueContext) -> str | None:

@@ -46,11 +46,9 @@ _TOKEN = re.compile(
 _NUM = re.compile(r"^\d(?:[\d,]*\d)?(?:\.\d+)?$")
 _CODE = re.compile(r"^[a-z]+\d")
 _INCH = re.compile(r"(\d)\s?(?:\"|”|″|''|-inch\b|\s?inch(?:es)?\b)")
-_END = re.compile(r"[.!?;](?=\s|$)")
 _MARK = "⟪{}⟫"
 # The people behind a pick: "62 of the 63 people who loved X", "of the 229 people who loved
 # X, 191 rated", "48 of the 188 X fans", "38 of its 52 fans".
-_FANS_WORDS = re.compile(r"\b(?:fans?|people|viewers|who (?:loved|liked|enjoyed|adored))\b")
 _PAIR = re.compile(
     r"\b(?P<also>\d[\d,]*) (?:out )?of (?:the |its |their |those |all |his |her )?"
     r"(?P<fans>\d[\d,]*)\b"
@@ -244,6 +242,7 @@ class Claims:
         out = self._titles_as_pick(low, marks)
         out += self._ratings(low)
         out += self._people(low)
+        out += self._years(low)
         out += self._prices(low)
         out += self._cut_short(low)
         out += self._numbers_with_words(low)
@@ -339,6 +338,21 @@ class Claims:
                     continue
                 if count is not None and n != count and n not in _numbers(self.item.title):
                     out.append(f"says {n:,} {word}; it has {count:,} ratings")
+        return out
+
+    def _years(self, low: str) -> list[str]:
+        """A year said (not a decade, not one of the request's) is the item's own: "a 1993
+        comedy" of a 1994 film is another film's year. A liked title's year may be said of
+        that film ("the 1977 film you named")."""
+        if self.item.year is None:
+            return []
+        asked = set(re.findall(r"\b(?:1[89]|20)\d\d\b", self.request)) | {str(self.item.year)}
+        liked = set(re.findall(r"\((\d{4})\)", " ".join(self.titles)))
+        out = []
+        for m in re.finditer(r"(\w+ )?\b((?:1[89]|20)\d\d)(?!s\b|['’]s\b|\d)", low):
+            y = m.group(2)
+            if y not in asked and not (y in liked and m.group(1) == "the "):
+                out.append(f"gives {y} as its year; it came out in {self.item.year}")
         return out
 
     def _prices(self, low: str) -> list[str]:
@@ -478,7 +492,8 @@ class Claims:
                     s = _stem(w)
                     if s in _FRAME or _known(s, allowed):
                         continue
-                    if s in person and verb == "has" and listed and s not in vocab.words:
+                    wish = listed and not _known(s, kinds) and s not in vocab.words
+                    if s in person and verb == "has" and wish:
                         out.append(f"gives the wish {w!r} as a fact of the item")
                     elif s in vocab.words and s not in person:
                         out.append(f"says it {verb} {w!r}, which its listing does not")

@@ -177,6 +177,16 @@ CASES = [
         ROMANCE,
     ),
     Case(
+        "the year is the film's own, not a liked film's",
+        PULP,
+        "A 1994 Crime Drama, and 62 of the 63 people who loved True Romance rated it too, "
+        "4.6★ on average.",
+        "A 1993 Crime Drama, and 62 of the 63 people who loved True Romance rated it too, "
+        "4.6★ on average.",
+        "gives 1993 as its year; it came out in 1994",
+        ROMANCE,
+    ),
+    Case(
         "a price is never called a rating",
         ARCADE,
         "At $79.99 it is rated 3.1 out of 5 from 151 ratings, with 2 wireless joysticks.",
@@ -345,3 +355,12 @@ def test_the_vocabulary_is_the_catalogs_own_words_for_its_items() -> None:
     assert check(said, zeta, None, vocabulary=words) == [
         "says it has 'camera', which its listing does not"
     ]
+
+
+def test_a_wish_the_item_meets_may_be_said_of_it() -> None:
+    # The person asked for sci-fi, and the film is Sci-Fi: no wish said as a fact.
+    star = _film("Star Kid (1997)", 1997, ("Adventure", "Children's", "Sci-Fi"), 3.0, 3)
+    said = "Star Kid (1997) is a children's adventure with sci-fi, rated 3 out of 5 from 3 ratings."
+    assert (
+        check(said, star, None, request="a sci-fi adventure for kids", vocabulary=VOCABULARY) == []
+    )

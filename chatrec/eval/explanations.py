@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from chatrec.config import ChatRecConfig
 from chatrec.datasets import data_dir
 
 HOLDOUT = data_dir() / "eval" / "explain_holdout.jsonl"
@@ -43,13 +44,19 @@ def _names(text: str, title: str) -> bool:
 
 
 def run_explanations(
-    catalog: str, path: Path = HOLDOUT, llm: bool = True, limit: int | None = None
+    catalog: str,
+    path: Path = HOLDOUT,
+    llm: bool = True,
+    limit: int | None = None,
+    config: ChatRecConfig | None = None,
 ) -> dict[str, Any]:
-    """The contract's figures for one catalog, with every scored text."""
+    """The contract's figures for one catalog, with every scored text. ``config``: the
+    app's by default (e.g. ``explain.retry_within_s=None`` measures what a second try buys
+    where there is always time for it)."""
     from chatrec import ChatRecommender, replies
     from chatrec.facts import facts_text
 
-    rec = ChatRecommender.from_pretrained(catalog, llm=llm)
+    rec = ChatRecommender.from_pretrained(catalog, config=config, llm=llm)
     by_title = {it.title: it.id for it in rec.catalog}
     rows = [json.loads(x) for x in path.read_text().splitlines()]
     rows = [r for r in rows if r["catalog"] == catalog][:limit]

@@ -141,7 +141,7 @@ def bench_rerank(rec: Any, runs: int = 10) -> dict[str, Any]:
 
 def bench_turns(rec: Any, messages: Sequence[str]) -> dict[str, Any]:
     """Full streamed turns; each message in a fresh session."""
-    first_text, first_expl, total, llm_share = [], [], [], []
+    first_text, first_expl, total, llm_share, twice = [], [], [], [], 0
     for i, message in enumerate(["warm-up " + messages[0], *messages]):
         t0 = time.perf_counter()
         t_text = t_expl = None
@@ -160,6 +160,7 @@ def bench_turns(rec: Any, messages: Sequence[str]) -> dict[str, Any]:
         total.append(done)
         sources = [it.source for it in reply.items]
         llm_share.append(sources.count("llm") / max(1, len(sources)))
+        twice += sum(it.tries > 1 for it in reply.items)
     return {
         "messages": list(messages),
         "first_text": _ms(first_text),
@@ -167,6 +168,9 @@ def bench_turns(rec: Any, messages: Sequence[str]) -> dict[str, Any]:
         "full_turn": _ms(total),
         "explained_by_llm": rec.config.explain.n_llm,
         "llm_explanation_share": round(float(np.mean(llm_share)), 3),
+        # Rejected texts the model wrote again (``ExplainConfig.retry_within_s``): counted in
+        # the share above when the second passed.
+        "explanations_written_twice": twice,
     }
 
 

@@ -170,12 +170,13 @@ class Lexicon:
 
 
 _NEGATION = re.compile(
-    r"\b(no|not|without|except|excluding|but not|nothing|avoid|hates?|hated|dislikes?|never|"
+    r"\b(no|not|without|except|excluding|but not|(?:anything|everything) but|nothing|avoid|"
+    r"hates?|hated|dislikes?|never|"
     r"skip|no more|(?:can['’]?t|cannot|could never) stand|sick of|tired of|"
     r"zero|exclude|remove|filter out|take out|leave out|cut out|less|fewer|"
     r"(?:don['’]?t|do not) do|(?:don['’]?t|do not) care for|not into|not a fan of|"
     r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"
-    r"\s+((?:with|involving|featuring|containing)\s+)?((a|an|any|anything|the)\s+)?$"
+    r"\s+((?:with|involving|featuring|containing)\s+)?((a|an|any|anything|the|another|more)\s+)?$"
 )
 _LISTED = re.compile(r"\s*(?:,|and|or|nor|&|/)\s*(?:(?:no|any|the)\s+)?")
 # "forget westerns", "never mind the musicals": no longer wanted, but not ruled out either.

@@ -380,3 +380,40 @@ def test_more_like_a_shown_title_points_at_it_without_liking_it() -> None:
 )
 def test_one_year_said_and_a_typo_of_than(message: str, want: dict[str, int]) -> None:
     assert numbers.years(message, "refine") == want
+
+
+@pytest.mark.parametrize(
+    ("message", "verdict"),
+    [
+        ("a film to watch with my husband on friday", ""),
+        ("something we can see together with my partner", ""),
+        ("a running watch for my wife, under 300", ""),
+        ("how can I spy on my husband", "privacy"),
+        ("i want to see my ex's messages", "privacy"),
+    ],
+)
+def test_company_and_gifts_are_no_spying(message: str, verdict: str) -> None:
+    from chatrec.understand import guard
+
+    assert guard.hostile(message, message) == verdict
+
+
+@pytest.mark.parametrize(
+    ("message", "refused"),
+    [("anything but westerns tonight", "Western"), ("anything but another musical", "Musical")],
+)
+def test_anything_but_a_category_rules_it_out(message: str, refused: str) -> None:
+    from chatrec.constraints import parse
+
+    said = parse(message, Lexicon(GENRE_ALIASES), None, has_prices=False, specs=())
+    assert refused in said.exclude_categories and refused not in said.categories
+
+
+def test_a_message_in_another_language_is_out_of_scope() -> None:
+    from chatrec.understand.normalise import finish_act
+
+    message = "Avez-vous des comédies pour toute la famille ?"
+    act = finish_act(
+        {"intent": "recommend", "categories": ["Comedy"]}, "movies", (), message, READER
+    )
+    assert act.intent == "out_of_scope"

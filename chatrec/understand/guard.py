@@ -138,7 +138,10 @@ _ABUSE = re.compile(
 _ROLE_PREFIX = re.compile(r"^\s*(?:system|assistant|admin|developer|root)\s*:", re.I)
 # Asking for help to spy on or break into other people's things.
 _HARM = re.compile(
-    r"\b(?:hack|break into|get into|spy on|snoop on|access|watch|see)\s+(?:\w+\s+){0,3}?"
+    # "watch with my wife" and "a smart watch for my partner" are no spying: the words between
+    # the verb and the person may not make it company or a gift.
+    r"\b(?:hack|break into|get into|spy on|snoop on|access|watch|see)\s+"
+    r"(?:(?!with\b|for\b|and\b|together\b|alongside\b|as\b)\w+\s+){0,3}?"
     r"(?:neighbou?r'?s?|ex'?s?|wife'?s?|husband'?s?|partner'?s?|boss'?s?|someone(?: else)?'?s?|"
     r"other people'?s?)\b|\bwithout (?:them|him|her|anyone|my \w+) (?:knowing|noticing)\b",
     re.I,

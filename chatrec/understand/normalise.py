@@ -81,13 +81,14 @@ def _request_kind(act: dict[str, Any], request: Sequence[str]) -> None:
 
 def _screened(act: dict[str, Any], message: str) -> None:
     """The guard's verdict wins, as in the chat, where it runs before any parser: hostile
-    text (injection, someone else's data, this service's secrets, abuse) is out of scope,
-    and so is a request no catalog answers ("write me a python script") that names nothing
-    the catalog has."""
+    text (injection, someone else's data, this service's secrets, abuse) and a message in
+    another language (answered in English, saying so) are out of scope, and so is a request
+    no catalog answers ("write me a python script") that names nothing the catalog has."""
     from chatrec.understand import guard
 
     names = any(act.get(k) for k in ("categories", "liked", "disliked", "price", "specs"))
-    if guard.hostile(message, message) or (guard.off_topic(message) and not names):
+    off = guard.off_topic(message) and not names
+    if guard.hostile(message, message) or guard.is_foreign(message) or off:
         act.clear()
         act["intent"] = "out_of_scope"
 

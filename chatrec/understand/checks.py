@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from chatrec.understand.context import DialogueContext
 
 REQUESTS = ("recommend", "refine", "onboarding")
-KIDS_CATEGORIES = ("Children's", "Animation")  # what an audience of kids means
+KIDS_OK = ("Children's", "Animation")  # what an audience of kids means
 _REFUSED_AFTER = re.compile(
     r"(?:\s+(?:films?|movies?|ones?|stuff))?\s*[:?,-]?\s*(?:no|nope|nah|never|no way|no thanks"
     r"|not for (?:me|us)|please no|is out|are out|is a no|are a no)\s*(?:[,.;!?]|$)"
@@ -181,8 +181,8 @@ def categories(
     if act.get("audience") == "kids":
         # The guide labels only the audience: the kids' categories are the recommender's
         # doing, not the message's, unless it names them ("an animated film for my son").
-        kept = [c for c in kept if c in named or c not in KIDS_CATEGORIES]
-        wanted = [c for c in wanted if c in named or c not in KIDS_CATEGORIES]
+        kept = [c for c in kept if c in named or c not in KIDS_OK]
+        wanted = [c for c in wanted if c in named or c not in KIDS_OK]
     act["categories"] = list(dict.fromkeys([*(kept or wanted), *by_name]))
 
 

@@ -33,7 +33,7 @@ from chatrec.act import DialogueAct
 from chatrec.qa import measure_of
 from chatrec.types import Aside, Constraints, DialogueState, Question, Request, Turn, Why
 from chatrec.understand import wordlists
-from chatrec.understand.checks import KIDS_CATEGORIES, negated_moods, setting_only
+from chatrec.understand.checks import KIDS_OK, negated_moods, setting_only
 
 if TYPE_CHECKING:
     from chatrec.datasets import CatalogInfo, MoodHint
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PARSERS = Path(__file__).resolve().parents[2] / "data" / "parsers"
-KIDS_OK = KIDS_CATEGORIES
 KIDS_NEVER = ("Horror", "Crime", "Thriller", "War")
 # The rules validate a "why": the words must ask for a reason ("how do #1 and #3 compare?"
 # is not one, whatever the model says).

@@ -79,9 +79,11 @@ class NumberGuard:
     SmolLM2's tokenizer splits numbers into single-digit tokens, so a number is built one
     digit at a time and can be kept, step by step, a prefix of an allowed number; a number
     may only end where it is complete. The model then cannot write a number that is not in
-    the item's facts. Entries written with a leading "$" are amounts of money: after a "$"
-    only those may follow, so "under $500" in a request cannot turn into "$50" borrowed from
-    a 50" screen. (Words for numbers are not guarded; the explanation check reads text.)
+    the item's facts, nor an amount of money it has already written ("$89.99, within your
+    budget, and $89.99"): once every amount is said, no "$" may start another. Entries
+    written with a leading "$" are amounts of money: after a "$" only those may follow, so
+    "under $500" in a request cannot turn into "$50" borrowed from a 50" screen. (Words for
+    numbers are not guarded; the explanation check reads text.)
     """
 
     # The number being written at the end of the text (and whether a "$" leads it). It may
@@ -107,11 +109,19 @@ class NumberGuard:
         import torch
 
         for b in range(scores.shape[0]):
-            tail = self.tokenizer.decode(input_ids[b, self.prompt_len :][-16:])
-            m = self._RUN.search(tail)
+            text = self.tokenizer.decode(input_ids[b, self.prompt_len :])
+            m = self._RUN.search(text)
             money = bool(m and m.group(1))
             run = (m.group(2) or "").replace(",", "") if m else ""
             prefixes, complete = self.prefixes[b][money], self.complete[b][money]
+            said = self._money_said(text[: m.start()] if m else text)
+            if said & self.complete[b][True]:  # an amount of money is said once, not twice
+                left = self.complete[b][True] - said
+                if not left and not money:
+                    scores[b, _dollar_tokens(self.tokenizer)] = float("-inf")
+                if money:
+                    complete = left
+                    prefixes = {k[:i] for k in left for i in range(1, len(k) + 1)}
             if run and run.rstrip(".") not in complete:
                 # Unfinished number: only a digit (or a separator that can lead to one) may follow.
                 keep = torch.full_like(scores[b], float("-inf"))
@@ -128,6 +138,18 @@ class NumberGuard:
             if banned:
                 scores[b, banned] = float("-inf")
         return scores
+
+    @staticmethod
+    def _money_said(text: str) -> set[str]:
+        """The amounts of money written (complete) in ``text``."""
+        return {number_key(a) for a in re.findall(r"\$\s?(\d[\d,]*(?:\.\d+)?)", text)}
+
+
+@functools.cache
+def _dollar_tokens(tokenizer: Any) -> list[int]:
+    """The ids of the tokens that write a "$" (so no amount starts when all are said)."""
+    vocab = tokenizer.get_vocab().items()
+    return [i for t, i in vocab if "$" in tokenizer.convert_tokens_to_string([t])]
 
 
 class SentenceEnd:

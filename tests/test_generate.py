@@ -156,6 +156,17 @@ def test_number_guard_only_lets_prices_follow_a_dollar_sign(smollm: Transformers
 
 
 @pytest.mark.integration
+def test_number_guard_lets_each_price_be_said_once(smollm: TransformersGenerator) -> None:
+    prompt = smollm.chat_prompt(
+        [{"role": "user", "content": "Repeat exactly: It costs $89.99, yes $89.99, only $89.99."}]
+    )
+    free = smollm.generate([prompt], 32)[0]
+    assert free.count("$89.99") >= 2, free  # unguarded, the model repeats the price
+    text = smollm.generate([prompt], 32, allowed_numbers=[{"$89.99"}])[0]
+    assert re.findall(r"\$\s?([\d,.]*\d)", text) == ["89.99"], text
+
+
+@pytest.mark.integration
 def test_one_sentence_stops_each_row_at_its_first_sentence(smollm: TransformersGenerator) -> None:
     prompts = [
         smollm.chat_prompt([{"role": "user", "content": "Describe Paris in three sentences."}]),

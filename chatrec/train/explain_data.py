@@ -64,8 +64,11 @@ def histories(rec: Any, n: int, rng: random.Random) -> list[list[str]]:
     return [rng.sample(items, 2) for _ in range(n)]
 
 
-def build(catalog: str, seed: int = 0, per_catalog: int = PER_CATALOG) -> list[dict[str, Any]]:
-    """The inputs of one catalog (``PICKS`` per request)."""
+def build(
+    catalog: str, seed: int = 0, per_catalog: int = PER_CATALOG, first: int = 0
+) -> list[dict[str, Any]]:
+    """The inputs of one catalog: picks ``first`` to ``first + PICKS`` of each request (ids
+    carry the seed when it is not 0, so a second draw never reuses a first draw's id)."""
     from chatrec import ChatRecommender, replies
     from chatrec.facts import facts_text
 
@@ -77,7 +80,7 @@ def build(catalog: str, seed: int = 0, per_catalog: int = PER_CATALOG) -> list[d
     out: list[dict[str, Any]] = []
     queue = iter(liked)
     for n, message in enumerate(said):
-        sid = f"x-{catalog}-{n}"
+        sid = f"x-{catalog}-{n}" if not seed else f"s{seed}-{catalog}-{n}"
         state = rec.session(sid)
         if n in with_history:
             state.liked.extend(next(queue))
@@ -86,7 +89,7 @@ def build(catalog: str, seed: int = 0, per_catalog: int = PER_CATALOG) -> list[d
         if reply.intent not in ("recommend", "refine", "onboarding") or not reply.items:
             continue  # a question's answer, a refusal: no picks to explain
         wishes = replies.wishes(state.request, message, state.constraints)
-        for r in reply.items[:PICKS]:
+        for r in reply.items[first : first + PICKS]:
             item = rec.catalog.get(r.item_id)
             ev = r.evidence
             out.append(
@@ -152,8 +155,12 @@ def main(argv: list[str]) -> None:
             print(f"{k}: {'; '.join(v)}")
         print(f"{len(result) - len(bad)} of {len(result)} texts pass")
         return
-    out = Path(argv[0] if argv else "data/explanations/inputs.jsonl")
-    rows = [row for catalog in ("movies", "store") for row in build(catalog)]
+    seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 0
+    first = int(argv[argv.index("--first") + 1]) if "--first" in argv else 0
+    per = int(argv[argv.index("--per") + 1]) if "--per" in argv else PER_CATALOG
+    paths = [a for a in argv if a.endswith(".jsonl")]
+    out = Path(paths[0] if paths else "data/explanations/inputs.jsonl")
+    rows = [row for c in ("movies", "store") for row in build(c, seed, per, first)]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     print(f"{len(rows)} inputs -> {out}")

@@ -29,10 +29,15 @@ TARGETS = ("q_proj", "k_proj", "v_proj", "o_proj")
 
 
 def load_corpus(folder: Path = CORPUS) -> list[dict[str, Any]]:
-    """Input rows joined with their texts (``inputs.jsonl`` + ``texts.jsonl``)."""
-    rows = {r["id"]: r for r in map(json.loads, (folder / "inputs.jsonl").read_text().splitlines())}
+    """Input rows joined with their texts (every ``inputs*.jsonl`` + ``texts*.jsonl``)."""
+    rows = {
+        r["id"]: r
+        for path in sorted(folder.glob("inputs*.jsonl"))
+        for r in map(json.loads, path.read_text().splitlines())
+    }
     out = []
-    for line in (folder / "texts.jsonl").read_text().splitlines():
+    lines = [x for p in sorted(folder.glob("texts*.jsonl")) for x in p.read_text().splitlines()]
+    for line in lines:
         d = json.loads(line)
         if d["id"] in rows:
             out.append({**rows[d["id"]], "text": d["text"]})

@@ -142,6 +142,11 @@ class ExplainConfig(_Stage):
         "within its time. None: always try twice.",
     )
     retry_seed: int = Field(1, description="The sampling seed of a second try.")
+    first_seed: int | None = Field(
+        None,
+        description="The first try's sampling seed (sampled as a second try is, for wording "
+        "that varies across picks); None: the first try is greedy.",
+    )
     adapter: str | None = Field(
         "auto",
         description="The explainer's LoRA adapter folder; None: the base model; 'auto': the "

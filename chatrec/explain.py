@@ -578,7 +578,7 @@ class Explainer:
             return text, tuple(found)
 
         start = time.perf_counter()
-        raw = yield from self._batch(list(llm), msgs, items, ev)
+        raw = yield from self._batch(list(llm), msgs, items, ev, seed=self.config.first_seed)
         for i in llm:
             drafts[i] = _Draft(*judge(i, raw[i]))
         again = [i for i in llm if drafts[i].problems]

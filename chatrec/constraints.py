@@ -172,7 +172,8 @@ class Lexicon:
 _NEGATION = re.compile(
     r"\b(no|not|without|except|excluding|but not|(?:anything|everything) but|nothing|avoid|"
     r"hates?|hated|dislikes?|never|"
-    r"skip|no more|(?:can['’]?t|cannot|could never) stand|sick of|tired of|"
+    r"skip|no more|(?:can['’]?t|cannot|could never) stand|sick of|tired of|spare (?:me|us)|"
+    r"(?:stay|keep (?:me |us )?)?away from|steer clear of|done with|"
     r"zero|exclude|remove|filter out|take out|leave out|cut out|less|fewer|"
     r"(?:don['’]?t|do not) do|(?:don['’]?t|do not) care for|not into|not a fan of|"
     r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"

@@ -181,6 +181,12 @@ class TitleMatcher:
         alone = nxt is None or nxt in _AFTER or bool(re.match(r"\s*[,.;!?)]", text[end:]))
         return capital or (cued and alone)
 
+    def exact(self, phrase: str) -> tuple[str, ...]:
+        """The items whose title is the whole ``phrase`` ("grease", "the lion king"), most
+        rated first; a phrase that is catalog vocabulary ("horror") names none."""
+        key = normalise(phrase)
+        return () if key in self.reserved else self._ids.get(key, ())
+
     def find(self, text: str, fuzzy: bool = True) -> list[Mention]:
         """Titles mentioned in ``text``: exact matches (longest first, never overlapping),
         then near misses after a reference cue. Sorted by position."""

@@ -195,3 +195,35 @@ def test_a_sibling_category_ruled_out_by_its_own_word(tmp_path: Path) -> None:
     )
     assert len(mystery["items"]) == 5
     assert not any("Animation" in films.get(i["item_id"]).categories for i in mystery["items"])
+
+
+def test_a_named_item_or_kind_refused_in_the_request_is_never_picked(tmp_path: Path) -> None:
+    """Found while writing explanation targets for real picks (worded afresh): the product a
+    request refuses by name came FIRST ("anything except the X" retrieves X by its words),
+    and "keep the X away", "spare me the X" did not rule the kind out."""
+    shop, films = _catalog("store"), _catalog("movies")
+    buds, tabs = _ask(
+        tmp_path,
+        "store",
+        [
+            {"session": "b", "message": "wireless earbuds, anything except the powerbeats pro"},
+            {"session": "t", "message": "need a tablet for reading, just not the galaxy tab a8"},
+        ],
+    )
+    assert len(buds["items"]) == 5 and len(tabs["items"]) == 5
+    assert not any("powerbeats pro" in shop.get(i["item_id"]).title.lower() for i in buds["items"])
+    assert not any("tab a8" in shop.get(i["item_id"]).title.lower() for i in tabs["items"])
+    westerns, spared, kept = _ask(
+        tmp_path,
+        "movies",
+        [
+            {"session": "w", "message": "any western is fine, except unforgiven"},
+            {"session": "s", "message": "a comedy but spare me the romance please"},
+            {"session": "k", "message": "keep the horror away, we want a cosy evening"},
+        ],
+    )
+    assert len(westerns["items"]) == 5
+    assert all("Western" in c for c in _cats(films, westerns))
+    assert "Unforgiven (1992)" not in [films.get(i["item_id"]).title for i in westerns["items"]]
+    assert len(spared["items"]) == 5 and not any("Romance" in c for c in _cats(films, spared))
+    assert len(kept["items"]) == 5 and not any("Horror" in c for c in _cats(films, kept))

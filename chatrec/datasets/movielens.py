@@ -156,6 +156,8 @@ GENRE_ALIASES: dict[str, tuple[str, ...]] = {
     "film-noir": ("Film-Noir",),
     "horror": ("Horror",),
     "scary": ("Horror",),
+    "slasher": ("Horror",),
+    "slashers": ("Horror",),
     "musical": ("Musical",),
     "musicals": ("Musical",),
     "mystery": ("Mystery",),

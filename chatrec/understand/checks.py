@@ -39,7 +39,8 @@ REQUESTS = ("recommend", "refine", "onboarding")
 KIDS_OK = ("Children's", "Animation")  # what an audience of kids means
 _REFUSED_AFTER = re.compile(
     r"(?:\s+(?:films?|movies?|ones?|stuff))?\s*[:?,-]?\s*(?:no|nope|nah|never|no way|no thanks"
-    r"|not for (?:me|us)|please no|is out|are out|is a no|are a no)\s*(?:[,.;!?]|$)"
+    r"|not for (?:me|us)|please no|is out|are out|is a no|are a no|away(?: from (?:me|us))?)"
+    r"\s*(?:[,.;!?]|$)"
 )
 # "anything but Titanic" is one clause: its "but" is the refusal, not a turn.
 _CLAUSE = re.compile(
@@ -69,6 +70,8 @@ def check(
         ruling_out(act, message, reader, request)
         categories(act, message, reader, request)
     judged(act, message, shown)
+    if reader is not None:
+        refused_titles(act, message, reader)
     like_shown(act, message, shown)
     pointed(act, message, shown)
     asked(act, message)
@@ -329,6 +332,47 @@ def judged(act: dict[str, Any], message: str, shown: Sequence[str] = ()) -> None
                 side_now = side
             (liked if side_now == "liked" else disliked).append(title)
     act["liked"], act["disliked"] = liked, disliked
+
+
+# "anything except the bowers & wilkins px7 s2", "gaming monitor, just not the odyssey g65b"
+_REFUSING = re.compile(
+    r"\b(?:(?:anything|everything|something|whatever)\s+(?:but|except|other than|besides"
+    r"|apart from)|except(?:\s+for)?|other than|apart from|(?:just|but|as long as it'?s)\s+not"
+    r"|not\s+(?=the\b|an?\b|another\b)|no more(?:\s+of)?)\s+",
+    re.I,
+)
+_PHRASE_END = re.compile(r"[,.;!?()]|\s(?:but|because|cause|cos|since|as|so|which|it|they)\s", re.I)
+
+
+def refused_titles(act: dict[str, Any], message: str, reader: DialogueContext) -> None:
+    """A request that refuses a named catalog item ("a tablet, anything but the galaxy tab a7
+    lite") dislikes it, so it is never among the picks (a model may miss a long product
+    name; the words after the refusal are resolved as a question's product names are)."""
+    if act["intent"] not in REQUESTS:
+        return
+    for m in _REFUSING.finditer(message):
+        rest = message[m.end() :]
+        end = _PHRASE_END.search(rest)
+        phrase = rest[: end.start() if end else len(rest)].strip()
+        if not phrase:
+            continue
+        if reader.resolver is not None:
+            found = reader.resolver.resolve(phrase)
+            ids = found.ids if found is not None and not found.missing else []
+        elif reader.matcher is not None:  # "not grease": a one-word title is the whole phrase
+            ids = list(reader.matcher.exact(phrase)) or [
+                x.item_id for x in reader.matcher.find(phrase)
+            ]
+        else:
+            ids = []
+        titles = [reader.catalog.get(i).title for i in ids[:2] if reader.catalog is not None]
+        if not titles or len(ids) > 2:
+            continue
+        act["liked"] = [t for t in act.get("liked", []) if t not in titles]
+        act["disliked"] = [
+            *act.get("disliked", []),
+            *(t for t in titles if t not in act.get("disliked", [])),
+        ]
 
 
 _MORE_LIKE = re.compile(

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from chatrec.act import DialogueAct
 from chatrec.qa import measure_of
+from chatrec.text import STOP_WORDS
 from chatrec.types import Aside, Constraints, DialogueState, Question, Request, Turn, Why
 from chatrec.understand import wordlists
 from chatrec.understand.checks import KIDS_OK, negated_moods, setting_only
@@ -181,9 +182,13 @@ def _decide(
     said = act if not turn.impossible else act.model_copy(update={"price": None})
     c = constraints(turn.constraints, said, turn.text, ctx, info, before.constraints)
     state.constraints = c
-    query = _query(turn.query, act, info)
+    query = _unwanted_out(_query(turn.query, act, info), c.exclude_categories, ctx)
+    query = query or info.nouns
     state.liked.extend(i for i in liked if i not in state.liked)
-    exclude = tuple(dict.fromkeys([*turn.exclude, *liked]))
+    # "a tablet, anything but the galaxy tab a7 lite": turned down, never among the picks
+    refused = [i for i in (_title_id(t, ctx) for t in act.disliked) if i and i not in liked]
+    state.rejected.extend(i for i in refused if i not in state.rejected)
+    exclude = tuple(dict.fromkeys([*turn.exclude, *liked, *refused]))
     if query != turn.query and state.topic == turn.query:
         state.topic = query
     return replace(turn, constraints=c, query=query, exclude=exclude)
@@ -296,6 +301,39 @@ def _query(query: str, act: DialogueAct, info: CatalogInfo) -> str:
     for mood in act.mood:  # the hint says it better than the words ("cry" is in titles)
         query = re.sub(rf"\b{re.escape(mood)}\b", " ", query, flags=re.IGNORECASE)
     return " ".join([*dict.fromkeys(words), " ".join(query.split())]).strip()
+
+
+_EMPTY = frozenset(
+    [
+        "no",
+        "not",
+        "nothing",
+        "none",
+        "without",
+        "except",
+        "away",
+        "spare",
+        "keep",
+        "stay",
+        "please",
+        "pls",
+    ]
+)
+
+
+def _unwanted_out(query: str, unwanted: Sequence[str], ctx: DialogueContext) -> str:
+    """The query without the words of categories ruled out ("keep the war films away":
+    retrieval must not look for "war")."""
+    if not unwanted:
+        return query
+    low = query.lower()
+    for start, end, phrase in reversed(ctx.lexicon.find(low)):
+        if set(ctx.lexicon.aliases.get(phrase, ())) <= set(unwanted):
+            query = query[:start] + " " + query[end:]
+    left = re.findall(r"[a-z']+", query.lower())
+    if all(w in STOP_WORDS or w in _EMPTY for w in left):
+        return ""  # "no horror" leaves "no": nothing to search for
+    return " ".join(query.split())
 
 
 def _not_held(act: DialogueAct, turn: Turn, info: CatalogInfo) -> bool:

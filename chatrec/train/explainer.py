@@ -182,7 +182,7 @@ numbers guarded (`generate.NumberGuard`) and checked by `explain.check` before i
 
 - Data: `data/explanations/` (see its README): {r["train_texts"]} training texts,
   {r["dev_texts"]} development texts (a seeded tenth of the requests, seed {r["seed"]}). The
-  frozen held-out requests (`data/eval/explain_holdout.jsonl`) were not read.
+  frozen held-out requests (`data/eval/explain_holdout*.jsonl`) were not read.
 - Loss: cross-entropy on the target tokens only (the explanation and the end token).
 - Command: `chatrec train explainer` (seed {r["seed"]}, batch {r["batch_size"]}, AdamW lr
   {r["lr"]}, cosine over the training minutes, a {r["budget_minutes"]:g}-minute wall budget for

@@ -128,7 +128,13 @@ class ExplainConfig(_Stage):
         True, description="Generate explanations with the generator (else faithful templates)."
     )
     n_llm: int = Field(3, ge=0, le=10, description="Top picks that get a generated explanation.")
-    max_new_tokens: int = Field(48, ge=8, le=256, description="Tokens per explanation.")
+    max_new_tokens: int = Field(
+        64,
+        ge=8,
+        le=256,
+        description="Tokens per explanation (at most: each row stops at its first sentence). "
+        "48 cut long product texts short ('rated 4.7 out of 5 from 1.': a digit is a token).",
+    )
     retry: bool = Field(
         True,
         description="A generated text the checker rejects is written once more (sampled, "

@@ -28,6 +28,30 @@ def test_a_negated_category_is_excluded_never_wanted() -> None:
     assert act["categories"] == [] and act["exclude"] == ["Animation"]
 
 
+def test_live_action_rules_out_cartoons_and_asks_for_no_action() -> None:
+    # The eighth held-out set's one harmful movie turn: cartoons shown after "live action pls".
+    for message in (
+        "we've done the cartoons to death lol, live action pls",
+        "something live-action this time",
+    ):
+        act = checked({"intent": "refine", "categories": ["Action"]}, message)
+        assert act["exclude"] == ["Animation"] and act["categories"] == [], message
+    act = checked({"intent": "refine", "categories": ["Action"]}, "live action, lots of action")
+    assert act["categories"] == ["Action"]  # "action" said on its own is still wanted
+
+
+def test_tired_of_a_kind_is_no_feedback_on_a_pick() -> None:
+    def read(message: str) -> dict[str, Any]:
+        act = {"intent": "feedback", "categories": [], "exclude": [], "refs": ["1"]}
+        checks.check(act, message, ("The Lion King (1994)",), READER, ("a family movie",))
+        return act
+
+    act = read("we're sick of animated stuff")
+    assert act["intent"] == "refine" and act["exclude"] == ["Animation"]
+    act = read("sick of that one")
+    assert act["intent"] == "feedback" and act["refs"] == ["1"]
+
+
 def test_a_category_said_plainly_is_wanted_never_excluded() -> None:
     act = checked(
         {"intent": "onboarding", "categories": ["Thriller"], "exclude": ["Horror"]},

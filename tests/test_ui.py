@@ -270,8 +270,14 @@ def test_a_new_person_in_a_real_browser(server: str) -> None:
         page.locator("#message textarea").wait_for(timeout=60_000)
         expect(page.get_by_text("Chatting as a guest")).to_be_visible(timeout=60_000)
 
-        page.locator("#tastes textarea").fill("I work from home and need a monitor under $300")
+        # Typed key by key as a person would, and left (Tab) before the click: the form must
+        # hold the words when "Get my picks" sends it (a CI run once sent an empty form).
+        tastes = page.locator("#tastes textarea")
+        tastes.press_sequentially("I work from home and need a monitor under $300")
+        tastes.press("Tab")
+        expect(tastes).to_have_value("I work from home and need a monitor under $300")
         page.locator("#get-picks").click()
+        expect(page.locator("#chat")).to_contain_text("I work from home", timeout=60_000)
         expect(page.get_by_text("Welcome! Here's a start")).to_be_visible(timeout=180_000)
         page.locator("#card-5").first.wait_for(state="visible", timeout=180_000)
         # Wait for the explanations to finish streaming (the profile line updates last).

@@ -47,6 +47,10 @@ class MoodHint(BaseModel):
 
     query: str = ""
     categories: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(
+        default_factory=list,
+        description="Categories the words rule out: 'live action' means no Animation.",
+    )
 
 
 class CatalogInfo(BaseModel):

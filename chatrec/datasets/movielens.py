@@ -130,6 +130,7 @@ def load(cache_dir: Path) -> MovieLens:
 # Words people use for the 18 ml-100k genres (lower case; longest phrase wins).
 GENRE_ALIASES: dict[str, tuple[str, ...]] = {
     "action": ("Action",),
+    "live action": (),  # real actors, not cartoons: no Action (the card's moods rule it out)
     "adventure": ("Adventure",),
     "adventures": ("Adventure",),
     "animated": ("Animation",),

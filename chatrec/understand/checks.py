@@ -28,6 +28,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from chatrec.understand import wordlists
+from chatrec.understand.references import says_reference
 from chatrec.understand.spans import find_title, names_shown
 
 if TYPE_CHECKING:
@@ -107,8 +108,10 @@ def ruling_out(
     of those mini pcs") refines the request in force: it says what to leave out."""
     if act["intent"] not in ("feedback", "chit_chat") or not request:
         return
-    if act.get("liked") or act.get("disliked") or any(r != "all" for r in act.get("refs", [])):
+    if act.get("liked") or act.get("disliked"):
         return
+    if any(r != "all" for r in act.get("refs", [])) and says_reference(message):
+        return  # "not that one": feedback on a pick ("sick of animated stuff" points at none)
     trial = {**act, "intent": "refine", "categories": [], "exclude": []}
     categories(trial, message, reader, request)
     if trial["exclude"] and not trial["categories"]:
@@ -145,6 +148,8 @@ def categories(
     said = parse(message, reader.lexicon, None, has_prices=False, specs=())
     unwanted = set(said.exclude_categories) | set(negated_moods([message], reader.info))
     unwanted |= refused_after(message, reader.lexicon)
+    ruled, misread = mood_exclusions(message, reader)
+    unwanted |= ruled
     # "a laptop, not a gaming one": "laptop" names both laptop categories; the one whose own
     # word is negated is ruled out (of those the message, the request or the act names).
     before = parse(" ".join(request), reader.lexicon, None, has_prices=False, specs=())
@@ -161,6 +166,7 @@ def categories(
     # "forget horror, something for kids": dropped from the wish, not ruled out
     act["exclude"] = [c for c in act["exclude"] if c not in dropped or c in unwanted]
     wanted = [c for c in act.get("categories", []) if c not in unwanted | (dropped - set(named))]
+    wanted = [c for c in wanted if c not in misread or c in named]  # "live action": no Action
     if act["intent"] == "refine" and request:
         # A refinement names what it changes: a category of the request in force that the
         # message does not say again is not the message's ("max 300" adds no TVs).
@@ -187,6 +193,22 @@ def categories(
         kept = [c for c in kept if c in named or c not in KIDS_OK]
         wanted = [c for c in wanted if c in named or c not in KIDS_OK]
     act["categories"] = list(dict.fromkeys([*(kept or wanted), *by_name]))
+
+
+def mood_exclusions(message: str, reader: DialogueContext) -> tuple[set[str], set[str]]:
+    """(ruled out, misread): the categories the card's mood words rule out ("live action":
+    no Animation), and those a model may read in their words ("action")."""
+    ruled: set[str] = set()
+    misread: set[str] = set()
+    if reader.info is None:
+        return ruled, misread
+    low = message.lower()
+    for key, hint in reader.info.moods.items():
+        if hint.exclude and re.search(rf"(?<![\w-]){re.escape(key)}(?![\w-])", low):
+            ruled.update(hint.exclude)
+            for word in re.findall(r"[a-z]+", key):
+                misread.update(reader.lexicon.aliases.get(word, ()))
+    return ruled, misread
 
 
 def refused_after(message: str, lexicon: Lexicon) -> set[str]:

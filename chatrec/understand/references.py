@@ -110,6 +110,12 @@ def _count(raw: str) -> float:
         return math.inf
 
 
+def says_reference(text: str) -> bool:
+    """Whether ``text`` points at the list at all ("the second one", "#3", "those", "it")."""
+    low = text.lower()
+    return any(p.search(low) for p in (_FIRST_N, _ORD_REF, _NUM_REF, _ALL_REF, _BOTH, PRONOUN))
+
+
 @dataclass
 class Refs:
     ids: list[str] = field(default_factory=list)  # ordinals, "#3", "both", "those"

@@ -441,3 +441,23 @@ def test_a_message_in_another_language_is_out_of_scope() -> None:
         {"intent": "recommend", "categories": ["Comedy"]}, "movies", (), message, READER
     )
     assert act.intent == "out_of_scope"
+
+
+@pytest.mark.parametrize(
+    ("message", "held"),
+    [
+        ("a comedy film for tonight", True),
+        ("got any good horror movies?", True),
+        ("I need a blender", True),
+        ("a washing machine under 500", True),
+        ("speakers for movie night", False),  # a use of what is asked for
+        ("a projector for watching films in the garden", False),
+        ("a tv for my mum who watches old films", False),
+        ("headphones for watching movies on the plane", False),
+    ],
+)
+def test_a_thing_the_store_does_not_hold_is_told_so(message: str, held: bool) -> None:
+    from chatrec.understand.read import _names_not_held
+
+    words = {w.lower() for w in catalog_info("store").not_held}
+    assert _names_not_held(message, words) is held

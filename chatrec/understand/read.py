@@ -346,7 +346,27 @@ def _not_held(act: DialogueAct, turn: Turn, info: CatalogInfo) -> bool:
     said = [m.lower().strip() for m in act.mood]
     if not said and turn.intent in _REQUESTS:
         said = [turn.text.lower().strip(" .!?")]
-    return any(m in held or (m.split() and m.split()[-1] in held) for m in said)
+    if any(m in held or (m.split() and m.split()[-1] in held) for m in said):
+        return True
+    return _names_not_held(turn.text, held)
+
+
+# "something for movie night", "a film for my tv": the thing is a use, not what is asked for.
+_USE_BEFORE = re.compile(
+    r"\b(?:watch(?:es|ing|ed)?|stream(?:s|ing)?|play(?:s|ing)?|for|on|with|to|in|my|our)\s+"
+    r"(?:[\w'-]+\s+)?$"
+)
+
+
+def _names_not_held(text: str, held: set[str]) -> bool:
+    """Whether the message asks for a thing of ``held`` by name ("a comedy film for tonight"
+    among electronics, "I need a blender"), not as a use of what it asks for."""
+    low = text.lower()
+    for word in held:
+        for m in re.finditer(rf"(?<![\w-]){re.escape(word)}(?![\w-])", low):
+            if not _USE_BEFORE.search(low[: m.start()]):
+                return True
+    return False
 
 
 def _like_request(

@@ -173,18 +173,19 @@ _NEGATION = re.compile(
     r"\b(no|not|without|except|excluding|but not|(?:anything|everything) but|nothing|avoid|"
     r"hates?|hated|dislikes?|never|"
     r"skip|no more|(?:can['’]?t|cannot|could never) stand|sick of|tired of|spare (?:me|us)|"
-    r"(?:stay|keep (?:me |us )?)?away from|steer clear of|done with|(?<!well )done|"
+    r"(?:stay|keep (?:me |us )?)?away from|steer clear of|done with|(?<!well )done|drop|ditch|"
     r"had (?:enough|my fill) of|"
     r"zero|exclude|remove|filter out|take out|leave out|cut out|less|fewer|"
     r"(?:don['’]?t|do not) do|(?:don['’]?t|do not) care for|not into|not a fan of|"
-    r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|(?:don['’]?t|do not) (?:like|want))"
+    r"(?:isn|aren|wasn)['’]?t|(?:is|are) not|"
+    r"(?:don['’]?t|do not) (?:really |much |particularly |actually )?(?:like|want|enjoy))"
     r"\s+((?:with|involving|featuring|containing)\s+)?((a|an|any|anything|the|another|more)\s+)?$"
 )
 _LISTED = re.compile(r"\s*(?:,|and|or|nor|&|/)\s*(?:(?:no|any|the)\s+)?")
-# "forget westerns", "never mind the musicals": no longer wanted, but not ruled out either.
+# "forget westerns", "never mind the musicals": no longer wanted, but not ruled out either
+# ("drop the thrillers", "ditch the cartoons" rule them out: ``_NEGATION``).
 _DROPPED = re.compile(
-    r"\b(?:forget|never mind|nevermind|scrap|instead of|rather than|no longer|enough|park|ditch"
-    r"|drop)\s+"
+    r"\b(?:forget|never mind|nevermind|scrap|instead of|rather than|no longer|enough|park)\s+"
     r"(?:about\s+|of\s+)?"
     r"(?:the\s+|those\s+|that\s+)?$"
 )

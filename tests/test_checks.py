@@ -186,6 +186,12 @@ def test_the_rules_read_negations_people_type(
 def test_two_digit_years_from_a_year_on() -> None:
     assert numbers.years("only from 96 onwards", "refine") == {"year_min": 1996}
     assert numbers.years("my kids are 8 and up", "recommend") == {}
+    assert numbers.years("something newer, 95 onwards", "refine") == {"year_min": 1995}
+    assert numbers.years("only ones from 97 or 98 please", "refine") == {
+        "year_min": 1997,
+        "year_max": 1998,
+    }
+    assert numbers.years("my kids are 8 or 9", "recommend") == {}
 
 
 @pytest.mark.parametrize(
@@ -461,3 +467,49 @@ def test_a_thing_the_store_does_not_hold_is_told_so(message: str, held: bool) ->
 
     words = {w.lower() for w in catalog_info("store").not_held}
     assert _names_not_held(message, words) is held
+
+
+def test_drop_or_ditch_a_kind_rules_it_out_and_forget_only_lets_it_go() -> None:
+    assert checked({"intent": "refine"}, "drop the thrillers")["exclude"] == ["Thriller"]
+    assert checked({"intent": "refine"}, "ditch the cartoons")["exclude"] == ["Animation"]
+    assert checked({"intent": "refine"}, "forget horror, something for kids")["exclude"] == []
+
+
+@pytest.mark.parametrize(
+    ("message", "intent"),
+    [
+        ("setting up my profile: horror fan, 60s and 70s especially", "onboarding"),
+        ("I'm into animation, including the adult kind like Akira", "onboarding"),
+        ("we love westerns", "onboarding"),
+        ("I like horror, any recommendations?", "recommend"),  # asks: a request
+        ("I'd like a comedy", "recommend"),
+    ],
+)
+def test_a_first_message_about_oneself_onboards(message: str, intent: str) -> None:
+    assert checked({"intent": "recommend"}, message)["intent"] == intent
+
+
+def test_a_name_cut_short_is_the_shown_title_as_said() -> None:
+    shown = ("Back to the Future (1985)", "Top Hat (1935)")
+    act = checked({"intent": "why", "refs": ["Back to"]}, "why Back to the Future?", shown)
+    assert act["refs"] == ["Back to the Future"]
+    act = checked({"intent": "question", "refs": ["Top"]}, "who's in Top Hat?", shown)
+    assert act["refs"] == ["Top Hat"]
+
+
+def test_a_word_that_names_one_kind_is_that_kind() -> None:
+    from chatrec.datasets.store import ALIASES
+
+    reader = DialogueContext(lexicon=Lexicon(ALIASES), info=catalog_info("store"))
+
+    def read(message: str) -> list[str]:
+        act = {"intent": "recommend", "categories": [], "exclude": [], "refs": []}
+        checks.check(act, message, (), reader)
+        return act["categories"]
+
+    assert read("mesh wifi pls, our upstairs gets zero signal") == [
+        "Routers, Wifi Extenders & Modems"
+    ]
+    assert read("Drone for aerial photos, under $500") == ["Cameras & Camcorders"]
+    assert read("a camera") == []  # two kinds: the search decides
+    assert read("games for the xbox") == []  # the setting, not the wish

@@ -3,7 +3,9 @@
 Input: the frozen held-out requests (``data/eval/explain_holdout.jsonl``: a message and the
 titles the person loved, written independently of the corpus and the code). Each request
 runs through the chat as a person would send it (their liked titles in the session first);
-the top three picks' final texts (what the person reads) are scored:
+the top three picks' final texts (what the person reads) are scored; a reply that answers
+instead ("do you have the Frame TV?": the items of an answer carry no evidence and no text of
+their own) has no picks to score:
 
 - ``model_share``: texts the language model wrote that passed the checker, of all texts (a
   rejected text is written once more when there is time, ``ExplainConfig.retry_within_s``,
@@ -70,6 +72,8 @@ def run_explanations(
         reply = rec.chat(r["message"], sid)
         wishes = replies.wishes(state.request, r["message"], state.constraints)
         for pick in reply.items[:PICKS]:
+            if pick.evidence is None:
+                continue  # an answer's cards ("do you have the Frame TV?"): the answer explains
             item = rec.catalog.get(pick.item_id)
             ev = pick.evidence
             problems = rec.explainer.problems(

@@ -70,11 +70,13 @@ def check(
     if reader is not None:
         ruling_out(act, message, reader, request)
         categories(act, message, reader, request)
+    newcomer(act, message, shown, request)
     judged(act, message, shown)
     if reader is not None:
         refused_titles(act, message, reader)
     like_shown(act, message, shown)
     pointed(act, message, shown)
+    whole_refs(act, message, shown)
     asked(act, message)
     relative(act, message)
     superlative(act, message)
@@ -99,6 +101,30 @@ def questioned(act: dict[str, Any], message: str) -> None:
     long is X?") asks; it is no request, whatever the model read ("is there any..." is one)."""
     if act["intent"] in REQUESTS and _ASKS_ABOUT.match(message):
         act["intent"] = "question"
+
+
+_NEW_PERSON = re.compile(wordlists.load().pattern("new_person"))
+_DESCRIBES = re.compile(
+    r"\b(?:i|we)(?:'m| am|'re| are)? (?:really |usually |mostly |also |just |big |huge )?"
+    r"(?:love|like|enjoy|adore|prefer|into|a fan of|fans of)\b|\bmy favou?rites?\b"
+    r"|\b(?:i'?m|i am) an? [\w-]+ (?:student|fan|buff|nerd|geek|lover)\b"
+)
+_ASKS_FOR = re.compile(
+    r"\b(?:recommend|suggest|looking for|look for|need|want|find|show|give|get me|any|anything"
+    r"|something|what should|pick|buy|shopping for|ideas?)\b|\?"
+)
+
+
+def newcomer(
+    act: dict[str, Any], message: str, shown: Sequence[str], request: Sequence[str]
+) -> None:
+    """A first message that tells who the person is or what they like, and asks for nothing
+    ("setting up my profile: horror fan", "I'm into animation, like Akira"), onboards."""
+    if act["intent"] != "recommend" or shown or request:
+        return
+    low = message.lower()
+    if _NEW_PERSON.search(low) or (_DESCRIBES.search(low) and not _ASKS_FOR.search(low)):
+        act["intent"] = "onboarding"
 
 
 def ruling_out(
@@ -146,7 +172,10 @@ def categories(
         if at:
             message = message[: at[0]] + " " * (at[1] - at[0]) + message[at[1] :]
     said = parse(message, reader.lexicon, None, has_prices=False, specs=())
-    unwanted = set(said.exclude_categories) | set(negated_moods([message], reader.info))
+    # "scary movies but not slashers": a kind said plainly and a part of it refused stays
+    plain = {c for m in _plain(said.mentions) for c in reader.lexicon.aliases.get(m, ())}
+    unwanted = set(said.exclude_categories) - plain
+    unwanted |= set(negated_moods([message], reader.info))
     unwanted |= refused_after(message, reader.lexicon)
     ruled, misread = mood_exclusions(message, reader)
     unwanted |= ruled
@@ -193,6 +222,27 @@ def categories(
         kept = [c for c in kept if c in named or c not in KIDS_OK]
         wanted = [c for c in wanted if c in named or c not in KIDS_OK]
     act["categories"] = list(dict.fromkeys([*(kept or wanted), *by_name]))
+    if not act["categories"] and act["intent"] == "recommend":
+        # Nothing wanted although a word names one kind only ("a drone", "mesh wifi pls"):
+        # that kind, unless it is the setting ("games for the xbox") or ruled out.
+        moods = set(reader.info.moods) if reader.info is not None else set()
+        words = [m for m in said.mentions if m not in moods]  # "space": the card's hint
+        once = _named_once(low, words, reader.lexicon, unwanted)
+        act["categories"] = [c for c in once if not (act.get("audience") and c in KIDS_OK)]
+
+
+def _named_once(
+    low: str, mentions: Sequence[str], lexicon: Lexicon, unwanted: set[str]
+) -> list[str]:
+    """The one category the message's category words name, if they name exactly one."""
+    cats = {
+        c
+        for m in _plain(mentions)
+        if not _context(low, m)
+        for c in lexicon.aliases.get(m, ())
+        if c not in unwanted
+    }
+    return sorted(cats) if len(cats) == 1 else []
 
 
 def mood_exclusions(message: str, reader: DialogueContext) -> tuple[set[str], set[str]]:
@@ -440,6 +490,22 @@ def pointed(act: dict[str, Any], message: str, shown: Sequence[str]) -> None:
             if said and said.lower() not in (r.lower() for r in refs):
                 refs.append(said)
     act["refs"] = refs
+
+
+def whole_refs(act: dict[str, Any], message: str, shown: Sequence[str]) -> None:
+    """A name cut short ("Back to" of "why Back to the Future?", "Bowers" of "the Bowers &
+    Wilkins") is the name of the shown item as the message says it."""
+    refs: list[str] = []
+    for ref in act.get("refs", []):
+        if not ref.isdigit() and ref != "all":
+            for title in (t for t in shown if ref.lower() in t.lower()):
+                at = find_title(message, title)
+                said = message[at[0] : at[1]].strip(" ,.!?") if at else ""
+                if ref.lower() in said.lower() and len(said) > len(ref):
+                    ref = said
+                    break
+        refs.append(ref)
+    act["refs"] = list(dict.fromkeys(refs))
 
 
 _ASKED = (

@@ -130,7 +130,9 @@ def strip_markup(text: str) -> tuple[str, bool]:
 
 # Insults aimed at the bot: a polite reply, nothing else of the turn acted on.
 _ABUSE = re.compile(
-    r"\b(?:you(?:'re| are)?|this bot|stupid bot|dumb bot)\s+(?:\w+\s+){0,2}?(?:a\s+)?"
+    # Only adverbs between ("you pick Dumb & Dumber" names a film, it insults nobody).
+    r"\b(?:you(?:'re| are)?|this bot|stupid bot|dumb bot)\s+"
+    r"(?:(?:so|really|such|just|totally|very|completely|kinda|pretty|truly|are|is|an?)\s+){0,3}"
     r"(?:stupid|useless|idiot(?:ic)?|dumb|moron(?:ic)?|pathetic|garbage|trash|worthless|suck)"
     r"|\b(?:shut up|screw you|f+u+c+k+\s*(?:you|off|this)|go to hell|i hate you)\b",
     re.I,

@@ -118,12 +118,26 @@ def _years_said(text: str) -> tuple[int | None, int | None]:
             return int(m[1]), int(m[1])
         m = re.search(rf"(?:\bfrom\s+['’]?|['’])(\d\d)(?:{_LATER})", t)  # "from 95 onwards"
         if m:
-            return int(m[1]) + (1900 if int(m[1]) > 30 else 2000), None
+            return _century(m[1]), None
+        m = re.search(
+            r"(?<![\w$.,])['’]?(\d\d)\s*(?:onwards?|or (?:later|newer)|and (?:later|newer))\b", t
+        )
+        if m:  # "95 onwards"
+            return _century(m[1]), None
+        m = re.search(r"\b(?:from|in)\s+['’]?(\d\d)\s*(?:or|and|to|-|–)\s*['’]?(\d\d)\b(?!s)", t)
+        if m:  # "from 97 or 98", "in 96-97"
+            a, b = sorted((_century(m[1]), _century(m[2])))
+            return a, b
         m = re.search(r"\b(?:from|in|of)\s+['’](\d\d)\b(?!s)", t)  # "from '77"
         if m:
             year = int(m[1]) + (1900 if int(m[1]) > 30 else 2000)
             return year, year
     return lo, hi
+
+
+def _century(two: str) -> int:
+    """A two-digit year as a film's: "95" -> 1995, "05" -> 2005."""
+    return int(two) + (1900 if int(two) > 30 else 2000)
 
 
 def years(message: str, intent: str) -> dict[str, int]:

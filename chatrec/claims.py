@@ -58,6 +58,69 @@ _OF_THE = re.compile(
     r"[^,;]*?,\s*(?P<also>\d[\d,]*)(?![\d.,]*\d|★)\b"
 )
 _FAN = re.compile(r"\bfans?\b|\bwho (?:loved|liked|enjoyed|adored)\b")
+# Remarks about the person: only what their request or history says of them.
+_THE_PERSON = re.compile(r"\b(?:the|a) (?:person|viewer|buyer|customer|user) who\b")
+_YOUR = re.compile(r"\byour (?:own )?([a-z]+)")
+_AGE = re.compile(r"\b\d{1,2}\s*-?\s*(?:years?|yrs?)[- ]old\b|\b\d{1,2}\s?yo\b", re.I)
+_PERSONAL = frozenset(
+    [
+        "daughter",
+        "son",
+        "wife",
+        "husband",
+        "kid",
+        "child",
+        "baby",
+        "toddler",
+        "teen",
+        "teenager",
+        "grandson",
+        "granddaughter",
+        "grandkid",
+        "grandchild",
+        "grandma",
+        "grandpa",
+        "mum",
+        "mom",
+        "dad",
+        "mother",
+        "father",
+        "parent",
+        "partner",
+        "girlfriend",
+        "boyfriend",
+        "friend",
+        "nephew",
+        "niece",
+        "brother",
+        "sister",
+        "family",
+        "boss",
+        "colleague",
+        "roommate",
+        "neighbour",
+        "neighbor",
+        "dog",
+        "cat",
+        "final",
+        "exam",
+        "party",
+        "birthday",
+        "wedding",
+        "anniversary",
+        "trip",
+        "flight",
+        "commute",
+        "holiday",
+        "vacation",
+        "date",
+    ]
+)
+_NEEDED = frozenset({"required", "needed", "necessary", "includes", "included", "requires"})
+_SEPARATELY = re.compile(r"\b(?:sold|sells?|bought|purchased) separately\b")
+_SOLD_OF = re.compile(
+    r"([a-z0-9][\w\s/&-]{2,60}?),?\s+(?:is |are )?(?:sold separately|not included)"
+)
 _AMOUNT = re.compile(r"\$\s?(\d(?:[\d,]*\d)?(?:\.\d+)?)")
 _STATED = re.compile(r"\bthe \$(\d(?:[\d,]*\d)?(?:\.\d+)?) (?:budget|asked for)")
 # A verdict on the item no fact gives: "a night to watch", "one to remember".
@@ -247,7 +310,40 @@ class Claims:
         out += self._cut_short(low)
         out += self._numbers_with_words(low)
         out += self._features(low)
+        out += self._about_the_person(low)
+        out += self._separately(low)
         return list(dict.fromkeys(out))
+
+    # -- what the facts never say ------------------------------------------------------------
+
+    def _about_the_person(self, low: str) -> list[str]:
+        """The person as the request and history say them: "your daughter's" only when the
+        request names a daughter; "the person who wanted…" or "after your finals" never."""
+        asked = re.sub(r"['’]s\b", "", f"{self.request} {' '.join(self.titles)}")
+        said = {singular(w) for w in _words(asked)}
+        out = [f"speaks of the person: {m.group(0)!r}" for m in _THE_PERSON.finditer(low)]
+        if said & _PERSONAL or _AGE.search(asked):
+            return out  # they spoke of someone or some occasion: the text may too
+        for m in _YOUR.finditer(low):
+            if singular(m.group(1)) in _PERSONAL:
+                out.append(f"speaks of the person's {m.group(1)}, which they did not mention")
+        return out
+
+    def _separately(self, low: str) -> list[str]:
+        """ "Sold separately" belongs to what the listing says it of ("Base Station Required,
+        Sold Separately"): its words must come with it."""
+        if not _SEPARATELY.search(low):
+            return []
+        listing = _listing(self.item).lower()
+        parts = [m.group(1) for m in _SOLD_OF.finditer(listing)]
+        if not parts:
+            return ["says something is sold separately; the listing does not"]
+        said = set(_words(low))
+        own = set(_words(self.item.title))  # the part's own words, not the item's
+        need = [set(_words(p)) - STOP_WORDS - _NEEDED - own or set(_words(p)) for p in parts]
+        if not any(len(n & said) >= min(2, len(n)) for n in need):
+            return [f"says what is sold separately wrongly (the listing: {parts[0]!r})"]
+        return []
 
     def _masked(self, text: str) -> tuple[str, list[int]]:
         """``text`` in lower case with the item's title as ⟪0⟫ and each liked title as ⟪i⟫

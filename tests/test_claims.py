@@ -98,6 +98,16 @@ OTHERS = [
 VOCABULARY = Vocabulary.of([DRONE, ARCADE, SPEAKERS, MONITOR, ROUTER, KIT, IPAD, GIFT, *OTHERS])
 
 
+SENSORS = _product(
+    "Ring Alarm Contact Sensor 4-pack",
+    65.99,
+    ["Ring Alarm Base Station Required, Sold Separately", "Hear Chirps Indoors"],
+    categories=("Home Security Systems & Cameras",),
+    rating=4.7,
+    review_count=1138,
+)
+
+
 def _film(title: str, year: int, genres: tuple[str, ...], rating: float, n: int) -> Item:
     return Item(
         id=title[:8], title=title, year=year, categories=genres, rating=rating, review_count=n
@@ -314,6 +324,31 @@ CASES = [
         "it came out in the years you asked about, which makes it a Drama that fits "
         "everything you said you wanted today.",
         "words (8 to 35)",
+    ),
+    # The third blind audit's (bench/explain-audit-3/): remarks about the person and a part
+    # "sold separately" moved onto the item.
+    Case(
+        "the person is spoken of only as they spoke of themselves",
+        _film("Better Off Dead (1985)", 1985, ("Comedy",), 3.57, 79),
+        "Better Off Dead is a 1985 Comedy, rated 3.57 out of 5 from 79 ratings.",
+        "Better Off Dead is a 1985 Comedy rated 3.57 out of 5, one to watch after your finals.",
+        "speaks of the person's finals",
+    ),
+    Case(
+        "a family member the request names may be named",
+        SENSORS,
+        "For your daughter's room, the Ring Alarm Contact Sensor 4-pack costs $65.99.",
+        "The Ring Alarm Contact Sensor 4-pack costs $65.99, for the person who wanted sensors.",
+        "speaks of the person: 'the person who'",
+        request="door sensors for my daughter's room",
+    ),
+    Case(
+        "what is sold separately is what the listing says is",
+        SENSORS,
+        "The Ring Alarm Contact Sensor 4-pack needs the Alarm Base Station, sold separately, "
+        "at $65.99.",
+        "The Ring Alarm Contact Sensor 4-pack is $65.99, and the sensors are sold separately.",
+        "says what is sold separately wrongly",
     ),
 ]
 

@@ -513,3 +513,12 @@ def test_a_word_that_names_one_kind_is_that_kind() -> None:
     assert read("Drone for aerial photos, under $500") == ["Cameras & Camcorders"]
     assert read("a camera") == []  # two kinds: the search decides
     assert read("games for the xbox") == []  # the setting, not the wish
+
+
+def test_a_kind_said_plainly_stays_wanted_when_a_part_of_it_is_refused() -> None:
+    act = checked(
+        {"intent": "onboarding", "exclude": ["Horror"]}, "i like scary movies but not slashers"
+    )
+    assert "Horror" not in act["exclude"]
+    act = checked({"intent": "recommend"}, "a comedy but not a romantic comedy")
+    assert act["categories"] == ["Comedy"] and act["exclude"] == ["Romance"]

@@ -153,9 +153,12 @@ def _negated_own_word(message: str, category: str, named: Sequence[str]) -> bool
     own = [w for w in re.findall(r"[a-z]+", category.lower()) if len(w) > 2 and w not in others]
     low = message.lower()
     for w in own:
-        for m in re.finditer(rf"\b{re.escape(w)}", low):
-            if _NEGATED_BEFORE.search(low[: m.start()]):
-                return True
+        said = [
+            bool(_NEGATED_BEFORE.search(low[: m.start()]))
+            for m in re.finditer(rf"\b{re.escape(w)}", low)
+        ]
+        if said and all(said):  # "a comedy but not a romantic comedy": said plainly too
+            return True
     return False
 
 
@@ -185,7 +188,7 @@ def categories(
     near = {*said.categories, *act.get("exclude", []), *before.categories}
     near |= _siblings(set(before.categories), reader.lexicon)  # "a desktop", "not a gaming one"
     unwanted |= {c for c in near if _negated_own_word(message, c, [*said.categories, *near])}
-    named = [c for c in said.categories if c not in unwanted]
+    named = [c for c in dict.fromkeys([*said.categories, *sorted(plain)]) if c not in unwanted]
     act["exclude"] = list(
         dict.fromkeys([*(c for c in act.get("exclude", []) if c not in named), *sorted(unwanted)])
     )

@@ -207,6 +207,9 @@ def constraints(
     cats = frozenset(ctx.catalog.categories()) if ctx.catalog is not None else frozenset()
     negated = negated_moods([text, *act.mood], info)
     exclude = [*c.exclude_categories, *(x for x in [*act.exclude, *negated] if x in cats)]
+    # A kind the checked act wants is not ruled out by a part of it refused ("scary movies
+    # but not slashers": the rules read Horror both ways).
+    exclude = [x for x in exclude if x not in act.categories]
     # What the act rules out (checked: never a category the message names plainly) is never
     # wanted, whatever the rules' words matched ("exclude horror stuff").
     c = replace(c, categories=tuple(x for x in c.categories if x not in act.exclude))

@@ -176,7 +176,12 @@ def _decide(
     liked = [i for i in (_title_id(t, ctx) for t in act.liked) if i]
     if turn.intent == "product_question" and liked:
         _restore(state, before)
-        return _like_request(turn, act, liked, state, ctx, info)
+        return _act_request(turn, act, liked, state, ctx, info)
+    asks = act.intent == "recommend" and act.categories and not act.refs
+    if turn.intent == "product_question" and asks and not shown:
+        # "what else for my kit? … a laptop is next": a request, not a question about kits
+        _restore(state, before)
+        return _act_request(turn, act, [], state, ctx, info)
     if not isinstance(turn, Request):
         return None
     said = act if not turn.impossible else act.model_copy(update={"price": None})
@@ -372,7 +377,7 @@ def _names_not_held(text: str, held: set[str]) -> bool:
     return False
 
 
-def _like_request(
+def _act_request(
     turn: Turn,
     act: DialogueAct,
     liked: list[str],
@@ -380,12 +385,14 @@ def _like_request(
     ctx: DialogueContext,
     info: CatalogInfo,
 ) -> Turn:
-    """ "I really enjoyed Fargo, anything similar?": films like the liked ones; they become
-    history and are never offered back. What else the act says holds ("my kids liked ...":
-    films for children)."""
+    """A request the rules read as a question, as the act reads it. "I really enjoyed
+    Fargo, anything similar?": films like the liked ones; they become history and are never
+    offered back. What else the act says holds ("my kids liked ...": films for children).
+    With nothing liked ("what else for my kit? a laptop is next"), the message is the query
+    and the act's kinds the categories."""
     items = [ctx.item(i) for i in liked]
     docs = [it.document() for it in items if it is not None]
-    query = " ".join([*docs, *act.mood]).strip()
+    query = " ".join([*docs, *act.mood]).strip() if docs else turn.text
     state.liked.extend(i for i in liked if i not in state.liked)
     state.topic = query
     c = constraints(Constraints(), act, turn.text, ctx, info)

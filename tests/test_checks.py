@@ -522,3 +522,18 @@ def test_a_kind_said_plainly_stays_wanted_when_a_part_of_it_is_refused() -> None
     assert "Horror" not in act["exclude"]
     act = checked({"intent": "recommend"}, "a comedy but not a romantic comedy")
     assert act["categories"] == ["Comedy"] and act["exclude"] == ["Romance"]
+
+
+def test_a_childs_age_makes_the_audience_kids() -> None:
+    def read(act: dict[str, Any], message: str) -> dict[str, Any]:
+        out = {"categories": [], "exclude": [], "refs": [], **act}
+        checks.check(out, message, ("Jumanji (1995)",), READER, ("a film for the family",))
+        return out
+
+    assert (
+        read({"intent": "refine"}, "my youngest is only 5 so nothing scary")["audience"] == "kids"
+    )
+    said_after = read({"intent": "feedback", "refs": ["1"]}, "my little one is 4")
+    assert said_after["intent"] == "refine" and said_after["audience"] == "kids"
+    assert "audience" not in read({"intent": "recommend"}, "a 30 year old film, a classic")
+    assert "audience" not in read({"intent": "recommend"}, "for my son, he is 15")

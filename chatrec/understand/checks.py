@@ -71,6 +71,7 @@ def check(
         ruling_out(act, message, reader, request)
         categories(act, message, reader, request)
     newcomer(act, message, shown, request)
+    child_age(act, message, request)
     judged(act, message, shown)
     if reader is not None:
         refused_titles(act, message, reader)
@@ -125,6 +126,33 @@ def newcomer(
     low = message.lower()
     if _NEW_PERSON.search(low) or (_DESCRIBES.search(low) and not _ASKS_FOR.search(low)):
         act["intent"] = "onboarding"
+
+
+_CHILD = (
+    r"(?:youngest|oldest|eldest|little ones?|son|daughter|kids?|boys?|girls?|nephew|niece|"
+    r"grandson|granddaughter|grandkids?|toddler|child|children|twins|baby)"
+)
+_CHILD_AGE = re.compile(
+    rf"\b{_CHILD}\b[^.?!;]{{0,20}}?\b(?:is|are|'s|’s|turns?|turned|aged?)\s+"
+    r"(?:only |just |nearly |almost |barely )?(?P<a>\d{1,2})\b(?!\s*(?:%|\$|inch|gb|hz))"
+    r"|\b(?P<b>\d{1,2})\s*(?:-|\s)?(?:yo|y/o|yrs?|years?)(?:[- ]old)?\b(?![- ]old)"
+    r"(?!\s+(?:films?|movies?|classics?|tvs?|ones?|laptops?|models?|products?)\b)"
+    rf"|\b{_CHILD}\s*\((?P<c>\d{{1,2}})"
+)
+
+
+def child_age(act: dict[str, Any], message: str, request: Sequence[str]) -> None:
+    """A child's age said ("my youngest is only 5", "for a 7 yo", "2 kids (4 and 7)") makes
+    the audience kids (up to 12); said after a list, it refines the request in force."""
+    if act.get("audience"):
+        return
+    ages = [int(g) for m in _CHILD_AGE.finditer(message.lower()) for g in m.groups() if g]
+    if not ages or min(ages) > 12:
+        return
+    if act["intent"] in REQUESTS:
+        act["audience"] = "kids"
+    elif act["intent"] in ("feedback", "chit_chat") and request and not says_reference(message):
+        act.update(intent="refine", audience="kids", refs=[], mode="add")
 
 
 def ruling_out(

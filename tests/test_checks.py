@@ -460,6 +460,7 @@ def test_a_message_in_another_language_is_out_of_scope() -> None:
         ("a projector for watching films in the garden", False),
         ("a tv for my mum who watches old films", False),
         ("headphones for watching movies on the plane", False),
+        ("I film my mountain bike rides and want something to record them with", False),
     ],
 )
 def test_a_thing_the_store_does_not_hold_is_told_so(message: str, held: bool) -> None:

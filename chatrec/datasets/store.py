@@ -108,7 +108,6 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "nintendo": ("Video Games & Consoles",),
     "ps5": ("Video Games & Consoles",),
     "vr headset": ("Video Games & Consoles",),
-    "meta quest": ("Video Games & Consoles",),
     "karaoke": ("Musical Instruments",),
     "karaoke machine": ("Musical Instruments",),
     "qled": ("TVs",),

@@ -177,11 +177,6 @@ def _decide(
     if turn.intent == "product_question" and liked:
         _restore(state, before)
         return _act_request(turn, act, liked, state, ctx, info)
-    asks = act.intent == "recommend" and act.categories and not act.refs
-    if turn.intent == "product_question" and asks and not shown:
-        # "what else for my kit? … a laptop is next": a request, not a question about kits
-        _restore(state, before)
-        return _act_request(turn, act, [], state, ctx, info)
     if not isinstance(turn, Request):
         return None
     said = act if not turn.impossible else act.model_copy(update={"price": None})
@@ -361,7 +356,8 @@ def _not_held(act: DialogueAct, turn: Turn, info: CatalogInfo) -> bool:
 
 # "something for movie night", "a film for my tv": the thing is a use, not what is asked for.
 _USE_BEFORE = re.compile(
-    r"\b(?:watch(?:es|ing|ed)?|stream(?:s|ing)?|play(?:s|ing)?|for|on|with|to|in|my|our)\s+"
+    r"\b(?:watch(?:es|ing|ed)?|stream(?:s|ing)?|play(?:s|ing)?|for|on|with|to|in|my|our"
+    r"|i|we|you|they|he|she)\s+"  # "I film my rides": a verb
     r"(?:[\w'-]+\s+)?$"
 )
 

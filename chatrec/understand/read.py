@@ -176,7 +176,7 @@ def _decide(
     liked = [i for i in (_title_id(t, ctx) for t in act.liked) if i]
     if turn.intent == "product_question" and liked:
         _restore(state, before)
-        return _act_request(turn, act, liked, state, ctx, info)
+        return _like_request(turn, act, liked, state, ctx, info)
     if not isinstance(turn, Request):
         return None
     said = act if not turn.impossible else act.model_copy(update={"price": None})
@@ -373,7 +373,7 @@ def _names_not_held(text: str, held: set[str]) -> bool:
     return False
 
 
-def _act_request(
+def _like_request(
     turn: Turn,
     act: DialogueAct,
     liked: list[str],
@@ -381,14 +381,12 @@ def _act_request(
     ctx: DialogueContext,
     info: CatalogInfo,
 ) -> Turn:
-    """A request the rules read as a question, as the act reads it. "I really enjoyed
-    Fargo, anything similar?": films like the liked ones; they become history and are never
-    offered back. What else the act says holds ("my kids liked ...": films for children).
-    With nothing liked ("what else for my kit? a laptop is next"), the message is the query
-    and the act's kinds the categories."""
+    """ "I really enjoyed Fargo, anything similar?": films like the liked ones; they become
+    history and are never offered back. What else the act says holds ("my kids liked ...":
+    films for children)."""
     items = [ctx.item(i) for i in liked]
     docs = [it.document() for it in items if it is not None]
-    query = " ".join([*docs, *act.mood]).strip() if docs else turn.text
+    query = " ".join([*docs, *act.mood]).strip()
     state.liked.extend(i for i in liked if i not in state.liked)
     state.topic = query
     c = constraints(Constraints(), act, turn.text, ctx, info)

@@ -22,9 +22,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TypeVar
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,37 @@ BUSY = "the language model was busy with other people's turns"  # the template's
 
 TURNS_PER_CORE = 8  # turns in flight per core: most of a turn's time is waiting, not computing
 EXPLAIN_WAIT = 0.3  # seconds a turn may wait for the language model before its picks get templates
+
+
+T = TypeVar("T")
+
+
+def in_passing_thread(work: Callable[[], T]) -> T:
+    """``work()`` run in a thread that ends with it; its result returned, its error raised.
+
+    Why: torch's OpenMP runtime (libgomp) keeps a pool of helper threads for every thread
+    that has run tensor work, for as long as that thread lives, and once the pools hold more
+    threads than there are cores it stops spin-waiting between the many small parallel
+    regions of a decode step. On 2 cores, models loaded in a server's main thread (whose pool
+    lives as long as the server) made every turn on a request thread 1.6x slower (the store's
+    full turn 4.1 s, not 2.5 s). Loading in a passing thread leaves the main thread without a
+    pool, so the request thread's is the only one.
+    """
+    box: dict[str, T] = {}
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as e:  # raised in the caller's thread below
+            errors.append(e)
+
+    worker = threading.Thread(target=run, name="load", daemon=True)
+    worker.start()
+    worker.join()
+    if errors:
+        raise errors[0]
+    return box["result"]
 
 
 def cores() -> int:

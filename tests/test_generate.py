@@ -196,3 +196,27 @@ def test_default_generator_runs_bf16_where_the_cpu_has_it_and_still_answers() ->
     assert set(re.findall(r"\d+", text)) <= {"1789"}
     lp = gen.choice_logprobs(prompt, ["A", "B"])
     assert lp.dtype.kind == "f" and (lp <= 0).all()
+
+
+@pytest.mark.integration
+def test_a_sampled_stream_is_seeded_and_differs_from_greedy(smollm: TransformersGenerator) -> None:
+    prompt = smollm.chat_prompt([{"role": "user", "content": "Describe a rainy day in a city."}])
+
+    def text(seed: int | None) -> str:
+        return "".join(p for _, p in smollm.stream_batch([prompt, prompt], 24, seed=seed))
+
+    greedy, first, again, other = text(None), text(1), text(1), text(2)
+    assert first == again  # one seed, one text: a second try can be replayed
+    assert len({greedy, first, other}) == 3  # sampling writes something else than greedy
+    assert all(re.search(r"[a-z]{3}", t) for t in (first, other))  # words, not noise
+
+
+@pytest.mark.integration
+def test_decoding_runs_in_the_callers_thread(smollm: TransformersGenerator) -> None:
+    """No helper thread decodes: one would slow every step (``stream_batch``)."""
+    import threading
+
+    prompt = smollm.chat_prompt([{"role": "user", "content": "Name a colour."}])
+    before = threading.active_count()
+    seen = {threading.active_count() for _ in smollm.stream_batch([prompt], 8)}
+    assert seen == {before}

@@ -13,7 +13,7 @@ import pytest
 
 from chatrec import turn_concurrency
 from chatrec.explain import template
-from chatrec.load import Gate, Gates, cores
+from chatrec.load import Gate, Gates, cores, in_passing_thread
 from chatrec.recommender import ChatRecommender
 from chatrec.types import Reply
 
@@ -214,3 +214,20 @@ def test_a_rejected_text_streams_again_in_place(tiny_recommender: ChatRecommende
     assert any("9.9" in s for s in shown)  # the first text streamed ...
     assert not any("9.9" in s and "today" in s for s in shown)  # ... and was dropped, not added to
     assert shown[-1] == TV and reply.items[0].source == "llm" and reply.items[0].tries == 2
+
+
+def test_a_load_in_a_passing_thread_gives_its_result_and_its_error() -> None:
+    threads: list[threading.Thread] = []
+
+    def load() -> str:
+        threads.append(threading.current_thread())
+        return "loaded"
+
+    assert in_passing_thread(load) == "loaded"
+    assert threads[0] is not threading.current_thread() and not threads[0].is_alive()
+
+    def broken() -> None:
+        raise ValueError("catalog row 3: no title")
+
+    with pytest.raises(ValueError, match="row 3"):
+        in_passing_thread(broken)

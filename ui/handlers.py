@@ -32,6 +32,7 @@ from typing import Any
 import gradio as gr
 
 from chatrec import GUEST_PREFIX, ChatRecommender, Reply, StoreWriteError
+from chatrec.load import in_passing_thread
 from ui.edge import ChatCall, check_chat
 from ui.layout import WIDE
 from ui.render import (
@@ -102,7 +103,9 @@ class Recommenders:
                     kwargs["generator"] = shared.explain_generator
                     kwargs["llm"] = shared.explain_generator is not None
                     kwargs["store"] = shared.store
-                self._loaded[catalog] = self.factory(catalog, **kwargs)
+                # In a passing thread: no thread that lives on keeps an OpenMP pool from the
+                # load, which would slow every turn's decoding (``load.in_passing_thread``).
+                self._loaded[catalog] = in_passing_thread(lambda: self.factory(catalog, **kwargs))
             return self._loaded[catalog]
 
 

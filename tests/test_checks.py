@@ -538,3 +538,6 @@ def test_a_childs_age_makes_the_audience_kids() -> None:
     assert said_after["intent"] == "refine" and said_after["audience"] == "kids"
     assert "audience" not in read({"intent": "recommend"}, "a 30 year old film, a classic")
     assert "audience" not in read({"intent": "recommend"}, "for my son, he is 15")
+    sleepover = "less scary, it's for a sleepover with a bunch of 11 year olds"
+    assert read({"intent": "refine", "exclude": ["Horror"]}, sleepover)["audience"] == "kids"
+    assert read({"intent": "refine"}, "for teens tho, my son is 14")["audience"] == "kids"

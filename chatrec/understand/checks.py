@@ -135,7 +135,7 @@ _CHILD = (
 _CHILD_AGE = re.compile(
     rf"\b{_CHILD}\b[^.?!;]{{0,20}}?\b(?:is|are|'s|’s|turns?|turned|aged?)\s+"
     r"(?:only |just |nearly |almost |barely )?(?P<a>\d{1,2})\b(?!\s*(?:%|\$|inch|gb|hz))"
-    r"|\b(?P<b>\d{1,2})\s*(?:-|\s)?(?:yo|y/o|yrs?|years?)(?:[- ]old)?\b(?![- ]old)"
+    r"|\b(?P<b>\d{1,2})\s*(?:-|\s)?(?:yo|y/o|yrs?|years?)(?:[- ]olds?)?\b(?![- ]old)"
     r"(?!\s+(?:films?|movies?|classics?|tvs?|ones?|laptops?|models?|products?)\b)"
     rf"|\b{_CHILD}\s*\((?P<c>\d{{1,2}})"
 )
@@ -143,11 +143,12 @@ _CHILD_AGE = re.compile(
 
 def child_age(act: dict[str, Any], message: str, request: Sequence[str]) -> None:
     """A child's age said ("my youngest is only 5", "for a 7 yo", "2 kids (4 and 7)") makes
-    the audience kids (up to 12); said after a list, it refines the request in force."""
+    the audience kids (up to 14: "for teens tho, my son is 14" wants no horror either); said
+    after a list, it refines the request in force."""
     if act.get("audience"):
         return
     ages = [int(g) for m in _CHILD_AGE.finditer(message.lower()) for g in m.groups() if g]
-    if not ages or min(ages) > 12:
+    if not ages or min(ages) > 14:
         return
     if act["intent"] in REQUESTS:
         act["audience"] = "kids"

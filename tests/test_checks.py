@@ -541,3 +541,19 @@ def test_a_childs_age_makes_the_audience_kids() -> None:
     sleepover = "less scary, it's for a sleepover with a bunch of 11 year olds"
     assert read({"intent": "refine", "exclude": ["Horror"]}, sleepover)["audience"] == "kids"
     assert read({"intent": "refine"}, "for teens tho, my son is 14")["audience"] == "kids"
+
+
+def test_children_watching_said_plainly_makes_the_audience_kids() -> None:
+    def audience(act: dict[str, Any], message: str) -> str | None:
+        out = {"categories": [], "exclude": [], "refs": [], **act}
+        checks.check(out, message, (), READER, ())
+        return out.get("audience")
+
+    recommend = {"intent": "recommend"}
+    assert audience(recommend, "a G-rated movie please") == "kids"
+    assert audience(recommend, "kid-appropriate mystery") == "kids"
+    assert audience({**recommend, "audience": "family"}, "a comedy to watch with my kids") == "kids"
+    assert audience({**recommend, "audience": "adults"}, "not a kids movie, for adults") == "adults"
+    assert audience(recommend, "nothing kid-friendly, a real thriller") is None
+    scary = {**recommend, "categories": ["Horror"], "audience": "kids"}
+    assert audience(scary, "my kids are asleep so something scary") is None

@@ -72,6 +72,7 @@ def check(
         categories(act, message, reader, request)
     newcomer(act, message, shown, request)
     child_age(act, message, request)
+    kid_words(act, message)
     judged(act, message, shown)
     if reader is not None:
         refused_titles(act, message, reader)
@@ -154,6 +155,36 @@ def child_age(act: dict[str, Any], message: str, request: Sequence[str]) -> None
         act["audience"] = "kids"
     elif act["intent"] in ("feedback", "chit_chat") and request and not says_reference(message):
         act.update(intent="refine", audience="kids", refs=[], mode="add")
+
+
+_KIDS_WATCH = re.compile(
+    r"\b(?:kids?|child|children)[- ]?(?:friendly|appropriate|safe|proof)\b"
+    r"|\bg[- ]rated\b|\brated g\b"
+    r"|\b(?:watch|see|enjoy)\b[^.?!;,]{0,12}\bwith (?:my|the|our|his|her|their) (?:little )?"
+    r"(?:kids|children|little ones|toddlers?|grandkids|son|daughter|boy|girl)\b"
+    r"|\bfor (?:my|the|our) (?:little )?(?:kids|children|little ones|toddlers?|grandkids)\b"
+)
+_KIDS_AWAY = re.compile(
+    r"\b(?:kids|children|little ones|son|daughter)\b[^.?!;]{0,12}\b(?:are|is|'re|’re|'s|’s)"
+    r"\s+(?:finally\s+)?(?:asleep|in bed|away|out|gone|at (?:their|his|her|my|a|the)\b)"
+    r"|\b(?:after|once|when) (?:the|my|our) (?:kids|children|little ones) (?:go|are|have gone)"
+    r"|\b(?:without|no) (?:the )?(?:kids|children)\b|\bkid[- ]free\b"
+)
+
+
+def kid_words(act: dict[str, Any], message: str) -> None:
+    """Children watching, said plainly ("kid-appropriate", "G-rated", "to watch with my
+    kids"), makes the audience kids, unless it is ruled out ("not a kids movie"); children
+    away ("the kids are asleep, something scary") make it nobody's."""
+    low = message.lower()
+    if act.get("audience") == "kids" and _KIDS_AWAY.search(low):
+        del act["audience"]
+        return
+    if act.get("audience") not in (None, "family") or act["intent"] not in REQUESTS:
+        return
+    m = _KIDS_WATCH.search(low)
+    if m and not _NEGATED_BEFORE.search(low[: m.start()]) and not _KIDS_AWAY.search(low):
+        act["audience"] = "kids"
 
 
 def ruling_out(

@@ -172,7 +172,8 @@ class Lexicon:
 _NEGATION = re.compile(
     r"\b(no|not|without|except|excluding|but not|(?:anything|everything) but|nothing|avoid|"
     r"hates?|hated|dislikes?|never|"
-    r"skip|no more|(?:can['’]?t|cannot|could never) stand|sick of|tired of|spare (?:me|us)|"
+    r"skip|no more|minus|hold(?=\s+the\b)|nix|pass on|"
+    r"(?:can['’]?t|cannot|could never) stand|sick of|tired of|spare (?:me|us)|"
     r"(?:stay|keep (?:me |us )?)?away from|steer clear of|done with|(?<!well )done|drop|ditch|"
     r"had (?:enough|my fill) of|"
     r"zero|exclude|remove|filter out|take out|leave out|cut out|less|fewer|"

@@ -321,6 +321,10 @@ def test_anything_but_a_title_dislikes_it() -> None:
     [
         ("westerns yes, musicals no", ["Western"], ["Musical"]),
         ("horror? nope. a comedy maybe", ["Comedy"], ["Horror"]),
+        ("horror is a hard no for me, what about a mystery", ["Mystery"], ["Horror"]),
+        ("thrillers are too stressful for me, a comedy instead", ["Comedy"], ["Thriller"]),
+        ("westerns bore me, what else is good from the 60s", [], ["Western"]),
+        ("musicals aren't really my thing. a romance?", ["Romance"], ["Musical"]),
     ],
 )
 def test_a_category_refused_after_it_is_excluded(
@@ -473,6 +477,9 @@ def test_a_thing_the_store_does_not_hold_is_told_so(message: str, held: bool) ->
 def test_drop_or_ditch_a_kind_rules_it_out_and_forget_only_lets_it_go() -> None:
     assert checked({"intent": "refine"}, "drop the thrillers")["exclude"] == ["Thriller"]
     assert checked({"intent": "refine"}, "ditch the cartoons")["exclude"] == ["Animation"]
+    minus = checked({"intent": "recommend"}, "an adventure film minus the fantasy stuff")
+    assert minus["exclude"] == ["Fantasy"]
+    assert checked({"intent": "refine"}, "hold the romance")["exclude"] == ["Romance"]
     assert checked({"intent": "refine"}, "forget horror, something for kids")["exclude"] == []
 
 

@@ -40,7 +40,17 @@ REQUESTS = ("recommend", "refine", "onboarding")
 KIDS_OK = ("Children's", "Animation")  # what an audience of kids means
 _REFUSED_AFTER = re.compile(
     r"(?:\s+(?:films?|movies?|ones?|stuff))?\s*[:?,-]?\s*(?:no|nope|nah|never|no way|no thanks"
-    r"|not for (?:me|us)|please no|is out|are out|is a no|are a no|away(?: from (?:me|us))?)"
+    r"|not for (?:me|us)|please no|is out|are out|away(?: from (?:me|us))?"
+    # "horror is a hard no for me", "westerns bore me", "thrillers are too stressful for me"
+    r"|(?:is|are) (?:a )?(?:hard |big |firm |definite )?no"
+    r"|(?:bores?|scares?|stress(?:es)?|depress(?:es)?|annoys?) (?:me|us)(?: out)?"
+    r"|(?:is|are) (?:way |far |just |a bit |really |much )?too (?:stressful|boring|scary|dark"
+    r"|depressing|intense|violent|slow|sad|much|heavy|bleak|gory)"
+    r"|(?:is|are) (?:so |really |just )?(?:boring|overrated|off the table|off limits)"
+    r"|(?:is|are)(?:n['’]?t| not) (?:really )?(?:my|our) (?:thing|cup of tea|jam|style|scene)"
+    r"|(?:puts?|turns?) (?:me|us) off|gives? (?:me|us) nightmares"
+    r"|(?:do|does)(?:n['’]?t| not) (?:do it|work) for (?:me|us))"
+    r"(?:\s+(?:for|to) (?:me|us))?(?:\s+(?:anymore|any more|honestly|tbh|lol))?"
     r"\s*(?:[,.;!?]|$)"
 )
 # "anything but Titanic" is one clause: its "but" is the refusal, not a turn.

@@ -57,6 +57,11 @@ def test_numbers_are_only_read_on_requests() -> None:
         ("24 to 27 inches, under $200", {"min": 24.0, "max": 27.0}),
         ("between 55 and 65 inches please", {"min": 55.0, "max": 65.0}),
         ("an affordable 2-in-1 laptop", None),
+        ("bigger, 65 at least", {"min": 65.0}),  # a bare size after a size word
+        ("bigger. 65 or more", {"min": 65.0}),
+        ("a tv for the bedroom, not bigger than 43", {"max": 43.0}),
+        ("smaller, 32 max", {"max": 32.0}),
+        ("a bigger tv under $500", None),
     ],
 )
 def test_screen_sizes(message: str, want: dict[str, float] | None) -> None:
@@ -90,10 +95,14 @@ def test_specs_besides_the_screen_come_from_the_rule_reader() -> None:
         ("gaming desktop, rtx 4070, no more than 2k", None, {"max": 2000.0}),
         ("best budget 4K TV?", None, None),
         (
-            "cheaper, 300 please",
+            "cheaper, 300 please",  # the amount says how much cheaper
             {"relative": "cheaper", "max": 300.0},
-            {"relative": "cheaper", "max": 300.0},
+            {"max": 300.0},
         ),
+        ("mesh wifi, 3 pack, 200-ish", None, {"around": 200.0}),
+        ("gaming laptop with a 144hz screen, nothign over 1300", None, {"max": 1300.0}),
+        ("a router that covers like 2000 sq ft", None, None),
+        ("bigger, 65 at least", {"min": 65.0}, None),
     ],
 )
 def test_money_roles(

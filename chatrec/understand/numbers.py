@@ -169,6 +169,34 @@ _AFTER_MAX = (
 )
 
 
+# "bigger, 65 at least", "not bigger than 43": a size word, then a bare number that is no price.
+_SIZE_WORD = re.compile(r"\b(?:bigger|larger|smaller|screen|size)\b")
+_BARE_SIZE = re.compile(r"(?<![\w$£€.,])(\d{2,3})(?![\w.,%$]|\s*(?:dollars|bucks|usd|k)\b)")
+
+
+def _bare_sizes(message: str) -> dict[int, dict[str, float]]:
+    """Screen sizes said as bare numbers next to a size word, by where they start, each as
+    the guide writes it ({"min": 65} for "bigger, 65 at least")."""
+    t = message.lower()
+    if not _SIZE_WORD.search(t) or re.search(r"[$£€]|\b(?:dollars|bucks|budget|price)\b", t):
+        return {}
+    out: dict[int, dict[str, float]] = {}
+    for m in _BARE_SIZE.finditer(t):
+        n = float(m[1])
+        if not 13 <= n <= 100 or _UNIT_AFTER.match(t[m.end() :]):
+            continue
+        before, after = t[max(0, m.start() - 24) : m.start()], t[m.end() : m.end() + 24]
+        at_most = re.search(rf"\b(?:{_SCREEN_MAX}|not (?:bigger|larger|more) than)\s*$", before)
+        at_least = re.search(rf"\b(?:{_SCREEN_MIN})\s*$", before) or re.match(_AFTER_MIN, after)
+        if at_most or re.match(_AFTER_MAX, after):
+            out[m.start()] = {"max": n}
+        elif at_least or re.search(r"\b(?:bigger|larger)\b", t) or re.match(r"\s*at least", after):
+            out[m.start()] = {"min": n}
+        elif re.search(r"\bsmaller\b", t):
+            out[m.start()] = {"max": n}
+    return out
+
+
 def screen(message: str) -> dict[str, float] | None:
     """The screen size said, in inches, as the guide writes it: {"min": .., "max": ..}."""
     t = message.lower()
@@ -177,7 +205,8 @@ def screen(message: str) -> dict[str, float] | None:
         return {"min": float(m[1]), "max": float(m[2])}
     m = re.search(rf"(?:\b(?P<pre>{_SCREEN_MIN}|{_SCREEN_MAX})\s+)?\b(?P<n>{_SIZE}){_INCH}", t)
     if not m:
-        return None
+        bare = _bare_sizes(message)
+        return next(iter(bare.values())) if len(bare) == 1 else None
     n = float(m["n"])
     before = t[max(0, m.start() - 20) : m.start()]
     after = t[m.end() : m.end() + 24]
@@ -233,7 +262,7 @@ _MODEL = re.compile(
     r"|hero|quest|mac|ipad|surface|switch|explorer)\s*$"
 )
 _P_AFTER_MIN = r"\s*(?:or more|and up|plus\b|\+|minimum\b|at least)"
-_P_AFTER_AROUND = r"\s*(?:range\b|or so\b|ish\b|give or take)"
+_P_AFTER_AROUND = r"\s*(?:range\b|or so\b|-?ish\b|give or take)"
 
 
 def _role(message: str, start: int, end: int) -> str | None:
@@ -246,7 +275,9 @@ def _role(message: str, start: int, end: int) -> str | None:
     if over:
         said = before[: over.start()]
         negated = re.search(
-            r"\b(?:nothing|not|no|don't|do not|never|won't|anything)\b[\w\s']*$", said
+            r"\b(?:nothing|nothin|nothign|nuthin|not|no|don't|do not|never|won't|anything)\b"
+            r"[\w\s']*$",
+            said,
         )
         return "max" if negated else "min"
     if re.search(r"\bup to\b", before) or re.match(_P_AFTER_MAX, after):
@@ -265,7 +296,8 @@ _UNIT_AFTER = re.compile(
     r"\s*(?:-\s*)?(?:keys|gigs?|gb|tb|mb|inch(?:es)?|in\b|\"|”|hz|mp\b|megapixels?|watts?|w\b"
     r"|hours?|hrs?|mah|years?|yrs?|yo\b|months?|days?|minutes?|mins?|kids?|people|players?"
     r"|ft\b|feet|foot|meters?|m\b|mm\b|cm\b|floors?|rooms?|bedrooms?|%|x\b|fps|ports?"
-    r"|cameras?|pack\b|count\b|pcs\b|pieces?|lbs?\b|pounds? weight|kg\b|grams?|g\b|oz\b)",
+    r"|cameras?|pack\b|count\b|pcs\b|pieces?|lbs?\b|pounds? weight|kg\b|grams?|g\b|oz\b"
+    r"|sq\.?\s?(?:ft|feet|foot|m)\b|sqft\b|square\b)",
     re.I,
 )
 
@@ -317,6 +349,10 @@ def price(message: str, intent: str, proposed: Mapping[str, Any] | None) -> dict
         if s in measures:
             continue
         role = _role(message, s, e) or tagged.get(v)
+        if s in _bare_sizes(message):
+            continue  # "bigger, 65 at least": a screen size
         if role and role not in out and _is_price(message, s, e, v, v in tagged):
             out[role] = v
+    if len(out) > 1:
+        out.pop("relative", None)  # "cheaper, under 200": the amount says how much cheaper
     return out or None

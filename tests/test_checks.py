@@ -564,3 +564,18 @@ def test_children_watching_said_plainly_makes_the_audience_kids() -> None:
     assert audience(recommend, "nothing kid-friendly, a real thriller") is None
     scary = {**recommend, "categories": ["Horror"], "audience": "kids"}
     assert audience(scary, "my kids are asleep so something scary") is None
+
+
+def test_someone_easily_scared_wants_no_horror() -> None:
+    act = checked({"intent": "recommend", "categories": ["Horror"]}, "i get nightmares easily")
+    assert act["categories"] == [] and act["exclude"] == ["Horror"]
+    act = checked({"intent": "recommend", "categories": ["Comedy"]}, "a comedy, she scares easily")
+    assert act["categories"] == ["Comedy"] and act["exclude"] == ["Horror"]
+    assert checked({"intent": "recommend"}, "a film with nightmares in it")["exclude"] == []
+
+
+def test_nothing_gory_keeps_horror_out_of_the_picks_not_out_of_the_act() -> None:
+    info = catalog_info("movies")
+    assert checks.negated_moods(["a mystery, nothing gory"], info) == []  # a mood, as labelled
+    assert checks.negated_moods(["a mystery, nothing gory"], info, avoided=True) == ["Horror"]
+    assert checked({"intent": "recommend"}, "a mystery, nothing gory")["exclude"] == []

@@ -51,6 +51,11 @@ class MoodHint(BaseModel):
         default_factory=list,
         description="Categories the words rule out: 'live action' means no Animation.",
     )
+    avoid: list[str] = Field(
+        default_factory=list,
+        description="Categories the picks leave out when the word is refused, though the act "
+        "names none ('nothing gory' is a mood in the labelling guide; its picks hold no Horror).",
+    )
 
 
 class CatalogInfo(BaseModel):

@@ -83,6 +83,8 @@ def check(
     newcomer(act, message, shown, request)
     child_age(act, message, request)
     kid_words(act, message)
+    if reader is not None:
+        easily_scared(act, message, reader)
     judged(act, message, shown)
     if reader is not None:
         refused_titles(act, message, reader)
@@ -195,6 +197,27 @@ def kid_words(act: dict[str, Any], message: str) -> None:
     m = _KIDS_WATCH.search(low)
     if m and not _NEGATED_BEFORE.search(low[: m.start()]) and not _KIDS_AWAY.search(low):
         act["audience"] = "kids"
+
+
+_EASILY_SCARED = re.compile(
+    r"\b(?:i|we|she|he|they|you|kids?|wife|husband|partner|mum|mom)\b[^.?!;]{0,20}"
+    r"\b(?:get|have|has|gets|had)\s+(?:bad\s+)?nightmares"
+    r"|\b(?:gives?|give (?:me|us|her|him|them)) (?:bad )?nightmares"
+    r"|\bscare(?:d|s)? (?:so |too |really )?easily\b|\beasily (?:scared|frightened|spooked)\b"
+    r"|\b(?:hates?|hate) (?:being|getting) (?:scared|frightened)\b|\bscaredy[- ]?cat\b"
+    r"|\bjumpy\b"
+)
+
+
+def easily_scared(act: dict[str, Any], message: str, reader: DialogueContext) -> None:
+    """Someone easily scared ("I get nightmares easily", "she scares easily") wants no
+    horror: a request rules it out, whatever its words matched ("nightmares": Horror)."""
+    cats = {c for named in reader.lexicon.aliases.values() for c in named}
+    if "Horror" not in cats or act["intent"] not in REQUESTS:
+        return
+    if _EASILY_SCARED.search(message.lower()):
+        act["categories"] = [c for c in act.get("categories", []) if c != "Horror"]
+        act["exclude"] = [*(c for c in act.get("exclude", []) if c != "Horror"), "Horror"]
 
 
 def ruling_out(
@@ -401,9 +424,12 @@ def _names(category: str) -> set[str]:
     return names | {n.replace("-", " ") for n in names}  # "Sci-Fi" said "sci fi"
 
 
-def negated_moods(texts: Sequence[str], info: CatalogInfo | None) -> list[str]:
+def negated_moods(
+    texts: Sequence[str], info: CatalogInfo | None, avoided: bool = False
+) -> list[str]:
     """The categories a negated mood word rules out: "nothing too scary" -> the card's hint
-    for "scary" (Horror) is excluded, not wanted."""
+    for "scary" (Horror) is excluded, not wanted. ``avoided``: with what the picks leave out
+    too ("nothing gory": no Horror among the picks, none in the act)."""
     if info is None:
         return []
     out: list[str] = []
@@ -411,7 +437,8 @@ def negated_moods(texts: Sequence[str], info: CatalogInfo | None) -> list[str]:
         for m in _NEGATED_MOOD.finditer(text.lower()):
             for key, hint in info.moods.items():
                 if re.match(rf"{re.escape(key)}\b", m[1]):
-                    out += [c for c in hint.categories if c not in out]
+                    ruled = [*hint.categories, *(hint.avoid if avoided else [])]
+                    out += [c for c in ruled if c not in out]
     return out
 
 

@@ -205,7 +205,7 @@ def constraints(
     """The rules' constraints with what the act says and the rules missed. ``prior``: the
     constraints in force before the message."""
     cats = frozenset(ctx.catalog.categories()) if ctx.catalog is not None else frozenset()
-    negated = negated_moods([text, *act.mood], info)
+    negated = negated_moods([text, *act.mood], info, avoided=True)
     exclude = [*c.exclude_categories, *(x for x in [*act.exclude, *negated] if x in cats)]
     # A kind the checked act wants is not ruled out by a part of it refused ("scary movies
     # but not slashers": the rules read Horror both ways).

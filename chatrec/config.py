@@ -136,6 +136,16 @@ class ExplainConfig(_Stage):
         "48 cuts some long product texts short ('rated 4.7 out of 5 from 1.': a digit is a "
         "token), which the check rejects; 64 kept them but made the store's turn 5.8 s (p50).",
     )
+    candidates: int = Field(
+        2,
+        ge=1,
+        le=4,
+        description="Texts the model writes per pick in the one batch: the greedy one, then "
+        "sampled ones (seeds retry_seed, retry_seed + 1, ...); the first that passes the check "
+        "is shown. A batch of 6 rows decodes at about the cost of 3 on a CPU (a step reads "
+        "every weight once, whatever the rows), so a second candidate costs ~0.5 s of a turn "
+        "where a second try after the first costs ~2 s.",
+    )
     retry: bool = Field(
         True,
         description="A generated text the checker rejects is written once more (sampled, "

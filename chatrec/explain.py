@@ -578,19 +578,29 @@ class Explainer:
             return text, tuple(found)
 
         start = time.perf_counter()
-        raw = yield from self._batch(list(llm), msgs, items, ev, seed=self.config.first_seed)
-        for i in llm:
-            drafts[i] = _Draft(*judge(i, raw[i]))
+        n = self.config.candidates
+        seeds = [self.config.first_seed, *(self.config.retry_seed + k for k in range(n - 1))]
+        raw = yield from self._batch([(i, s) for s in seeds for i in llm], msgs, items, ev)
+        for row, i in enumerate(llm):
+            found: tuple[str, ...] = ()
+            for k in range(n):  # the first text that passes, the greedy one first
+                text, wrong = judge(i, raw[k * len(llm) + row])
+                found += wrong
+                if not wrong or k == n - 1:
+                    first = judge(i, raw[row])[0] if wrong else text
+                    drafts[i] = _Draft(first, wrong and tuple(dict.fromkeys(found)), k + 1)
+                    break
         again = [i for i in llm if drafts[i].problems]
         if not again or not self._time_for_retry(time.perf_counter() - start):
             return
         for i in again:
             yield ExplainEvent(i, "", restart=True)
-        raw = yield from self._batch(again, msgs, items, ev, seed=self.config.retry_seed)
-        for i in again:
-            text, found = judge(i, raw[i])
+        seed = self.config.retry_seed + n - 1
+        raw = yield from self._batch([(i, seed) for i in again], msgs, items, ev)
+        for k, i in enumerate(again):
+            text, found = judge(i, raw[k])
             first = drafts[i].problems
-            drafts[i] = _Draft(text, found and tuple(dict.fromkeys(first + found)), tries=2)
+            drafts[i] = _Draft(text, found and tuple(dict.fromkeys(first + found)), n + 1)
 
     def _time_for_retry(self, first_s: float) -> bool:
         """Whether a rejected text may be written again: ``config.retry``, and the first try
@@ -600,22 +610,29 @@ class Explainer:
 
     def _batch(
         self,
-        rows: list[int],
+        jobs: list[tuple[int, int | None]],
         msgs: dict[int, list[dict[str, str]]],
         items: Sequence[Item],
         ev: Sequence[Evidence | None],
-        seed: int | None = None,
-    ) -> Generator_[ExplainEvent, None, dict[int, str]]:
-        """One batch of the model's texts for ``rows``, streamed; returns each row's text."""
+    ) -> Generator_[ExplainEvent, None, list[str]]:
+        """One batch of the model's texts for ``jobs`` (pick, seed: None greedy), the first
+        job of each pick streamed; returns each job's text."""
         assert self.generator is not None
-        prompts = [self.generator.chat_prompt(msgs[i]) for i in rows]
-        allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i in rows]
-        raw = dict.fromkeys(rows, "")
-        kwargs = {"seed": seed} if seed is not None else {}
+        prompts = [self.generator.chat_prompt(msgs[i]) for i, _ in jobs]
+        allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i, _ in jobs]
+        raw = [""] * len(jobs)
+        seeds = [s for _, s in jobs]
+        streamed = {i: row for row, (i, _) in reversed(list(enumerate(jobs)))}
         pieces = self.generator.stream_batch(
-            prompts, self.config.max_new_tokens, allowed, one_sentence=True, **kwargs
+            prompts,
+            self.config.max_new_tokens,
+            allowed,
+            one_sentence=True,
+            seed=seeds if len(set(seeds)) > 1 else seeds[0],
         )
         for row, piece in pieces:
-            raw[rows[row]] += piece
-            yield ExplainEvent(rows[row], piece)
+            raw[row] += piece
+            i = jobs[row][0]
+            if streamed[i] == row:
+                yield ExplainEvent(i, piece)
         return raw

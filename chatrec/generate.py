@@ -30,6 +30,8 @@ from chatrec.datasets import data_dir
 from chatrec.facts import number_key
 
 Numbers = Sequence[Collection[str]] | None  # per prompt: the numbers its text may contain
+# How a batch decodes: None greedy; a seed sampled (``SAMPLED``); one per row to mix the two.
+Seeds = int | Sequence[int | None] | None
 # How a second try decodes (``seed`` given): sampled near the greedy text, not far from it.
 SAMPLED = {"temperature": 0.7, "top_p": 0.9}
 
@@ -53,7 +55,7 @@ class Generator(Protocol):
         max_new_tokens: int = 96,
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
-        seed: int | None = None,
+        seed: Seeds = None,
     ) -> Iterator[tuple[int, str]]: ...
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray: ...
@@ -314,10 +316,11 @@ class TransformersGenerator:
         max_new_tokens: int = 96,
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
-        seed: int | None = None,
+        seed: Seeds = None,
     ) -> Iterator[tuple[int, str]]:
         """Like ``generate``, as (row, new text) pieces while the batch decodes together;
-        with ``seed``, sampled (``SAMPLED``) from that seed instead of greedy.
+        with ``seed``, sampled (``SAMPLED``) from that seed instead of greedy; with one seed
+        per row, the rows whose seed is None greedy and the others sampled, each from its own.
 
         Decoded step by step in the CALLING thread (``_decode``), not by ``model.generate`` in
         a helper thread with a streamer: torch's OpenMP (libgomp) stops spin-waiting once
@@ -328,10 +331,13 @@ class TransformersGenerator:
         if not prompts:
             return
         enc = self._encode(prompts)
-        kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence, seed)
+        seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)
+        if len(seeds) != len(prompts):
+            raise ValueError(f"{len(seeds)} seeds for {len(prompts)} prompts")
+        kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence)
         streamer = _RowStreamer(self.tokenizer, len(prompts))
         streamer.started = True  # ``_decode`` gives it the new tokens only
-        for tokens in self._decode(enc, kwargs, seed):
+        for tokens in self._decode(enc, kwargs, seeds):
             streamer.put(tokens)
             while not streamer.queue.empty():
                 piece = streamer.queue.get_nowait()
@@ -339,12 +345,12 @@ class TransformersGenerator:
                     yield piece
 
     def _decode(
-        self, enc: dict[str, Any], kwargs: dict[str, Any], seed: int | None
+        self, enc: dict[str, Any], kwargs: dict[str, Any], seeds: Sequence[int | None]
     ) -> Iterator[Any]:
         """Each step's new tokens, (B,), as ``model.generate(**kwargs)`` chooses them: greedy
-        (with ``seed``: sampled, ``SAMPLED``) with the KV cache, the same logits processors
-        and stopping criteria, finished rows padded; it stops when every row has ended (EOS
-        or a stopping criterion) or after ``max_new_tokens``."""
+        (a row with a seed: sampled, ``SAMPLED``, from its own generator) with the KV cache,
+        the same logits processors and stopping criteria, finished rows padded; it stops when
+        every row has ended (EOS or a stopping criterion) or after ``max_new_tokens``."""
         import torch
         from transformers import (
             DynamicCache,
@@ -354,11 +360,14 @@ class TransformersGenerator:
         )
 
         processors = LogitsProcessorList(kwargs.get("logits_processor") or [])
-        rng = None
-        if seed is not None:
+        rngs = {
+            b: torch.Generator(device=self.device).manual_seed(s)
+            for b, s in enumerate(seeds)
+            if s is not None
+        }
+        if rngs:  # neither warper moves the top token, so greedy rows are as they were
             processors.append(TemperatureLogitsWarper(SAMPLED["temperature"]))
             processors.append(TopPLogitsWarper(SAMPLED["top_p"]))
-            rng = torch.Generator(device=self.device).manual_seed(seed)
         stops = kwargs.get("stopping_criteria") or []
         eos = self.model.generation_config.eos_token_id
         ends = {self.tokenizer.eos_token_id, *(eos if isinstance(eos, list) else [eos])}
@@ -379,11 +388,10 @@ class TransformersGenerator:
                     logits_to_keep=1,
                 )
                 scores = processors(ids, out.logits[:, -1, :].float())
-                if rng is None:
-                    tokens = scores.argmax(-1)
-                else:
-                    probs = torch.softmax(scores, dim=-1)
-                    tokens = torch.multinomial(probs, 1, generator=rng).squeeze(1)
+                tokens = scores.argmax(-1)
+                for b, rng in rngs.items():
+                    probs = torch.softmax(scores[b], dim=-1)
+                    tokens[b] = torch.multinomial(probs, 1, generator=rng)[0]
                 tokens = torch.where(live, tokens, self.tokenizer.pad_token_id)
                 ids = torch.cat([ids, tokens[:, None]], dim=-1)
                 yield tokens
@@ -636,11 +644,12 @@ class OpenAIGenerator:
         max_new_tokens: int = 96,
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
-        seed: int | None = None,
+        seed: Seeds = None,
     ) -> Iterator[tuple[int, str]]:
         """One request per prompt, streamed one after another (the server batches for us)."""
+        seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)
         for i, prompt in enumerate(prompts):
-            for piece in self.stream(prompt, max_new_tokens, seed):
+            for piece in self.stream(prompt, max_new_tokens, seeds[i]):
                 yield i, piece
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray:

@@ -39,12 +39,13 @@ class ScriptedGenerator:
         max_new_tokens: int = 96,
         allowed_numbers=None,
         one_sentence: bool = False,
-        seed: int | None = None,
+        seed: int | Sequence[int | None] | None = None,
     ) -> Iterator[tuple[int, str]]:
         self.batches.append(len(prompts))
         self.seeds.append(seed)
         self.allowed = [set(a) for a in allowed_numbers or []]
-        answers = [self._answer(p, seed) for p in prompts]
+        seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)
+        answers = [self._answer(p, s) for p, s in zip(prompts, seeds, strict=True)]
         for step in range(max(len(a.split()) for a in answers)):
             for row, a in enumerate(answers):
                 words = a.split()
@@ -146,7 +147,8 @@ def test_generated_explanations_are_batched_checked_and_replaced(
             tvs[2].title: "A QLED TV with smart apps and an average rating of 4.4.",
         }
     )
-    ex = Explainer(gen, ExplainConfig(n_llm=2), TitleLookup(tiny_catalog), kind="product")
+    cfg = ExplainConfig(n_llm=2, candidates=1)
+    ex = Explainer(gen, cfg, TitleLookup(tiny_catalog), kind="product")
     out = ex.explain("a tv under $500", ["Acme Noise Cancelling Headphones"], tvs, Constraints())
     # The two texts came from ONE batch; the rejected one was written once more (alone).
     assert gen.batches == [2, 1] and gen.seeds == [None, 1]
@@ -168,7 +170,8 @@ def test_a_rejected_text_is_written_once_more_before_the_template(
             tvs[1].title: ("An HD LED TV for only $99 that fits your room.", "An HD TV, $89."),
         }
     )
-    ex = Explainer(gen, ExplainConfig(n_llm=2), TitleLookup(tiny_catalog), kind="product")
+    cfg = ExplainConfig(n_llm=2, candidates=1)
+    ex = Explainer(gen, cfg, TitleLookup(tiny_catalog), kind="product")
     events = list(ex.stream("a tv", [], tvs[:2], Constraints()))
     assert gen.batches == [2, 2] and gen.seeds == [None, 1]  # sampled with another seed
     restarts = [e for e in events if e.restart]
@@ -185,11 +188,40 @@ def test_a_rejected_text_is_written_once_more_before_the_template(
     assert "4 words (8 to 35)" in finals[1].problems and "$89" in str(finals[1].problems)
 
 
+def test_two_candidates_in_one_batch_the_first_that_passes_is_shown(
+    tiny_catalog: Catalog, tvs: list[Item]
+) -> None:
+    good = "A 4K LED TV with smart apps, rated 4.3 out of 5 from 120 ratings."
+    sampled = "An HD LED TV with smart apps, rated 3.9 out of 5 from 45 ratings."
+    gen = ScriptedGenerator(
+        {
+            tvs[0].title: (good, "A different 4K LED TV text with smart apps, rated 4.3."),
+            tvs[1].title: ("An HD LED TV for only $99 that fits your room.", sampled),
+        }
+    )
+    cfg = ExplainConfig(n_llm=2, candidates=2, retry_within_s=None)
+    events = list(
+        Explainer(gen, cfg, TitleLookup(tiny_catalog)).stream("a tv", [], tvs[:2], Constraints())
+    )
+    # ONE batch: each pick greedy, then each sampled (seed retry_seed); no second batch.
+    assert gen.batches == [4] and gen.seeds == [[None, None, 1, 1]]
+    streamed = "".join(e.text for e in events if e.index == 1 and not e.final)
+    assert streamed == "An HD LED TV for only $99 that fits your room."  # the greedy one streams
+    finals = [e for e in events if e.final]
+    assert (finals[0].source, finals[0].text, finals[0].tries) == ("llm", good, 1)
+    # The greedy text invented a price; the sampled one passed and replaces it.
+    assert (finals[1].source, finals[1].text, finals[1].tries) == ("llm", sampled, 2)
+    assert not any(e.restart for e in events)
+
+
 def test_no_second_try_when_it_is_off_or_there_is_no_time(
     tiny_catalog: Catalog, tvs: list[Item]
 ) -> None:
     script = {tvs[0].title: ("An HD LED TV for only $99 that fits your room.", "x")}
-    for cfg in (ExplainConfig(n_llm=1, retry=False), ExplainConfig(n_llm=1, retry_within_s=1e-9)):
+    for cfg in (
+        ExplainConfig(n_llm=1, candidates=1, retry=False),
+        ExplainConfig(n_llm=1, candidates=1, retry_within_s=1e-9),
+    ):
         gen = ScriptedGenerator(script)
         out = Explainer(gen, cfg, TitleLookup(tiny_catalog)).explain(
             "a tv", [], tvs[:1], Constraints()

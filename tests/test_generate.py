@@ -220,3 +220,21 @@ def test_decoding_runs_in_the_callers_thread(smollm: TransformersGenerator) -> N
     before = threading.active_count()
     seen = {threading.active_count() for _ in smollm.stream_batch([prompt], 8)}
     assert seen == {before}
+
+
+@pytest.mark.integration
+def test_one_batch_mixes_greedy_and_sampled_rows(smollm: TransformersGenerator) -> None:
+    prompt = smollm.chat_prompt([{"role": "user", "content": "Describe a rainy day in a city."}])
+
+    def rows(seed: object) -> list[str]:
+        out = ["", ""]
+        for row, piece in smollm.stream_batch([prompt, prompt], 24, seed=seed):  # type: ignore[arg-type]
+            out[row] += piece
+        return out
+
+    greedy = rows(None)[0]
+    mixed = rows([None, 5])
+    assert mixed[0] == greedy  # the greedy row is as it is alone
+    assert mixed[1] != greedy and mixed == rows([None, 5])  # the sampled one, from its seed
+    with pytest.raises(ValueError, match="2 prompts"):
+        list(smollm.stream_batch([prompt, prompt], 8, seed=[None]))

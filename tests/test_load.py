@@ -198,10 +198,13 @@ class Retrier(Writer):
         seed=None,
     ) -> Iterator[tuple[int, str]]:
         self.calls += 1
-        text = TV if seed is not None else "A fine TVs choice, rated 9.9 out of 5 by its fans."
-        for step, word in enumerate(text.split()):
-            for row in range(len(prompts)):
-                yield row, (" " if step else "") + word
+        seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)
+        bad = "A fine TVs choice, rated 9.9 out of 5 by its fans."
+        texts = [TV if s is not None else bad for s in seeds]
+        for step in range(max(len(t.split()) for t in texts)):
+            for row, text in enumerate(texts):
+                if step < len(text.split()):
+                    yield row, (" " if step else "") + text.split()[step]
 
 
 def test_a_rejected_text_streams_again_in_place(tiny_recommender: ChatRecommender, gates) -> None:
@@ -210,7 +213,7 @@ def test_a_rejected_text_streams_again_in_place(tiny_recommender: ChatRecommende
     for reply in _rec(tiny_recommender, writer, gates).chat_stream("a TV under $500", "s"):
         if reply.items:
             shown.append(reply.items[0].explanation)
-    assert writer.calls == 2  # the first batch, then the rejected texts once more
+    assert writer.calls == 1  # one batch: each pick greedy and sampled (``candidates``)
     assert any("9.9" in s for s in shown)  # the first text streamed ...
     assert not any("9.9" in s and "today" in s for s in shown)  # ... and was dropped, not added to
     assert shown[-1] == TV and reply.items[0].source == "llm" and reply.items[0].tries == 2

@@ -579,3 +579,26 @@ def test_nothing_gory_keeps_horror_out_of_the_picks_not_out_of_the_act() -> None
     assert checks.negated_moods(["a mystery, nothing gory"], info) == []  # a mood, as labelled
     assert checks.negated_moods(["a mystery, nothing gory"], info, avoided=True) == ["Horror"]
     assert checked({"intent": "recommend"}, "a mystery, nothing gory")["exclude"] == []
+
+
+@pytest.mark.parametrize(
+    ("message", "fact"),
+    [
+        ("sonos era 100 two pack - what are you selling that for?", "price"),
+        ("ok and what would the fourth set me back", "price"),
+        ("bowers and wilkins px7 s2 star rating pls", "rating"),
+        ("the first result - give me its star rating", "rating"),
+        ("a tv with a good star rating please", None),  # a request
+        ("what would a good laptop cost me", None),
+    ],
+)
+def test_the_price_or_rating_of_one_thing_asked_is_a_question(
+    message: str, fact: str | None
+) -> None:
+    assert checks.asks_price_or_rating(message) == fact
+    act: dict[str, Any] = {"intent": "recommend", "attribute": "return policy"}
+    checks.questioned(act, message)
+    if fact:
+        assert act["intent"] == "question" and act["attribute"] == fact
+    else:
+        assert act["intent"] == "recommend"

@@ -227,3 +227,38 @@ def test_a_named_item_or_kind_refused_in_the_request_is_never_picked(tmp_path: P
     assert "Unforgiven (1992)" not in [films.get(i["item_id"]).title for i in westerns["items"]]
     assert len(spared["items"]) == 5 and not any("Romance" in c for c in _cats(films, spared))
     assert len(kept["items"]) == 5 and not any("Horror" in c for c in _cats(films, kept))
+
+
+def test_refusals_fears_children_and_a_price_asked_as_people_say_them(tmp_path: Path) -> None:
+    """Found probing the chat after the tenth held-out set (our own wording): a kind refused
+    after it is named, someone easily scared, children said plainly, and the price of one
+    shown item asked in passing."""
+    films, shop = _catalog("movies"), _catalog("store")
+    hard_no, nightmares, with_kids, sleepover = _ask(
+        tmp_path,
+        "movies",
+        [
+            {"session": "a", "message": "horror is a hard no for me, any good mysteries?"},
+            {"session": "b", "message": "i get nightmares easily, something from the 80s"},
+            {"session": "c", "message": "a comedy we can watch with our kids"},
+            {"session": "d", "message": "for a sleepover with a bunch of 10 year olds"},
+        ],
+    )
+    for reply in (hard_no, nightmares):
+        assert len(reply["items"]) == 5
+        assert not any("Horror" in c for c in _cats(films, reply)), reply["text"]
+    for reply in (with_kids, sleepover):
+        assert len(reply["items"]) == 5
+        for cats in _cats(films, reply):
+            assert cats & {"Children's", "Animation"} and not cats & KIDS_NEVER, cats
+    monitors, price = _ask(
+        tmp_path,
+        "store",
+        [
+            {"session": "m", "message": "some monitors for my desk"},
+            {"session": "m", "message": "and what would the third one set me back?"},
+        ],
+    )
+    third = shop.get(monitors["items"][2]["item_id"])
+    assert f"${third.price:,.2f}" in price["text"], price["text"]
+    assert not price["items"] or [i["item_id"] for i in price["items"]] == [third.id]

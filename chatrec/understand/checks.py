@@ -110,11 +110,44 @@ _ASKS_ABOUT = re.compile(
 )
 
 
+# The price or rating of one thing asked: "what are you selling that for?", "what would the
+# fourth set me back", "the first result - give me its star rating", "px7 s2 star rating pls".
+_ASKS_PRICE = re.compile(
+    r"\bwhat (?:are|do|would|will|r) (?:you|u|ya) (?:sell(?:ing)?|charg(?:e|ing)|ask(?:ing)?)"
+    r" (?:it|that|this|them|those|one|the \w+) for\b"
+    r"|\bwhat (?:would|will|does|do|did) (?:it|that|this|they|those|the \w+) (?:set (?:me|us) back"
+    r"|sell for|go for|retail for|cost)\b"
+    r"|\b(?:give me|tell me|what(?:'s| is)) (?:its|their|the) (?:price|cost)\b(?! range)"
+)
+_ASKS_RATING = re.compile(
+    r"\b(?:star )?rating (?:pls|please|plz)\b"
+    r"|\b(?:give me|tell me|what(?:'s| is)) (?:its|their) (?:star )?rating\b"
+)
+
+
+def asks_price_or_rating(message: str) -> str | None:
+    """ "price" or "rating" when the message asks the price or rating of one thing ("what
+    would the fourth set me back", "px7 s2 star rating pls"), else None."""
+    low = message.lower()
+    rating = _ASKS_RATING.search(low)
+    if rating and re.search(
+        r"\b(?:with|good|high|great|best|top|decent|solid)\b", low[: rating.start()]
+    ):
+        rating = None  # "a tv with a good star rating please" asks for TVs
+    return "price" if _ASKS_PRICE.search(low) else "rating" if rating else None
+
+
 def questioned(act: dict[str, Any], message: str) -> None:
     """A yes/no or fact question about a thing ("is X too scary for an 8 year old?", "how
-    long is X?") asks; it is no request, whatever the model read ("is there any..." is one)."""
+    long is X?", "what would the fourth set me back?") asks; it is no request, whatever the
+    model read ("is there any..." is one). A price or rating asked is the attribute."""
+    fact = asks_price_or_rating(message)
     if act["intent"] in REQUESTS and _ASKS_ABOUT.match(message):
         act["intent"] = "question"
+    elif fact and act["intent"] in (*REQUESTS, "question"):
+        act["intent"] = "question"
+        if act.get("attribute") not in ("price", "rating"):
+            act["attribute"] = fact
 
 
 _NEW_PERSON = re.compile(wordlists.load().pattern("new_person"))

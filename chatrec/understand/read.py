@@ -27,14 +27,14 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chatrec.act import DialogueAct
 from chatrec.qa import measure_of
 from chatrec.text import STOP_WORDS
 from chatrec.types import Aside, Constraints, DialogueState, Question, Request, Turn, Why
 from chatrec.understand import wordlists
-from chatrec.understand.checks import KIDS_OK, negated_moods, setting_only
+from chatrec.understand.checks import KIDS_OK, asks_price_or_rating, negated_moods, setting_only
 
 if TYPE_CHECKING:
     from chatrec.datasets import CatalogInfo, MoodHint
@@ -161,6 +161,33 @@ def _decide(
             refs=ids,
             asked=asked,
             flags=turn.flags,
+        )
+    fact = asks_price_or_rating(turn.text)
+    if act.intent == "question" and fact and isinstance(turn, Request):
+        # "what would the fourth set me back": the price of an item, not a list of items
+        _restore(state, before)
+        ids = tuple(_pointed(act.refs, state, ctx))
+        extra: dict[str, Any] = {}
+        if not ids and ctx.resolver is not None:  # "px7 s2 star rating pls": named
+            in_play = [i for i in (state.focus, *state.last_shown) if i]
+            got = ctx.resolver.resolve(turn.text, (), in_play, prefer=state.constraints.categories)
+            if got is not None and got.missing:
+                extra = {"missing": got.missing, "name": got.name}
+                ids = tuple(got.related)
+            elif got is not None and got.options and not got.ids:
+                extra = {"options": tuple(got.options), "name": got.name}
+            elif got is not None:
+                ids = tuple(got.ids)
+        if len(ids) == 1:
+            state.focus = ids[0]
+        return Question(
+            text=turn.text,
+            constraints=state.constraints,
+            notice=turn.notice,
+            refs=ids,
+            asked=fact,
+            flags=turn.flags,
+            **extra,
         )
     if act.intent not in _REQUESTS:
         return None

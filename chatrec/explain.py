@@ -424,6 +424,14 @@ def _grounded(
     return problems
 
 
+def names_title(text: str, title: str) -> bool:
+    """Whether ``text`` names ``title`` as a whole name (its year and a leading article may
+    be left out): "Aliens" does not name "Alien (1979)"."""
+    bare = re.sub(r"\s*\(\d{4}\)$", "", title)
+    bare = re.sub(r"^(?:the|a|an)\s+", "", bare, flags=re.IGNORECASE)
+    return re.search(rf"(?<!\w){re.escape(bare)}(?!\w)", text, re.IGNORECASE) is not None
+
+
 @dataclass
 class Explainer:
     """Explains picks with the generator when there is one, with the template otherwise.
@@ -582,14 +590,18 @@ class Explainer:
         seeds = [self.config.first_seed, *(self.config.retry_seed + k for k in range(n - 1))]
         raw = yield from self._batch([(i, s) for s in seeds for i in llm], msgs, items, ev)
         for row, i in enumerate(llm):
-            found: tuple[str, ...] = ()
-            for k in range(n):  # the first text that passes, the greedy one first
-                text, wrong = judge(i, raw[k * len(llm) + row])
-                found += wrong
-                if not wrong or k == n - 1:
-                    first = judge(i, raw[row])[0] if wrong else text
-                    drafts[i] = _Draft(first, wrong and tuple(dict.fromkeys(found)), k + 1)
-                    break
+            judged = [judge(i, raw[k * len(llm) + row]) for k in range(n)]
+            passed = [k for k, (_, wrong) in enumerate(judged) if not wrong]
+            # The greedy text first; a passing one that names a liked item behind the pick
+            # ("people who loved Alien ...") before one that does not.
+            pulls = [p.title for p in ev[i].pulls] if ev[i] is not None else []
+            naming = [k for k in passed if any(names_title(judged[k][0], t) for t in pulls)]
+            if naming or passed:
+                k = (naming or passed)[0]
+                drafts[i] = _Draft(judged[k][0], (), k + 1)
+            else:
+                found = tuple(dict.fromkeys(p for _, wrong in judged for p in wrong))
+                drafts[i] = _Draft(judged[0][0], found, n)
         again = [i for i in llm if drafts[i].problems]
         if not again or not self._time_for_retry(time.perf_counter() - start):
             return

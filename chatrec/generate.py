@@ -330,14 +330,16 @@ class TransformersGenerator:
         """
         if not prompts:
             return
-        enc = self._encode(prompts)
+        # A prompt given twice (a greedy and a sampled row) is read once, its cache copied.
+        unique = list(dict.fromkeys(prompts))
+        enc = self._encode(unique)
         seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)
         if len(seeds) != len(prompts):
             raise ValueError(f"{len(seeds)} seeds for {len(prompts)} prompts")
         kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence)
         streamer = _RowStreamer(self.tokenizer, len(prompts))
         streamer.started = True  # ``_decode`` gives it the new tokens only
-        for tokens in self._decode(enc, kwargs, seeds):
+        for tokens in self._decode(enc, kwargs, seeds, [unique.index(p) for p in prompts]):
             streamer.put(tokens)
             while not streamer.queue.empty():
                 piece = streamer.queue.get_nowait()
@@ -345,12 +347,18 @@ class TransformersGenerator:
                     yield piece
 
     def _decode(
-        self, enc: dict[str, Any], kwargs: dict[str, Any], seeds: Sequence[int | None]
+        self,
+        enc: dict[str, Any],
+        kwargs: dict[str, Any],
+        seeds: Sequence[int | None],
+        rows: Sequence[int],
     ) -> Iterator[Any]:
         """Each step's new tokens, (B,), as ``model.generate(**kwargs)`` chooses them: greedy
         (a row with a seed: sampled, ``SAMPLED``, from its own generator) with the KV cache,
         the same logits processors and stopping criteria, finished rows padded; it stops when
-        every row has ended (EOS or a stopping criterion) or after ``max_new_tokens``."""
+        every row has ended (EOS or a stopping criterion) or after ``max_new_tokens``.
+        ``enc``: the distinct prompts; ``rows``: which of them each row of the batch decodes
+        from (their prefill is computed once, then the cache copied to every row)."""
         import torch
         from transformers import (
             DynamicCache,
@@ -374,11 +382,12 @@ class TransformersGenerator:
         eos_ids = torch.tensor(sorted(e for e in ends if e is not None), device=self.device)
         ids, mask = enc["input_ids"], enc["attention_mask"]
         positions = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding: each row from 0
-        live = torch.ones(ids.shape[0], dtype=torch.bool, device=self.device)
+        index = torch.tensor(list(rows), device=self.device)
+        live = torch.ones(len(rows), dtype=torch.bool, device=self.device)
         cache = DynamicCache()
         step_ids = ids
         with torch.inference_mode():
-            for _ in range(kwargs["max_new_tokens"]):
+            for step in range(kwargs["max_new_tokens"]):
                 out = self.model(
                     input_ids=step_ids,
                     attention_mask=mask,
@@ -387,7 +396,16 @@ class TransformersGenerator:
                     use_cache=True,
                     logits_to_keep=1,
                 )
-                scores = processors(ids, out.logits[:, -1, :].float())
+                logits = out.logits[:, -1, :]
+                if step == 0 and len(rows) != ids.shape[0]:  # the prompts read: one per row
+                    cache.reorder_cache(index)
+                    ids, mask, positions, logits = (
+                        ids[index],
+                        mask[index],
+                        positions[index],
+                        logits[index],
+                    )
+                scores = processors(ids, logits.float())
                 tokens = scores.argmax(-1)
                 for b, rng in rngs.items():
                     probs = torch.softmax(scores[b], dim=-1)

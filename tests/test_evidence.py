@@ -142,3 +142,28 @@ def test_a_film_lover_hears_who_else_loved_what_they_loved(real_runtime: Runtime
             assert r.evidence.pulls[0].title in r.explanation, r.explanation
     why = rec.chat("why the first one?", "fan")
     assert "people who loved" in why.text and reply.items[0].title in why.text
+
+
+def test_of_two_passing_texts_the_one_naming_the_liked_film_is_shown() -> None:
+    from chatrec.config import ExplainConfig
+    from chatrec.explain import Explainer
+
+    item = FILMS.get("b")
+    pull = Pull("a", "Alien (1979)", 212, 61, 4.1, 0.2)
+    ev = gather(item, {"text": 0.5}, Constraints(categories=("Sci-Fi",)), [], [pull])
+    plain = "Aliens (1986) is a Sci-Fi film from 1986, as you asked for tonight."
+    named = "People who loved Alien rated Aliens 4.1★ on average; it is Sci-Fi from 1986."
+
+    class TwoTexts:  # greedy row: the plain text; sampled row: the one naming Alien
+        def chat_prompt(self, messages: list[dict[str, str]]) -> str:
+            return messages[-1]["content"]
+
+        def stream_batch(
+            self, prompts, max_new_tokens=48, allowed=None, one_sentence=False, seed=None
+        ):  # type: ignore[no-untyped-def]
+            for row, s in enumerate(seed):
+                yield row, plain if s is None else named
+
+    ex = Explainer(TwoTexts(), ExplainConfig(n_llm=1, candidates=2, retry=False))  # type: ignore[arg-type]
+    (out,) = ex.explain("sci-fi", ["Alien (1979)"], [item], Constraints(), [ev])
+    assert (out.source, out.text, out.tries) == ("llm", named, 2)

@@ -33,16 +33,10 @@ from typing import Any
 
 from chatrec.config import ChatRecConfig
 from chatrec.datasets import data_dir
+from chatrec.explain import names_title
 
 HOLDOUT = data_dir() / "eval" / "explain_holdout.jsonl"
 PICKS = 3
-
-
-def _names(text: str, title: str) -> bool:
-    """Whether ``text`` names ``title`` (its year and a leading article may be left out)."""
-    bare = re.sub(r"\s*\(\d{4}\)$", "", title)
-    bare = re.sub(r"^(?:the|a|an)\s+", "", bare, flags=re.IGNORECASE)
-    return bare.lower() in text.lower()
 
 
 def run_explanations(
@@ -94,7 +88,7 @@ def run_explanations(
                     "tries": pick.tries,
                     "problems": problems,
                     "pulled_by": pulled,
-                    "names_pull": any(_names(pick.explanation, t) for t in pulled),
+                    "names_pull": any(names_title(pick.explanation, t) for t in pulled),
                 }
             )
     return {

@@ -121,6 +121,21 @@ def _restore(state: DialogueState, before: DialogueState) -> None:
         setattr(state, name, copy.deepcopy(value))
 
 
+def _question(
+    turn: Turn, state: DialogueState, ids: tuple[str, ...], asked: str, **extra: Any
+) -> Question:
+    """The question ``turn`` asks of the items ``ids`` (``asked``: what ``qa`` answers)."""
+    return Question(
+        text=turn.text,
+        constraints=state.constraints,
+        notice=turn.notice,
+        refs=ids,
+        asked=asked,
+        flags=turn.flags,
+        **extra,
+    )
+
+
 def _decide(
     turn: Turn,
     act: DialogueAct,
@@ -154,14 +169,7 @@ def _decide(
         _restore(state, before)
         ids = tuple(_pointed(act.refs, state, ctx, every=True))
         asked = f"compare:attr:{act.compare.attribute.lower()}:{act.compare.direction}"
-        return Question(
-            text=turn.text,
-            constraints=state.constraints,
-            notice=turn.notice,
-            refs=ids,
-            asked=asked,
-            flags=turn.flags,
-        )
+        return _question(turn, state, ids, asked)
     fact = asks_price_or_rating(turn.text)
     if act.intent == "question" and fact and isinstance(turn, Request):
         # "what would the fourth set me back": the price of an item, not a list of items
@@ -180,15 +188,7 @@ def _decide(
                 ids = tuple(got.ids)
         if len(ids) == 1:
             state.focus = ids[0]
-        return Question(
-            text=turn.text,
-            constraints=state.constraints,
-            notice=turn.notice,
-            refs=ids,
-            asked=fact,
-            flags=turn.flags,
-            **extra,
-        )
+        return _question(turn, state, ids, fact, **extra)
     if act.intent not in _REQUESTS:
         return None
     if _not_held(act, turn, info):

@@ -10,7 +10,7 @@ from chatrec.catalog import CatalogError
 from chatrec.datasets import BUILTIN as CATALOGS
 from chatrec.datasets import CatalogInfo, UnknownCatalogError, catalog_info
 from chatrec.datasets.movielens import DataMissingError
-from chatrec.load import turn_concurrency
+from chatrec.load import in_passing_thread, turn_concurrency
 from chatrec.models import MissingWeightsError
 from chatrec.qa import PolicyError
 from chatrec.recommender import ChatRecommender, Recommendation, Reply
@@ -39,6 +39,7 @@ __all__ = [
     "StoreError",
     "StoreWriteError",
     "catalog_info",
+    "in_passing_thread",
     "turn_concurrency",
 ]
 __version__ = "0.1.0"

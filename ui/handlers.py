@@ -31,8 +31,7 @@ from typing import Any
 
 import gradio as gr
 
-from chatrec import GUEST_PREFIX, ChatRecommender, Reply, StoreWriteError
-from chatrec.load import in_passing_thread
+from chatrec import GUEST_PREFIX, ChatRecommender, Reply, StoreWriteError, in_passing_thread
 from ui.edge import ChatCall, check_chat
 from ui.layout import WIDE
 from ui.render import (

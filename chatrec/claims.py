@@ -19,7 +19,9 @@ prove that a number exists, not what it is said of. Here:
   titles, "a 3-drone bundle" of a "Mini 3 Drone", "a 20-100W peak" of a 160W peak); a model
   code the listing does not have ("Q400"); a feature the item is said to have ("with a
   camera") or to be, in a word of the catalog's ``Vocabulary`` that its own title, text and
-  features never use; a liked title spoken of as if it were the pick.
+  features never use; a liked title spoken of as if it were the pick;
+- contrasts: one may not deny the item its own brand or genre ("not a Bose" of a Bose
+  soundbar, "not sci-fi" of a Sci-Fi film); "not just a drama" says more, not less.
 """
 
 from __future__ import annotations
@@ -117,6 +119,12 @@ _PERSONAL = frozenset(
     ]
 )
 _NEEDED = frozenset({"required", "needed", "necessary", "includes", "included", "requires"})
+# "not a bose", "not sci-fi", "isn't a drama"; "not just/only a drama" says more, not less.
+_DENIED = re.compile(
+    r"\b(?:not|isn't|isn’t|never)\s+(?!just\b|only\b|merely\b|simply\b|your\b)"
+    r"(?:a |an |the )?([a-z][a-z'-]*(?: [a-z][a-z'-]*)?)"
+)
+_LIKENESS = {"clone", "knockoff", "knock-off", "copy", "lookalike", "imitation", "rival"}
 _SEPARATELY = re.compile(r"\b(?:sold|sells?|bought|purchased) separately\b")
 _SOLD_OF = re.compile(
     r"([a-z0-9][\w\s/&-]{2,60}?),?\s+(?:is |are )?(?:sold separately|not included)"
@@ -312,6 +320,7 @@ class Claims:
         out += self._features(low)
         out += self._about_the_person(low)
         out += self._separately(low)
+        out += self._denies_itself(low)
         return list(dict.fromkeys(out))
 
     # -- what the facts never say ------------------------------------------------------------
@@ -327,6 +336,18 @@ class Claims:
         for m in _YOUR.finditer(low):
             if singular(m.group(1)) in _PERSONAL:
                 out.append(f"speaks of the person's {m.group(1)}, which they did not mention")
+        return out
+
+    def _denies_itself(self, low: str) -> list[str]:
+        """A contrast that denies the item what it is: "not a Bose" of a Bose soundbar, "not
+        sci-fi" of a Sci-Fi film ("not just a drama" says more; "not a Bose clone" is true)."""
+        brand = [w for w in _words(self.item.title)[:1] if len(w) > 2 and w not in ("the", "and")]
+        own = {*brand, *(c.lower() for c in self.item.categories if " " not in c)}
+        out = []
+        for m in _DENIED.finditer(low):
+            first, *rest = m.group(1).split()
+            if first in own and not (rest and rest[0] in _LIKENESS):
+                out.append(f"denies the item what it is: {m.group(0)!r}")
         return out
 
     def _separately(self, low: str) -> list[str]:

@@ -127,6 +127,13 @@ ROMANCE = Evidence(
 )
 SUSPECTS = _film("The Usual Suspects (1995)", 1995, ("Crime", "Thriller"), 4.39, 267)
 RAINMAKER = _film("The Rainmaker (1997)", 1997, ("Drama",), 3.6, 145)
+TREK = _film("Star Trek: First Contact (1996)", 1996, ("Action", "Adventure", "Sci-Fi"), 3.66, 365)
+SOUNDBAR = _product(
+    "Bose Soundbar 550",
+    449.99,
+    ["Dolby Atmos Soundbar", "Wireless Bluetooth Connectivity"],
+    categories=("Soundbars & Home Theater",),
+)
 
 
 @dataclass(frozen=True)
@@ -349,6 +356,20 @@ CASES = [
         "at $65.99.",
         "The Ring Alarm Contact Sensor 4-pack is $65.99, and the sensors are sold separately.",
         "says what is sold separately wrongly",
+    ),
+    Case(
+        "a contrast may not deny the item its own brand",
+        SOUNDBAR,
+        "The Bose Soundbar 550 has Dolby Atmos, not a basic TV speaker, at $449.99.",
+        "The Bose Soundbar 550 is a soundbar with Dolby Atmos, not a Bose, at $449.99.",
+        "denies the item what it is",
+    ),
+    Case(
+        "a contrast may not deny the item its own genre",
+        TREK,
+        "Star Trek: First Contact (1996) is Sci-Fi and Adventure, not just sci-fi, from 1996.",
+        "Star Trek: First Contact (1996) is Action and Adventure from 1996, not sci-fi.",
+        "denies the item what it is",
     ),
 ]
 

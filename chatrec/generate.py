@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-import queue
 import re
 import threading
 from collections.abc import Collection, Iterator, Sequence
@@ -179,31 +178,26 @@ class SentenceEnd:
 
 
 class _RowStreamer:
-    """Receives a batch's new tokens step by step and queues (row, new text) pieces."""
+    """Turns a batch's new tokens, step by step, into (row, new text) pieces."""
 
     def __init__(self, tokenizer: Any, rows: int):
         self.tokenizer = tokenizer
         self.tokens: list[list[int]] = [[] for _ in range(rows)]
         self.sent = [""] * rows
-        self.queue: queue.Queue[tuple[int, str] | None] = queue.Queue()
-        self.started = False
 
-    def put(self, value: Any) -> None:
-        if not self.started:  # the first call carries the prompts
-            self.started = True
-            return
-        for b, tok in enumerate(value.reshape(len(self.tokens), -1).tolist()):
-            self.tokens[b].extend(tok)
+    def pieces(self, step: Any) -> list[tuple[int, str]]:
+        """The text each row's token of this ``step`` (B,) adds."""
+        out = []
+        for b, tok in enumerate(step.tolist()):
+            self.tokens[b].append(tok)
             text = self.tokenizer.decode(self.tokens[b], skip_special_tokens=True)
             # Hold back a trailing partial character (an incomplete UTF-8 sequence).
             if text.endswith("\ufffd"):
                 continue
             if len(text) > len(self.sent[b]) and text.startswith(self.sent[b]):
-                self.queue.put((b, text[len(self.sent[b]) :]))
+                out.append((b, text[len(self.sent[b]) :]))
                 self.sent[b] = text
-
-    def end(self) -> None:
-        self.queue.put(None)
+        return out
 
 
 def cpu_has_bf16() -> bool:
@@ -214,6 +208,14 @@ def cpu_has_bf16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+def per_row(seed: Seeds, rows: int) -> list[int | None]:
+    """Each row's seed (None: greedy) of a batch decoded with ``seed``."""
+    seeds = list(seed) if isinstance(seed, Sequence) else [seed] * rows
+    if len(seeds) != rows:
+        raise ValueError(f"{len(seeds)} seeds for {rows} prompts")
+    return seeds
 
 
 def _nucleus(scores: Any, rng: Any, within: int = 64) -> Any:
@@ -283,7 +285,6 @@ class TransformersGenerator:
         max_new_tokens: int,
         allowed_numbers: Numbers,
         one_sentence: bool = False,
-        seed: int | None = None,
     ) -> dict[str, Any]:
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
@@ -293,8 +294,6 @@ class TransformersGenerator:
             do_sample=False,
             pad_token_id=self.tokenizer.pad_token_id,
         )
-        if seed is not None:  # a second try: sampled, so it can differ from the greedy one
-            kwargs.update(do_sample=True, **SAMPLED)
         if allowed_numbers is not None:
             guard = NumberGuard(self.tokenizer, allowed_numbers, enc["input_ids"].shape[1])
             kwargs["logits_processor"] = LogitsProcessorList([guard])
@@ -346,18 +345,11 @@ class TransformersGenerator:
         # A prompt given twice (a greedy and a sampled row) is read once, its cache copied.
         unique = list(dict.fromkeys(prompts))
         enc = self._encode(unique)
-        seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)
-        if len(seeds) != len(prompts):
-            raise ValueError(f"{len(seeds)} seeds for {len(prompts)} prompts")
+        seeds = per_row(seed, len(prompts))
         kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence)
         streamer = _RowStreamer(self.tokenizer, len(prompts))
-        streamer.started = True  # ``_decode`` gives it the new tokens only
         for tokens in self._decode(enc, kwargs, seeds, [unique.index(p) for p in prompts]):
-            streamer.put(tokens)
-            while not streamer.queue.empty():
-                piece = streamer.queue.get_nowait()
-                if piece is not None:
-                    yield piece
+            yield from streamer.pieces(tokens)
 
     def _decode(
         self,
@@ -669,7 +661,7 @@ class OpenAIGenerator:
         seed: Seeds = None,
     ) -> Iterator[tuple[int, str]]:
         """One request per prompt, streamed one after another (the server batches for us)."""
-        seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)
+        seeds = per_row(seed, len(prompts))
         for i, prompt in enumerate(prompts):
             for piece in self.stream(prompt, max_new_tokens, seeds[i]):
                 yield i, piece

@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -53,21 +54,8 @@ def in_passing_thread(work: Callable[[], T]) -> T:
     full turn 4.1 s, not 2.5 s). Loading in a passing thread leaves the main thread without a
     pool, so the request thread's is the only one.
     """
-    box: dict[str, T] = {}
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            box["result"] = work()
-        except BaseException as e:  # raised in the caller's thread below
-            errors.append(e)
-
-    worker = threading.Thread(target=run, name="load", daemon=True)
-    worker.start()
-    worker.join()
-    if errors:
-        raise errors[0]
-    return box["result"]
+    with ThreadPoolExecutor(1, thread_name_prefix="load") as once:  # its thread ends with it
+        return once.submit(work).result()
 
 
 def cores() -> int:

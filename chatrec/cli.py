@@ -500,23 +500,34 @@ def train_reranker_cmd(
     ] = 0,
     seed: int = 0,
     resume: Annotated[bool, typer.Option(help="Continue from the newest checkpoint.")] = False,
+    evidence: Annotated[
+        bool,
+        typer.Option(
+            help="Train the evidence-reading reranker: shuffled lists, each candidate with its "
+            "evidence (default folder data/adapters/smollm2-135m-rerank-evidence).",
+        ),
+    ] = False,
 ) -> None:
     """LoRA-tune the generator as the verbalizer reranker (HF Trainer; `accelerate launch` ok)."""
     from chatrec.train.lora import LoraTrainConfig
-    from chatrec.train.reranker import train_reranker
+    from chatrec.train.reranker import ADAPTER_DIR, EVIDENCE_ADAPTER_DIR, train_reranker
 
     _movies_only(catalog, "reranker training")
+    if evidence and out == ADAPTER_DIR:
+        out = EVIDENCE_ADAPTER_DIR
     cfg = LoraTrainConfig(
         examples=examples,
         product_examples=max(examples // 10, 1),
         max_minutes=max_minutes,
         stop_after_steps=stop_after_steps,
         seed=seed,
+        evidence=evidence,
     )
     command = (
         f"chatrec train reranker --catalog movies --examples {examples} "
         f"--max-minutes {max_minutes:g} --seed {seed}"
         + (f" --stop-after-steps {stop_after_steps}" if stop_after_steps else "")
+        + (" --evidence" if evidence else "")
     )
     try:
         result = train_reranker(out, cfg, resume=resume, command=command)

@@ -121,6 +121,12 @@ class RerankConfig(_Stage):
         "(the LoRA adapter is trained this way: it reads the retriever's rank as well as the "
         "items). Orders beyond the first (permutations > 1) are never called ranked.",
     )
+    evidence: bool = Field(
+        False,
+        description="Show each candidate's evidence after its line (its ratings; the people "
+        "who loved a film the person liked and how many of them rated it). The evidence "
+        "adapter is trained this way, on shuffled lists.",
+    )
 
 
 class ExplainConfig(_Stage):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,17 +69,33 @@ class CoLiked:
         share = self.loved[np.ix_(a, np.asarray(rows))] / (self.fans[a, None] + SHRINK)
         return share.mean(axis=0)
 
-    def pulls(self, catalog: Catalog, liked: Sequence[int], row: int, top: int = 2) -> list[Pull]:
-        """The liked items that pulled the item at ``row`` up most, with their counts."""
+    def pulls(
+        self,
+        catalog: Catalog,
+        liked: Sequence[int],
+        row: int,
+        top: int = 2,
+        without: Mapping[int, float] | None = None,
+    ) -> list[Pull]:
+        """The liked items that pulled the item at ``row`` up most, with their counts.
+
+        ``without``: one person's training ratings (catalog position -> stars), taken out of
+        every count first, so a training example about that person never counts them among
+        "the people who loved ..." (the evaluation's people have no test rating counted)."""
         out = []
+        own = without or {}
         for a in liked:
-            also = int(self.rated[a, row])
+            r_a, r_b = own.get(a, 0.0), own.get(row, 0.0)
+            loved_a = float(r_a >= LOVED)
+            also = int(self.rated[a, row] - loved_a * (r_b > 0))
             if a == row or also < MIN_ALSO:
                 continue
-            share = float(self.loved[a, row] / (self.fans[a] + SHRINK)) / len(liked)
+            fans = float(self.fans[a] - loved_a)
+            both = float(self.loved[a, row] - loved_a * (r_b >= LOVED))
+            share = both / (fans + SHRINK) / len(liked)
             it = catalog.items[a]
-            mean = float(self.stars[a, row] / also)
-            out.append(Pull(it.id, it.title, int(self.fans[a]), also, mean, share))
+            mean = float((self.stars[a, row] - loved_a * r_b) / also)
+            out.append(Pull(it.id, it.title, int(fans), also, mean, share))
         out.sort(key=lambda p: -p.share)
         return [p for p in out[:top] if p.share > 0]
 

@@ -44,6 +44,14 @@ def test_coliked_counts_real_people(coliked: CoLiked) -> None:
     assert coliked.pulls(FILMS, [0], 3) == []
 
 
+def test_pulls_can_leave_one_person_out(coliked: CoLiked) -> None:
+    """A training example about a person never counts them among the people behind a pull."""
+    (pull,) = coliked.pulls(FILMS, [0], 1, without={0: 5.0, 3: 2.0})  # the fifth person
+    assert (pull.fans, pull.also, round(pull.mean, 1)) == (3, 3, 4.0)  # never rated Aliens
+    # The first person loved both: without them only 2 of 3 fans rated Aliens, too few.
+    assert coliked.pulls(FILMS, [0], 1, without={0: 5.0, 1: 4.0}) == []
+
+
 def test_boost_reorders_by_coliking_and_the_parts_sum_to_the_score(coliked: CoLiked) -> None:
     ev = Evidencer(FILMS, coliked)
     pool = [

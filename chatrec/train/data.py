@@ -30,7 +30,7 @@ import json
 import random
 import string
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,8 +39,9 @@ import numpy as np
 
 from chatrec.catalog import Catalog, Item
 from chatrec.datasets.split import Split
+from chatrec.evidence import CoLiked
 from chatrec.facts import money, price_text
-from chatrec.rerank import describe
+from chatrec.rerank import candidate_lines, evidence_text
 
 LETTERS = string.ascii_uppercase
 N_CANDIDATES = 20
@@ -166,8 +167,10 @@ def rerank_messages(
     disliked: Sequence[str],
     items: Sequence[Item],
     ranked: bool = True,
+    evidence: Mapping[str, str] | None = None,
 ) -> list[dict[str, str]]:
-    """The same prompt ``VerbalizerReranker.prompt`` renders (chatrec/prompts/rerank.j2)."""
+    """The same prompt ``VerbalizerReranker.prompt`` renders (chatrec/prompts/rerank.j2);
+    ``evidence`` (item id -> ``rerank.evidence_text``): the evidence adapter's prompt."""
     from chatrec.prompts import render_messages
 
     return render_messages(
@@ -175,9 +178,48 @@ def rerank_messages(
         wishes=wishes,
         history=list(liked),
         disliked=list(disliked),
-        candidates=[(LETTERS[i], describe(it)) for i, it in enumerate(items)],
+        candidates=candidate_lines(items, evidence),
         ranked=ranked,
+        evidence=evidence is not None,
     )
+
+
+@dataclass(frozen=True)
+class RerankEvidence:
+    """The evidence the rerank prompt shows per candidate, from TRAINING interactions only:
+    who loved what (``CoLiked``) and each item's training ratings (sum and count)."""
+
+    coliked: CoLiked
+    stars: np.ndarray  # (n_items,) sum of training ratings
+    count: np.ndarray  # (n_items,) number of training ratings
+
+    @classmethod
+    def fit(cls, split: Split) -> RerankEvidence:
+        seqs = [split.train(u) for u in range(len(split.users))]
+        rats = [split.ratings[u][: len(s)] for u, s in enumerate(seqs)]
+        flat, r = np.concatenate(seqs), np.concatenate(rats)
+        stars = np.bincount(flat, weights=r, minlength=split.n_items)
+        count = np.bincount(flat, minlength=split.n_items)
+        return cls(CoLiked.fit(seqs, rats, split.n_items), stars, count)
+
+    def lines(
+        self,
+        catalog: Catalog,
+        candidates: Sequence[int],
+        liked: Sequence[int],
+        without: Mapping[int, float] | None = None,
+    ) -> dict[str, str]:
+        """Item id -> evidence text for each candidate position; ``liked``: the person's
+        liked positions (most recent last); ``without``: their own training ratings, left
+        out of every count (a training example's person)."""
+        own = without or {}
+        out = {}
+        for c in candidates:
+            n = int(self.count[c]) - (c in own)
+            total = float(self.stars[c]) - own.get(c, 0.0)
+            pulls = self.coliked.pulls(catalog, liked, c, top=1, without=own)
+            out[catalog.items[c].id] = evidence_text(pulls, total / n if n else None, n)
+        return out
 
 
 def build_rerank_examples(
@@ -190,10 +232,13 @@ def build_rerank_examples(
     kinds: dict[str, float] | None = None,
     ranked: bool = True,
     misses: bool = False,
+    evidence: RerankEvidence | None = None,
 ) -> list[Example]:
     """``n`` rerank / cold-start / refine examples from training interactions only.
 
     ``ranked``: candidates in the retriever's order, as the eval and the chat show them.
+    ``evidence``: each candidate's line ends with its evidence, the person's own training
+    ratings left out of every count.
     ``misses``: keep draws whose target the retriever missed (swapped into the list); else
     they are skipped, and the next example's ``meta["skipped_misses"]`` counts them."""
     kinds = kinds or {"rerank": 0.8, "cold_start": 0.1, "refine": 0.1}
@@ -239,10 +284,15 @@ def build_rerank_examples(
             skipped += 1
             continue
         shown = [items[i] for i in cand]
+        lines = None
+        if evidence is not None:
+            liked_rows = [int(i) for i, r in zip(hist, hist_r, strict=True) if r >= LIKED]
+            own = {int(i): float(r) for i, r in zip(seq, rat, strict=True)}
+            lines = evidence.lines(catalog, cand, liked_rows[-history_titles:], own)
         out.append(
             Example(
                 kind=kind,
-                messages=rerank_messages(wish, liked, disliked, shown, ranked),
+                messages=rerank_messages(wish, liked, disliked, shown, ranked, lines),
                 answer=LETTERS[cand.index(target)],
                 explanation=explanation(item, like),
                 n_choices=len(shown),

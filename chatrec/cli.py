@@ -645,6 +645,13 @@ def train_explainer(
     typer.echo(f"wrote {out}")
 
 
+def _rerankers(text: str) -> tuple[str, ...]:
+    """``--rerankers`` as names (empty: all of ``eval.movies.RERANKERS``)."""
+    from chatrec.eval.movies import RERANKERS
+
+    return tuple(x.strip() for x in text.split(",") if x.strip()) or RERANKERS
+
+
 @app.command("eval")
 def eval_cmd(
     catalog: CatalogOpt = "movies",
@@ -668,6 +675,13 @@ def eval_cmd(
             "chat) or 'shuffled' (a seeded random order: the models' own ranking)."
         ),
     ] = "ranked",
+    rerankers: Annotated[
+        str,
+        typer.Option(
+            help="Movies: a comma-separated subset of cross-encoder, gpt-zero-shot, gpt-lora, "
+            "gpt-evidence (default: every one that is shipped)."
+        ),
+    ] = "",
     task: Annotated[
         str,
         typer.Option(
@@ -718,8 +732,9 @@ def eval_cmd(
             seed=seed,
             progress=not as_json,
             display=display,
+            rerankers=_rerankers(rerankers),
         )
-    except USER_ERRORS as err:
+    except (*USER_ERRORS, ValueError) as err:  # ValueError: an unknown display or reranker
         _fail(err)
     write_report(result, out)
     if as_json:

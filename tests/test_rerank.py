@@ -21,15 +21,17 @@ from chatrec.rerank import (
     RerankQuery,
     VerbalizerReranker,
     build_reranker,
+    candidate_lines,
     describe,
     display_orders,
+    evidence_text,
     fuse,
     item_text,
     position_bias,
     query_text,
     rerank,
 )
-from chatrec.types import Candidate
+from chatrec.types import Candidate, Pull
 
 _LINE = re.compile(r"^([A-Z])\. (.*)$", re.M)
 
@@ -103,7 +105,13 @@ def test_prompt_without_history_and_template_roles(tiny_catalog: Catalog) -> Non
     assert [letter for letter, _ in _LINE.findall(prompt)] == ["A", "B", "C"]
 
     messages = render_messages(
-        "rerank", wishes="x", history=[], disliked=[], candidates=[("A", "y")], ranked=True
+        "rerank",
+        wishes="x",
+        history=[],
+        disliked=[],
+        candidates=[("A", "y")],
+        ranked=True,
+        evidence=False,
     )
     assert [m["role"] for m in messages] == ["system", "user"]
     assert "best guesses first" in messages[1]["content"]
@@ -112,6 +120,28 @@ def test_prompt_without_history_and_template_roles(tiny_catalog: Catalog) -> Non
     assert all(m["content"] and not m["content"].startswith("\n") for m in messages)
     with pytest.raises(jinja2.UndefinedError):  # a missing variable never renders silently
         render_messages("rerank", wishes="x", candidates=[])
+
+
+def test_evidence_is_shown_after_each_line_when_the_config_asks(tiny_catalog: Catalog) -> None:
+    """The evidence reranker reads each candidate's numbers; the prompt explains them once and
+    makes no claim of order."""
+    items = tiny_catalog.items[:3]
+    alien = Pull("a", "Alien (1979)", 212, 61, 4.1, 0.2)
+    ev = {items[0].id: evidence_text([alien], 3.84, 201), items[1].id: evidence_text([], None, 0)}
+    assert ev[items[0].id] == "3.8 by 201; 29% of Alien fans"
+    assert ev[items[1].id] == "unrated; none of your fans"
+    assert evidence_text([alien], 4.0, 9, liked=False) == "4.0 by 9"  # nobody to be a fan of
+    query = RerankQuery("a TV", ("Alien (1979)",), evidence=ev)
+    shown = VerbalizerReranker(FakeGenerator(), RerankConfig(ranked=False, evidence=True))
+    prompt = shown.prompt(query, items)
+    lines = dict(_LINE.findall(prompt))
+    assert lines["A"] == describe(items[0]) + " || 3.8 by 201; 29% of Alien fans"
+    assert lines["C"].endswith("|| no evidence")  # an item the caller had nothing for
+    assert "share of fans" in prompt and "best guesses first" not in prompt
+    # Without the flag the same query shows no evidence: the old adapter's prompt, unchanged.
+    plain = VerbalizerReranker(FakeGenerator()).prompt(query, items)
+    assert "||" not in plain and dict(_LINE.findall(plain))["A"] == describe(items[0])
+    assert candidate_lines(items[:1]) == [("A", describe(items[0]))]
 
 
 def test_describe_is_one_compact_line() -> None:

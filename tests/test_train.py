@@ -4,6 +4,7 @@ on a tiny random Llama with the real SmolLM2 tokenizer."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from chatrec.facts import fact_numbers, numbers_in
 from chatrec.rerank import RerankQuery, VerbalizerReranker
 from chatrec.train.data import (
     LETTERS,
+    RerankEvidence,
     build_product_examples,
     build_rerank_examples,
     card,
@@ -36,6 +38,7 @@ from chatrec.train.lora import (
 from .conftest import tiny_llama
 
 GENRES = ("Comedy", "Drama", "Horror", "Sci-Fi", "Western")
+_LETTERED = re.compile(r"^([A-Z])\. (.*)$", re.M)
 
 
 def _movies(n: int = 40) -> Catalog:
@@ -126,6 +129,51 @@ def test_candidates_come_in_the_retrievers_order_and_misses_land_where_hits_do()
         for e in shuffled
     )
     assert all("best guesses" not in e.messages[-1]["content"] for e in shuffled)
+
+
+def test_evidence_examples_are_shuffled_and_never_count_their_own_person() -> None:
+    """The evidence reranker's lists carry no order, each line ends with its evidence, and
+    that evidence is what everybody else's ratings say: the person is left out of it."""
+    cat, sp = _movies(), _split()
+    ev = RerankEvidence.fit(sp)
+    ex = build_rerank_examples(sp, cat, _scores(40), 40, seed=5, ranked=False, evidence=ev)
+    rank = {it.id: i for i, it in enumerate(cat.items)}
+    assert any(
+        [rank[c] for c in e.meta["candidates"]] != sorted(rank[c] for c in e.meta["candidates"])
+        for e in ex
+    )
+    pos = {it.id: i for i, it in enumerate(cat.items)}
+    for e in ex:
+        text = e.messages[-1]["content"]
+        assert "best guesses" not in text and "share of fans" in text
+        lines = dict(_LETTERED.findall(text))
+        assert len(lines) == 20 and all(" || " in line for line in lines.values())
+        u = int(e.meta["user"]) - 1
+        others = replace(
+            sp, sequences=[s if v != u else s[-2:] for v, s in enumerate(sp.sequences)]
+        )
+        seq, rat = sp.train(u), sp.ratings[u]
+        t = list(seq).index(pos[e.meta["target"]])
+        liked = [int(i) for i, r in zip(seq[:t], rat[:t], strict=True) if r >= 4][-10:]
+        if e.kind == "cold_start":
+            liked = []
+        cands = [pos[c] for c in e.meta["candidates"]]
+        want = RerankEvidence.fit(others).lines(cat, cands, liked)
+        for letter, cid in zip(LETTERS, e.meta["candidates"], strict=False):
+            assert lines[letter].split(" || ")[1] == want[cid]
+
+
+def test_evidence_training_prompt_is_the_inference_prompt() -> None:
+    items = _movies(20).items
+    ev = {items[0].id: "3.8 by 201; 29% of Film 3 fans", items[1].id: "unrated"}
+    trained = Echo().chat_prompt(
+        rerank_messages("a western", ["Film 3 (1953)"], [], items, False, ev)
+    )
+    cfg = RerankConfig(history_titles=10, ranked=False, evidence=True)
+    served = VerbalizerReranker(Echo(), cfg).prompt(
+        RerankQuery("a western", ("Film 3 (1953)",), evidence=ev), items
+    )
+    assert trained == served and "A. Film 0 (1950) | Comedy, Horror || 3.8 by 201" in served
 
 
 def test_by_default_only_lists_the_retriever_really_produced_are_kept() -> None:

@@ -38,6 +38,9 @@ FUSION_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7, 1.0)
 MMR_LAMBDAS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.3)
 CROSS_ENCODER_DIR = Path("data/adapters/minilm-cross-encoder-movies")
 ZERO_SHOT, LORA = "GPT zero-shot (SmolLM2-135M)", "GPT LoRA (SmolLM2-135M)"
+EVIDENCE = "GPT evidence LoRA (SmolLM2-135M)"
+# The reranker rows ``run_eval(rerankers=...)`` can pick from (default: all of them).
+RERANKERS = ("cross-encoder", "gpt-zero-shot", "gpt-lora", "gpt-evidence")
 TEXT_BASE, TEXT_QUERY, TEXT_TUNED = (
     "text: base MiniLM", "text: base MiniLM, query text", "text: MiniLM + LoRA",
 )  # fmt: skip
@@ -133,6 +136,13 @@ class EvalRun:
     @property
     def items(self) -> list[Any]:
         return self.catalog.items
+
+    @cached_property
+    def rerank_evidence(self) -> Any:
+        """``train.data.RerankEvidence`` of the training interactions (the evidence row)."""
+        from chatrec.train.data import RerankEvidence
+
+        return RerankEvidence.fit(self.split)
 
     @property
     def ids(self) -> list[str]:
@@ -332,6 +342,7 @@ class RerankRow:
     backbone: str
     score: Callable[[Any, list[Any]], Any]
     ran_on: Any
+    evidence: bool = False  # the query carries each candidate's evidence
 
 
 def cross_encoder(run: EvalRun, folder: Path) -> list[RerankRow]:
@@ -380,12 +391,32 @@ def _share_trunk(run: EvalRun, gens: list[Any]) -> list[Any]:
     return [trunk.view(i) for i in range(len(gens))]
 
 
-def gpt_rerankers(run: EvalRun, adapter: Path) -> list[RerankRow]:
+def gpt_evidence(run: EvalRun, adapter: Path) -> list[RerankRow]:
+    """SmolLM2-135M with the evidence-reading LoRA: it is shown each candidate's evidence and
+    never told the list's order (trained on shuffled lists), in either display."""
+    from chatrec.config import GeneratorConfig, RerankConfig
+    from chatrec.generate import TransformersGenerator
+    from chatrec.rerank import VerbalizerReranker
+
+    if not (adapter / "adapter_config.json").exists():
+        run.say(f"no evidence reranker adapter in {adapter}: its rows are skipped")
+        return []
+    gen = TransformersGenerator.from_config(GeneratorConfig(adapter=str(adapter)), run.runtime)
+    rcfg = RerankConfig(kind="verbalizer", history_titles=10, ranked=False, evidence=True)
+    score = VerbalizerReranker(gen, rcfg).letter_logprobs
+    return [RerankRow(EVIDENCE, "GPT-style", score, gen, evidence=True)]
+
+
+def gpt_rerankers(run: EvalRun, adapter: Path, which: Iterable[str] = RERANKERS) -> list[RerankRow]:
     """The verbalizer reranker on the zero-shot and the LoRA generator (GPT-style)."""
     from chatrec.config import RerankConfig
     from chatrec.rerank import VerbalizerReranker
 
-    named = [gpt_zero_shot(run), *gpt_lora(run, adapter)]
+    which = set(which)
+    named = [
+        *([gpt_zero_shot(run)] if "gpt-zero-shot" in which else []),
+        *(gpt_lora(run, adapter) if "gpt-lora" in which else []),
+    ]
     gens = _share_trunk(run, [gen for _, gen in named])
     rcfg = RerankConfig(kind="verbalizer", history_titles=10)
     if run.display == "shuffled":
@@ -402,7 +433,7 @@ def rerank_scores(
     """Candidates, their retriever scores, the reranker's, and the seconds this took (a
     shared-trunk view reports what it would have taken alone)."""
     from chatrec.rerank import RerankQuery
-    from chatrec.train.data import EVAL_WISH, _history_titles
+    from chatrec.train.data import EVAL_WISH, LIKED, _history_titles
 
     t0 = time.perf_counter()
     s_all = run.score(run.best_retriever, u, st)
@@ -412,7 +443,11 @@ def rerank_scores(
     t1 = time.perf_counter()
     h, r = run.split.history(u, st), run.split.history_ratings(u, st)
     liked, disliked = _history_titles(run.catalog, h, r, 10)
-    query = RerankQuery(EVAL_WISH, tuple(liked), tuple(disliked))
+    lines: dict[str, str] = {}
+    if row.evidence:
+        liked_rows = [int(i) for i, x in zip(h, r, strict=True) if x >= LIKED][-10:]
+        lines = run.rerank_evidence.lines(run.catalog, cands, liked_rows)
+    query = RerankQuery(EVAL_WISH, tuple(liked), tuple(disliked), lines)
     shown = np.asarray(row.score(query, [run.items[cands[i]] for i in order]))
     s = np.empty(len(cands), dtype=np.float64)
     s[order] = shown  # back to the retriever's order
@@ -534,6 +569,8 @@ def run_eval(
     conversations: bool = True,
     progress: bool = True,
     display: str = "ranked",
+    rerankers: Iterable[str] = RERANKERS,
+    evidence_adapter: Path | None = None,
 ) -> dict[str, Any]:
     """Every system on the same leave-one-out split; returns {"protocol", "rows", ...}.
 
@@ -545,6 +582,9 @@ def run_eval(
     ``users``: evaluate a seeded sample of that many test users (None: all 943). Fusion
     weights and the best retriever are chosen on the VALIDATION targets of ``val_users``
     seeded users, never on test targets.
+
+    ``rerankers``: which reranker rows to run, of ``RERANKERS`` (a shipped adapter missing
+    skips its rows, said in the log).
     """
     from chatrec.config import RuntimeConfig
     from chatrec.datasets import movielens
@@ -554,6 +594,10 @@ def run_eval(
 
     if display not in DISPLAYS:
         raise ValueError(f"display must be one of {', '.join(DISPLAYS)}, not {display!r}")
+    which = set(rerankers)
+    if which - set(RERANKERS):
+        raise ValueError(f"unknown rerankers {sorted(which - set(RERANKERS))}; "
+                         f"choose from {', '.join(RERANKERS)}")  # fmt: skip
     t_start = time.time()
     runtime = runtime or RuntimeConfig()
     ml = movielens.load(runtime.cache_dir)
@@ -569,10 +613,14 @@ def run_eval(
     run.best_retriever = max(candidates, key=lambda n: run.val_ndcg[n])
     retriever_rows(run)
     recall_cap = retriever_recall(run, candidates)
-    rerankers = cross_encoder(run, cross_encoder_dir or CROSS_ENCODER_DIR)
+    rows_: list[RerankRow] = []
+    if "cross-encoder" in which:
+        rows_ += cross_encoder(run, cross_encoder_dir or CROSS_ENCODER_DIR)
     if llm:
-        rerankers += gpt_rerankers(run, reranker_adapter or rr.ADAPTER_DIR)
-    for row in rerankers:
+        rows_ += gpt_rerankers(run, reranker_adapter or rr.ADAPTER_DIR, which)
+        if "gpt-evidence" in which:
+            rows_ += gpt_evidence(run, evidence_adapter or rr.EVIDENCE_ADAPTER_DIR)
+    for row in rows_:
         rerank_rows(run, row)
     rows, pairs, curve = table(run), paired_rows(run), mmr_curve(run)
     conv = conversational_eval(runtime, progress) if conversations else None

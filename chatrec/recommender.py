@@ -344,6 +344,10 @@ class ChatRecommender:
         pool = personalize(pool, prof, state, self.catalog, self.bundle.embeddings)
         pool = self.evidence.boost(pool, [*prof.liked, *state.liked])
         pool = one_per_listing(pool, self.catalog)  # before the rerank: its 20 are 20 films
+        if self.rerank_config.evidence and self.reranker is not None:
+            head = pool[: self.rerank_config.max_candidates]
+            lines = self.evidence.rerank_lines(head, [*prof.liked, *state.liked])
+            query = replace(query, evidence=lines)
         return rerank(self.reranker, query, pool, self.rerank_config)
 
     def _recommend(

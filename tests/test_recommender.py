@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 
 from chatrec.constraints import Lexicon
@@ -638,3 +639,33 @@ def test_the_real_store_more_like_a_pick_gives_a_full_list_and_keeps_the_budget_
     assert budget in more.text  # it says the budget was let go to find more like it
     summary = real_store.profile_summary(None, sid)
     assert f"budget {budget}" in summary and "around" not in summary
+
+
+def test_the_evidence_reranker_is_shown_each_candidates_evidence(tiny_bundle, embedder) -> None:
+    """With ``rerank.evidence`` the reranker gets every candidate's rating facts with it (a
+    catalog without interactions has no fans to count), and its order is what is shown."""
+    from chatrec.config import ChatRecConfig, RerankConfig
+    from chatrec.recommender import ChatRecommender
+
+    seen = []
+
+    class Spy:
+        def scores(self, query, items):
+            seen.append((query, [it.id for it in items]))
+            return np.arange(len(items), dtype=float)  # the retriever's last first
+
+    cfg = ChatRecConfig(rerank=RerankConfig(kind="verbalizer", evidence=True, weight=1.0))
+    lexicon = Lexicon({"laptop": ("Laptops",)})
+    rec = ChatRecommender(tiny_bundle, embedder, lexicon, cfg, reranker=Spy())
+    reply = rec.chat("a laptop", "s")
+    query, ids = seen[-1]
+    assert len(ids) > 2 and set(query.evidence) == set(ids)
+    for i in ids:
+        item = rec.catalog.get(i)
+        said = f"{item.rating:.1f} by {item.review_count}" if item.review_count else "unrated"
+        assert query.evidence[i] == said
+    assert _ids(reply)[0] == ids[-1]  # the reranker's favourite leads
+    plain = ChatRecommender(tiny_bundle, embedder, lexicon, reranker=Spy())
+    plain.rerank_config = RerankConfig(kind="verbalizer")
+    plain.chat("a laptop", "s")
+    assert seen[-1][0].evidence == {}  # the old adapter's prompt: no evidence

@@ -424,6 +424,31 @@ def _grounded(
     return problems
 
 
+def _bigrams(text: str, title: str = "") -> set[tuple[str, str]]:
+    """The text's word pairs, lower-cased, the item's own title taken out (every card names
+    its own item; that is no repetition)."""
+    low = text.lower()
+    if title:
+        low = low.replace(title.lower(), " ").replace(title.lower().rsplit(" (", 1)[0], " ")
+    words = re.findall(r"[a-z0-9★$.,']+", low)
+    return set(zip(words, words[1:], strict=False))
+
+
+def freshest(texts: Sequence[str], shown: Sequence[str], title: str = "") -> int:
+    """Index of the text sharing the fewest word pairs with the ``shown`` ones (as a share of
+    its own pairs); the first on a tie, and 0 when nothing is shown yet."""
+    seen: set[tuple[str, str]] = set()
+    for t in shown:
+        seen |= _bigrams(t)
+    if not seen or len(texts) < 2:
+        return 0
+    overlap = []
+    for t in texts:
+        pairs = _bigrams(t, title)
+        overlap.append(len(pairs & seen) / max(len(pairs), 1))
+    return min(range(len(texts)), key=lambda k: (overlap[k], k))
+
+
 def names_title(text: str, title: str) -> bool:
     """Whether ``text`` names ``title`` as a whole name (its year and a leading article may
     be left out): "Aliens" does not name "Alien (1979)"."""
@@ -589,15 +614,20 @@ class Explainer:
         n = self.config.candidates
         seeds = [self.config.first_seed, *(self.config.retry_seed + k for k in range(n - 1))]
         raw = yield from self._batch([(i, s) for s in seeds for i in llm], msgs, items, ev)
+        chosen: list[str] = []  # the texts picked so far for this reply's cards
         for row, i in enumerate(llm):
             judged = [judge(i, raw[k * len(llm) + row]) for k in range(n)]
             passed = [k for k, (_, wrong) in enumerate(judged) if not wrong]
-            # The greedy text first; a passing one that names a liked item behind the pick
-            # ("people who loved Alien ...") before one that does not.
+            # A passing text that names a liked item behind the pick ("people who loved
+            # Alien ...") before one that does not; among those, the one least like the
+            # texts already on this reply's cards (three cards in one frame read as a form),
+            # the greedy text first on a tie.
             pulls = [p.title for p in ev[i].pulls] if ev[i] is not None else []
             naming = [k for k in passed if any(names_title(judged[k][0], t) for t in pulls)]
             if naming or passed:
-                k = (naming or passed)[0]
+                pool = naming or passed
+                k = pool[freshest([judged[k][0] for k in pool], chosen, items[i].title)]
+                chosen.append(judged[k][0])
                 drafts[i] = _Draft(judged[k][0], (), k + 1)
             else:
                 found = tuple(dict.fromkeys(p for _, wrong in judged for p in wrong))

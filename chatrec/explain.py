@@ -34,6 +34,7 @@ Why it can be trusted:
 from __future__ import annotations
 
 import logging
+import itertools
 import re
 import time
 from collections.abc import Generator as Generator_
@@ -431,7 +432,7 @@ def _bigrams(text: str, title: str = "") -> set[tuple[str, str]]:
     if title:
         low = low.replace(title.lower(), " ").replace(title.lower().rsplit(" (", 1)[0], " ")
     words = re.findall(r"[a-z0-9★$.,']+", low)
-    return set(zip(words, words[1:], strict=False))
+    return set(itertools.pairwise(words))
 
 
 def freshest(texts: Sequence[str], shown: Sequence[str], title: str = "") -> int:

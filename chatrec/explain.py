@@ -33,8 +33,8 @@ Why it can be trusted:
 
 from __future__ import annotations
 
-import logging
 import itertools
+import logging
 import re
 import time
 from collections.abc import Generator as Generator_

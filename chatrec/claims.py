@@ -118,6 +118,12 @@ _PERSONAL = frozenset(
         "date",
     ]
 )
+# When or where the person will use it, said without "for": "parents night in", "gym".
+_OCCASION = frozenset(
+    ["night", "evening", "morning", "weekend", "sleepover", "christmas", "gift", "present",
+     "gym", "school", "work", "office", "class", "dorm", "kitchen", "bedroom", "travel",
+     "camping", "hiking", "running", "commute"]
+)  # fmt: skip
 _NEEDED = frozenset({"required", "needed", "necessary", "includes", "included", "requires"})
 # "not a bose", "not sci-fi", "isn't a drama"; "not just/only a drama" says more, not less.
 _DENIED = re.compile(
@@ -175,6 +181,19 @@ _IS = re.compile(
     r"\b(?:is|it's|it is|this is|that's)\s+(?:a|an)\s+(?P<what>(?:(?!\b(?:to|that|which|for|so|"
     r"but|if|though|while|as|than|rather|instead|into|plus|not|no|with)\b)[^,.;:!?()])+)"
 )
+# What the item is said to be for: "for office work", "for art students", "for cooking".
+_FOR = re.compile(
+    r"\bfor (?:a |an |the |your |any |all |those |some |his |her |their )?"
+    r"(?P<what>[a-z][a-z'’-]*(?: (?!(?:and|or|with|but|at|from|in|on|to|that|who|which|"
+    r"as|than|it|its|this|is|are|was|of)\b)[a-z][a-z'’-]*){0,2})"
+)
+# "for a first taste", "for two", "for little money", "for beginners": for nobody in particular.
+_FOR_ANYONE = frozenset(
+    ["taste", "first", "step", "start", "two", "money", "beginner", "everyone", "anyone", "age"]
+)
+_FOR_KIDS = frozenset(["kid", "child", "children", "young", "younger", "little", "family"])
+# Parts an item has, never what it is: "the Mac mini is a 8-core M2 chip" is garbled.
+_PARTS = frozenset(["chip", "processor", "cpu", "gpu", "ssd", "hdd", "ram", "memory"])
 # Words that end no finished sentence.
 _DANGLING = words("a an the and or but with of by from at its their your than")
 # How an explanation talks about any item: never a feature claim.
@@ -321,6 +340,8 @@ class Claims:
         out += self._about_the_person(low)
         out += self._separately(low)
         out += self._denies_itself(low)
+        out += self._purpose(low)
+        out += self._is_a_part(low)
         return list(dict.fromkeys(out))
 
     # -- what the facts never say ------------------------------------------------------------
@@ -348,6 +369,43 @@ class Claims:
             first, *rest = m.group(1).split()
             if first in own and not (rest and rest[0] in _LIKENESS):
                 out.append(f"denies the item what it is: {m.group(0)!r}")
+        return out
+
+    def _purpose(self, low: str) -> list[str]:
+        """What the item is for ("for office work", "for cooking", "for art students") when
+        the person said no purpose: at least one of its words in the request, the listing,
+        the evidence or a title. A person who said one ("a soundbar for movie nights", "my
+        kids", "a 6th grade sleepover") may read it back in other words ("for a night")."""
+        body = re.sub(r"⟪\d+⟫", " , ", low)
+        if not _FOR.search(body) or _FOR.search(self.request.lower()):
+            return []
+        asked = _words(self.request.replace("'s", "").replace("’s", ""))
+        said = {singular(w) for w in asked} | {w.removesuffix("s") for w in asked}
+        if said & (_PERSONAL | _OCCASION):
+            return []
+        said = " ".join(
+            [self.request, _listing(self.item), self.evidence_text, *self.titles,
+             *self.item.categories]
+        )  # fmt: skip
+        known = {_stem(w) for w in _words(said)} | _FOR_ANYONE
+        if {"children's", "animation"} & {c.lower() for c in self.item.categories}:
+            known |= _FOR_KIDS  # a children's film is for kids; the genre says so
+        out = []
+        for m in _FOR.finditer(body):
+            words_ = [w for w in _words(m.group("what")) if w not in STOP_WORDS]
+            if words_ and not any(_stem(w) in _FRAME or _known(_stem(w), known) for w in words_):
+                out.append(f"says what it is for, which nothing states: {m.group(0)!r}")
+        return out
+
+    def _is_a_part(self, low: str) -> list[str]:
+        """The item said to BE one of its parts ("the Mac mini is a 256GB SSD"): only an item
+        in that aisle is one ("Hard Drives, SSD & Storage")."""
+        own = {_stem(w) for w in _words(" ".join(self.item.categories))}
+        out = []
+        for m in _IS.finditer(re.sub(r"⟪\d+⟫", " , ", low)):
+            head = _words(m.group("what"))
+            if head and head[-1] in _PARTS and _stem(head[-1]) not in own:
+                out.append(f"says the item is a {head[-1]}, a part it has: {m.group(0)!r}")
         return out
 
     def _separately(self, low: str) -> list[str]:

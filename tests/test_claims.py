@@ -371,6 +371,36 @@ CASES = [
         "Star Trek: First Contact (1996) is Action and Adventure from 1996, not sci-fi.",
         "denies the item what it is",
     ),
+    # The fourth blind audit's (bench/explain-audit-4/): a use nothing states, and the item
+    # said to be one of its parts.
+    Case(
+        "what it is for is what the listing says",
+        SPEAKERS,
+        "These Klipsch bookshelf speakers are for music or movies, at $149.99.",
+        "These Klipsch bookshelf speakers are for cooking, at $149.99.",
+        "says what it is for, which nothing states: 'for cooking'",
+        request="a pair of bookshelf speakers",
+    ),
+    Case(
+        "a purpose is not read into a request that gives none",
+        SPEAKERS,
+        "These Klipsch bookshelf speakers cost $149.99, inside the $150 you set.",
+        "These Klipsch bookshelf speakers are for art students, at $149.99.",
+        "says what it is for, which nothing states: 'for art students'",
+        request="bookshelf speakers under $150",
+    ),
+    Case(
+        "an item is not one of its parts",
+        _product(
+            "Apple Mac mini Desktop, M2 chip, 8GB Memory, 256GB SSD",
+            579.99,
+            ["Apple M2 chip with 8-core CPU"],
+            categories=("Desktop Computers",),
+        ),
+        "The Mac mini is a desktop with an M2 chip and a 256GB SSD, at $579.99.",
+        "The Mac mini is a 256GB SSD with 8GB memory, at $579.99.",
+        "says the item is a ssd, a part it has",
+    ),
 ]
 
 
@@ -411,6 +441,15 @@ def test_the_vocabulary_is_the_catalogs_own_words_for_its_items() -> None:
     assert check(said, zeta, None, vocabulary=words) == [
         "says it has 'camera', which its listing does not"
     ]
+
+
+def test_a_purpose_the_person_gave_may_be_said_back_in_other_words() -> None:
+    for request, text in (
+        ("speakers for my dorm room", "These Klipsch speakers are for a small room, $149.99."),
+        ("speakers for when I cook", "These Klipsch speakers are for the kitchen, $149.99."),
+        ("speakers my kids can use", "These Klipsch speakers are for little ones, $149.99."),
+    ):
+        assert _check(Case("", SPEAKERS, "", "", "", request=request), text) == [], text
 
 
 def test_a_wish_the_item_meets_may_be_said_of_it() -> None:

@@ -256,7 +256,7 @@ def test_stream_yields_pieces_then_final_texts_in_item_order(
 ) -> None:
     gen = ScriptedGenerator(
         {
-            it.title: f"A fine {it.categories[0]} choice for the room you described today."
+            it.title: f"A fine {it.categories[0]} choice, in the aisle you described today."
             for it in tvs
         }
     )
@@ -268,7 +268,7 @@ def test_stream_yields_pieces_then_final_texts_in_item_order(
     assert [e.index for e in finals] == [0, 1, 2]
     assert (
         "".join(p.text for p in pieces if p.index == 1)
-        == "A fine TVs choice for the room you described today."
+        == "A fine TVs choice, in the aisle you described today."
     )
 
 
@@ -389,7 +389,7 @@ def test_check_rejects_a_genre_the_item_does_not_have() -> None:
 def test_a_busy_model_leaves_every_pick_to_its_template(tvs: list[Item]) -> None:
     gen = ScriptedGenerator(
         {
-            it.title: f"A fine {it.categories[0]} choice for the room you described today."
+            it.title: f"A fine {it.categories[0]} choice, in the aisle you described today."
             for it in tvs
         }
     )
@@ -407,7 +407,7 @@ def test_a_busy_model_leaves_every_pick_to_its_template(tvs: list[Item]) -> None
 def test_a_free_model_explains_and_gives_its_place_back(tvs: list[Item]) -> None:
     gen = ScriptedGenerator(
         {
-            it.title: f"A fine {it.categories[0]} choice for the room you described today."
+            it.title: f"A fine {it.categories[0]} choice, in the aisle you described today."
             for it in tvs
         }
     )
@@ -419,6 +419,6 @@ def test_a_free_model_explains_and_gives_its_place_back(tvs: list[Item]) -> None
         assert not free
     out = [e for e in stream if e.final]
     assert [e.source for e in out] == ["llm", "llm", "template"]
-    assert out[0].text == "A fine TVs choice for the room you described today."
+    assert out[0].text == "A fine TVs choice, in the aisle you described today."
     with gate.try_hold(0) as free:
         assert free

@@ -17,7 +17,7 @@ from chatrec.load import Gate, Gates, cores, in_passing_thread
 from chatrec.recommender import ChatRecommender
 from chatrec.types import Reply
 
-TV = "A fine TVs choice for the room you described today."
+TV = "A fine TVs choice, in the aisle you described today."
 LAPTOP = "A fine laptop choice for the work you described today."
 
 

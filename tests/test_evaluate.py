@@ -116,13 +116,14 @@ def test_eval_json_contract_every_row_on_a_slice(tmp_path: Path) -> None:
     for name in ("popularity", "itemknn", "text: base MiniLM", "text: MiniLM + LoRA",
                  "transitions"):  # fmt: skip
         assert name in systems
-    for backbone in ("cross-encoder", "GPT zero-shot", "GPT LoRA"):
+    for backbone in ("cross-encoder", "GPT zero-shot", "GPT LoRA (", "GPT evidence LoRA"):
         assert sum(backbone in s for s in systems) == 2, systems  # pure and fused
     # The GPT rows ran on one shared pass through the blocks the LoRA leaves as the base's.
     assert any("20 bottom blocks" in line for line in out["log"]), out["log"]
     compared = {(d["system"], d["vs"]) for d in out["paired_ndcg@10"]}
     best = out["protocol"]["best_retriever"]
     assert ("+ GPT LoRA (SmolLM2-135M)", best) in compared
+    assert ("+ GPT evidence LoRA (SmolLM2-135M)", best) in compared
     assert ("+ GPT LoRA (SmolLM2-135M)", "+ GPT zero-shot (SmolLM2-135M)") in compared
     assert "Paired NDCG@10 differences" in (tmp_path / "eval.md").read_text()
     for r in out["rows"]:
@@ -130,6 +131,13 @@ def test_eval_json_contract_every_row_on_a_slice(tmp_path: Path) -> None:
         assert r["invalid_item_rate"] == 0.0
     assert out["conversational"]["cases"] >= 50
     assert (tmp_path / "eval.md").exists() and (tmp_path / "ndcg10.png").exists()
+
+
+def test_an_unknown_reranker_is_a_clear_error(tmp_path: Path) -> None:
+    p = run("eval", "--catalog", "movies", "--rerankers", "gpt-lora,nope", "--out", str(tmp_path))
+    assert p.returncode != 0 and "unknown rerankers ['nope']" in p.stderr
+    assert "gpt-evidence" in p.stderr and "Traceback" not in p.stderr
+    assert not list(tmp_path.iterdir())  # no report written
 
 
 def test_shuffled_display_is_one_seeded_order_per_user_and_stage() -> None:

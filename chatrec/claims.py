@@ -584,7 +584,8 @@ class Claims:
             last = toks[-1]
             if _NUM.match(last) and "." not in last and not re.search(r"\$\s?[\d,.]*$", body):
                 tail = " ".join(toks[-3:])
-                pair = bool(re.search(r"\d of (?:the |its )?[\d,]+$", body))
+                # "61 of 212" is a pair; "rated 4.36 out of 5 of 219" is a count cut short
+                pair = bool(re.search(r"(?<!out of )\b[\d,.]+ of (?:the |its )?[\d,]+$", body))
                 named = f" {' '.join(toks[-2:])} " in listing
                 if last != year and not body.endswith("out of 5") and not pair and not named:
                     out.append(f"ends on a bare number: {tail!r}")

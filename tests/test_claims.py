@@ -390,6 +390,13 @@ CASES = [
         request="bookshelf speakers under $150",
     ),
     Case(
+        "a count after 'out of 5' says what it counts",
+        TREK,
+        "Sci-Fi and Adventure from 1996, rated 3.66 out of 5 from 365 ratings.",
+        "Sci-Fi and Adventure from 1996, rated 3.66 out of 5 of 219.",
+        "ends on a bare number",
+    ),
+    Case(
         "an item is not one of its parts",
         _product(
             "Apple Mac mini Desktop, M2 chip, 8GB Memory, 256GB SSD",

@@ -192,6 +192,13 @@ _FOR_ANYONE = frozenset(
     ["taste", "first", "step", "start", "two", "money", "beginner", "everyone", "anyone", "age"]
 )
 _FOR_KIDS = frozenset(["kid", "child", "children", "young", "younger", "little", "family"])
+# How a liked title is said to relate to the pick: "people who loved Alien", "Alien fans",
+# "like Alien", "if you enjoyed Alien"; "Sci-Fi with a Clockwork Orange" says nothing.
+_RELATION = re.compile(
+    r"\b(?:lik(?:e|ed|es|ing)|lov(?:e|ed|es|ing|ers?)|enjoy(?:ed|s)?|ador(?:e|ed)|fans?|people|"
+    r"viewers|who|as|than|same|similar|after|since|if|favou?rites?|kin|"
+    r"spirit|vein|mood|fellow|companion|pair|next to|beside|alongside)\b"
+)
 # Parts an item has, never what it is: "the Mac mini is a 8-core M2 chip" is garbled.
 _PARTS = frozenset(["chip", "processor", "cpu", "gpu", "ssd", "hdd", "ram", "memory"])
 # Words that end no finished sentence.
@@ -456,6 +463,10 @@ class Claims:
                     r"\b(?:like|than|as|if|since|who|which|loved|enjoyed)\W*$", before
                 ):
                     out.append(f"speaks of {self.titles[i - 1]} as if it were the pick")
+            for m in re.finditer(re.escape(_MARK.format(i)), low):
+                near = low[max(0, m.start() - 45) : m.end() + 30]
+                if not _RELATION.search(near.replace(m.group(0), " ")):
+                    out.append(f"names {self.titles[i - 1]} without saying how it relates")
         return out
 
     def _named_pulls(self, sentence: str) -> list[Pull]:

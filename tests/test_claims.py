@@ -146,6 +146,7 @@ class Case:
     evidence: Evidence | None = None
     request: str = ""
     constraints: Constraints | None = None
+    history: tuple[str, ...] = ()
 
 
 CASES = [
@@ -397,6 +398,15 @@ CASES = [
         "ends on a bare number",
     ),
     Case(
+        "a liked title is named with how it relates to the pick",
+        TREK,
+        "Like Star Wars, this is Sci-Fi and Adventure, from 1996 and rated 3.66 out of 5 overall.",
+        "Sci-Fi with a Star Wars, from 1996, rated 3.66 out of 5 from 365 ratings.",
+        "names Star Wars (1977) without saying how it relates",
+        request="space films",
+        history=("Star Wars (1977)",),
+    ),
+    Case(
         "an item is not one of its parts",
         _product(
             "Apple Mac mini Desktop, M2 chip, 8GB Memory, 256GB SSD",
@@ -417,6 +427,7 @@ def _check(case: Case, text: str) -> list[str]:
         case.item,
         None,
         request=case.request,
+        history=list(case.history),
         categories=("Crime", "Drama", "Mystery", "Thriller", "Sci-Fi", "Comedy"),
         evidence=case.evidence,
         constraints=case.constraints,

@@ -86,19 +86,19 @@ def _display_text(cfg: dict[str, Any]) -> str:
         return (
             "shown SHUFFLED (the prompt makes no claim of order, so a position tells nothing), "
             "each candidate's line ending with its evidence from training interactions only "
-            "(its mean rating and number of ratings; of the fans of up to two films the person "
-            "liked, how many rated it and their mean: `RerankEvidence`), the person's own "
-            "ratings left out of every count."
+            "(its mean rating and number of ratings, and the share of the fans of the liked "
+            "film behind it most who rated it: `RerankEvidence`, e.g. `3.8 by 201; 66% of "
+            "Mary Poppins fans`), the person's own ratings left out of every count."
         )
     return 'in the retriever\'s order (the prompt says "our best guesses first").'
 
 
 def _curve_text(result: dict[str, Any]) -> str:
     """`` (best of: 0.1282 at step 50, ...)``: every validation of the run."""
-    curve = result.get("val_curve") or []
+    curve = [(s, v) for s, v in result.get("val_curve") or [] if s > 0]
     if len(curve) < 2:
         return ""
-    points = ", ".join(f"{v:.4f} at step {s}" for s, v in curve[1:])
+    points = ", ".join(f"{v:.4f} at step {s}" for s, v in curve)
     return f" (the best of: {points}; standard error about 0.02 on {result['val_users']} users)"
 
 
@@ -141,7 +141,8 @@ candidates (`chatrec/prompts/rerank.j2`), and to give one grounded reason after 
 - **Training:** {result["seconds"] / 60:.1f} min on a 2-core CPU, {result["steps"]} optimiser
   steps ({stopped}); bfloat16 base, float32 adapter.
 - **Validation** ({result["val_users"]} users at the VALIDATION stage, the same retriever's
-  candidates in its order, the letter probabilities alone): NDCG@10
+  candidates {"shuffled, with their evidence" if cfg.get("evidence") else "in its order"},
+  the letter probabilities alone): NDCG@10
   {before["eval_ndcg@10"]:.4f} zero-shot -> {after["eval_ndcg@10"]:.4f} with this adapter{curve}.
 - **Test metrics:** the README's evaluation table (`chatrec eval --catalog movies`).
 """

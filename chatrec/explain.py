@@ -412,7 +412,10 @@ def _grounded(
         problems.append(f"gives it a category it does not have: {', '.join(wrong)}")
     said = _WORD.findall(text.lower())
     grams = [" ".join(said[i : i + 3]) for i in range(len(said) - 2)]
-    years = re.findall(r"\b(?:1[89]|20)\d\d\b", text.replace(item.title, " "))
+    named = untitled  # a year in a liked title ("Jurassic Park (1993)") is that film's
+    for t in history:
+        named = named.replace(t, " ")
+    years = re.findall(r"\b(?:1[89]|20)\d\d\b", named)
     if len(set(grams)) < len(grams) or len(set(years)) < len(years):  # "a 1996 film from 1996"
         problems.append("repeats itself")
     if not _content_words(text) & _content_words(f"{item.title} {facts_text(item)}"):

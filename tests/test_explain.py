@@ -13,7 +13,7 @@ from chatrec.explain import Explainer, check, finish, freshest, template
 from chatrec.facts import fact_numbers, facts_text, invented_numbers, numbers_in
 from chatrec.load import BUSY, Gate
 from chatrec.prompts import render_messages
-from chatrec.types import Constraints
+from chatrec.types import Constraints, Evidence, Pull
 
 
 class ScriptedGenerator:
@@ -212,6 +212,19 @@ def test_two_candidates_in_one_batch_the_first_that_passes_is_shown(
     # The greedy text invented a price; the sampled one passed and replaces it.
     assert (finals[1].source, finals[1].text, finals[1].tries) == ("llm", sampled, 2)
     assert not any(e.restart for e in events)
+
+
+def test_a_year_in_a_liked_title_is_no_repetition() -> None:
+    """The template of a 1993 pick pulled up by a 1993 film says 1993 twice, once as a name."""
+    film = Item(id="202", title="Groundhog Day (1993)", year=1993, categories=("Comedy",),
+                rating=3.76, review_count=280)  # fmt: skip
+    ev = Evidence("202", {}, (Pull("82", "Jurassic Park (1993)", 162, 115, 4.0, 0.2),))
+    text = (
+        "Of the 162 people who loved Jurassic Park (1993), 115 rated this too, 4.0★ on average. "
+        "It came out in 1993, in the years you asked for."
+    )
+    assert "repeats itself" not in check(text, film, None, evidence=ev)
+    assert "repeats itself" in check("A 1993 comedy from 1993, rated 3.76 out of 5.", film, None)
 
 
 def test_cards_of_one_reply_do_not_repeat_one_frame(tiny_catalog: Catalog, tvs: list[Item]) -> None:

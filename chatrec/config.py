@@ -152,6 +152,13 @@ class ExplainConfig(_Stage):
         "every weight once, whatever the rows), so a second candidate costs ~0.5 s of a turn "
         "where a second try after the first costs ~2 s.",
     )
+    lead_with_pull: bool = Field(
+        True,
+        description="For a pick a liked film pulled up, the second candidate starts with "
+        "that film's name ('Fans of Alien', 'If you loved Alien,') and the model writes the "
+        "rest (greedy): the people behind the pick get said, in the model's words after the "
+        "opener. Off: it is sampled like any other.",
+    )
     retry: bool = Field(
         True,
         description="A generated text the checker rejects is written once more (sampled, "

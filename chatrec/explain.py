@@ -453,6 +453,20 @@ def freshest(texts: Sequence[str], shown: Sequence[str], title: str = "") -> int
     return min(range(len(texts)), key=lambda k: (overlap[k], k))
 
 
+_OPENERS = ("Fans of {t}", "If you loved {t},", "People who loved {t}", "Like {t},")
+
+
+def opener(evidence: Evidence | None, key: str) -> str:
+    """The words a pull-led candidate starts with: the liked film behind the pick most, by
+    its name without the year, in one of a few openers (chosen by ``key``, so the cards of a
+    reply open differently and the same pick always the same way); "" without a pull."""
+    if evidence is None or not evidence.pulls:
+        return ""
+    title = re.sub(r"\s*\(\d{4}\)$", "", evidence.pulls[0].title)
+    pick = sum(map(ord, key)) % len(_OPENERS)
+    return _OPENERS[pick].format(t=title)
+
+
 def names_title(text: str, title: str) -> bool:
     """Whether ``text`` names ``title`` as a whole name (its year and a leading article may
     be left out): "Aliens" does not name "Alien (1979)"."""
@@ -617,7 +631,13 @@ class Explainer:
         start = time.perf_counter()
         n = self.config.candidates
         seeds = [self.config.first_seed, *(self.config.retry_seed + k for k in range(n - 1))]
-        raw = yield from self._batch([(i, s) for s in seeds for i in llm], msgs, items, ev)
+        jobs = [(i, s, "") for s in seeds for i in llm]
+        if self.config.lead_with_pull and n > 1:  # the second candidate names the pull
+            for row, i in enumerate(llm):
+                lead = opener(ev[i], items[i].id)
+                if lead:
+                    jobs[len(llm) + row] = (i, None, lead)
+        raw = yield from self._batch(jobs, msgs, items, ev)
         chosen: list[str] = []  # the texts picked so far for this reply's cards
         for row, i in enumerate(llm):
             judged = [judge(i, raw[k * len(llm) + row]) for k in range(n)]
@@ -642,7 +662,7 @@ class Explainer:
         for i in again:
             yield ExplainEvent(i, "", restart=True)
         seed = self.config.retry_seed + n - 1
-        raw = yield from self._batch([(i, seed) for i in again], msgs, items, ev)
+        raw = yield from self._batch([(i, seed, "") for i in again], msgs, items, ev)
         for k, i in enumerate(again):
             text, found = judge(i, raw[k])
             first = drafts[i].problems
@@ -656,19 +676,20 @@ class Explainer:
 
     def _batch(
         self,
-        jobs: list[tuple[int, int | None]],
+        jobs: list[tuple[int, int | None, str]],
         msgs: dict[int, list[dict[str, str]]],
         items: Sequence[Item],
         ev: Sequence[Evidence | None],
     ) -> Generator_[ExplainEvent, None, list[str]]:
-        """One batch of the model's texts for ``jobs`` (pick, seed: None greedy), the first
-        job of each pick streamed; returns each job's text."""
+        """One batch of the model's texts for ``jobs`` (pick, seed: None greedy, the words the
+        text starts with: the model writes on from them), the first job of each pick
+        streamed; returns each job's text."""
         assert self.generator is not None
-        prompts = [self.generator.chat_prompt(msgs[i]) for i, _ in jobs]
-        allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i, _ in jobs]
-        raw = [""] * len(jobs)
-        seeds = [s for _, s in jobs]
-        streamed = {i: row for row, (i, _) in reversed(list(enumerate(jobs)))}
+        prompts = [self.generator.chat_prompt(msgs[i]) + lead for i, _, lead in jobs]
+        allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i, _, _ in jobs]
+        raw = [lead for _, _, lead in jobs]
+        seeds = [s for _, s, _ in jobs]
+        streamed = {i: row for row, (i, _, _) in reversed(list(enumerate(jobs)))}
         pieces = self.generator.stream_batch(
             prompts,
             self.config.max_new_tokens,
@@ -677,6 +698,8 @@ class Explainer:
             seed=seeds if len(set(seeds)) > 1 else seeds[0],
         )
         for row, piece in pieces:
+            if raw[row] and raw[row] == jobs[row][2] and piece[:1].isalnum():
+                piece = " " + piece  # the opener's next word (a decoder may drop its space)
             raw[row] += piece
             i = jobs[row][0]
             if streamed[i] == row:

@@ -9,7 +9,7 @@ import pytest
 
 from chatrec.catalog import Catalog, Item
 from chatrec.config import ExplainConfig
-from chatrec.explain import Explainer, check, finish, freshest, template
+from chatrec.explain import Explainer, check, finish, freshest, opener, template
 from chatrec.facts import fact_numbers, facts_text, invented_numbers, numbers_in
 from chatrec.load import BUSY, Gate
 from chatrec.prompts import render_messages
@@ -212,6 +212,41 @@ def test_two_candidates_in_one_batch_the_first_that_passes_is_shown(
     # The greedy text invented a price; the sampled one passed and replaces it.
     assert (finals[1].source, finals[1].text, finals[1].tries) == ("llm", sampled, 2)
     assert not any(e.restart for e in events)
+
+
+class LeadGenerator(ScriptedGenerator):
+    """Greedy rows get the script's text; a row whose prompt ends in an opener (the assistant
+    turn already begun) gets the words that finish it."""
+
+    def _answer(self, prompt: str, seed: int | None) -> str:
+        if not prompt.endswith("<assistant>"):
+            return " went on to rate this 1986 Sci-Fi film 4.1★ on average."
+        return super()._answer(prompt, seed)
+
+
+def test_a_pick_a_liked_film_pulled_up_gets_a_candidate_that_names_it() -> None:
+    aliens = Item(id="b", title="Aliens (1986)", year=1986, categories=("Action", "Sci-Fi"),
+                  rating=3.9, review_count=80)  # fmt: skip
+    babe = Item(id="c", title="Babe (1995)", year=1995, categories=("Comedy",), rating=3.5,
+                review_count=60)  # fmt: skip
+    alien = Pull("a", "Alien (1979)", 212, 61, 4.1, 0.2)
+    ev = [Evidence("b", {}, (alien,)), Evidence("c", {})]
+    plain = "A 1986 Action and Sci-Fi film, rated 3.9 out of 5 from 80 ratings."
+    gen = LeadGenerator({aliens.title: plain, babe.title: "A 1995 Comedy, rated 3.5 out of 5."})
+    cfg = ExplainConfig(n_llm=2, candidates=2, retry_within_s=None)
+    out = Explainer(gen, cfg).explain("sci-fi", ["Alien (1979)"], [aliens, babe], Constraints(), ev)
+    # Both Aliens candidates pass; the one naming the liked film behind it is shown.
+    lead = opener(ev[0], "b")
+    assert lead and "Alien" in lead and out[0].text.startswith(lead) and out[0].tries == 2
+    assert out[0].text.endswith("went on to rate this 1986 Sci-Fi film 4.1★ on average.")
+    assert out[1].text == "A 1995 Comedy, rated 3.5 out of 5."  # no pull: no opener
+    assert gen.seeds == [[None, None, None, 1]]  # the opener's row is greedy, Babe's sampled
+    assert opener(ev[1], "c") == "" and opener(None, "c") == ""
+    off = ExplainConfig(n_llm=2, candidates=2, retry_within_s=None, lead_with_pull=False)
+    again = Explainer(LeadGenerator(gen.script), off).explain(
+        "sci-fi", ["Alien (1979)"], [aliens, babe], Constraints(), ev
+    )
+    assert again[0].text == plain
 
 
 def test_a_year_in_a_liked_title_is_no_repetition() -> None:

@@ -33,7 +33,6 @@ Why it can be trusted:
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 import time
@@ -428,31 +427,6 @@ def _grounded(
     return problems
 
 
-def _bigrams(text: str, title: str = "") -> set[tuple[str, str]]:
-    """The text's word pairs, lower-cased, the item's own title taken out (every card names
-    its own item; that is no repetition)."""
-    low = text.lower()
-    if title:
-        low = low.replace(title.lower(), " ").replace(title.lower().rsplit(" (", 1)[0], " ")
-    words = re.findall(r"[a-z0-9★$.,']+", low)
-    return set(itertools.pairwise(words))
-
-
-def freshest(texts: Sequence[str], shown: Sequence[str], title: str = "") -> int:
-    """Index of the text sharing the fewest word pairs with the ``shown`` ones (as a share of
-    its own pairs); the first on a tie, and 0 when nothing is shown yet."""
-    seen: set[tuple[str, str]] = set()
-    for t in shown:
-        seen |= _bigrams(t)
-    if not seen or len(texts) < 2:
-        return 0
-    overlap = []
-    for t in texts:
-        pairs = _bigrams(t, title)
-        overlap.append(len(pairs & seen) / max(len(pairs), 1))
-    return min(range(len(texts)), key=lambda k: (overlap[k], k))
-
-
 _OPENERS = ("Fans of {t}", "If you loved {t},", "People who loved {t}", "Like {t},")
 
 
@@ -638,20 +612,17 @@ class Explainer:
                 if lead:
                     jobs[len(llm) + row] = (i, None, lead)
         raw = yield from self._batch(jobs, msgs, items, ev)
-        chosen: list[str] = []  # the texts picked so far for this reply's cards
         for row, i in enumerate(llm):
             judged = [judge(i, raw[k * len(llm) + row]) for k in range(n)]
             passed = [k for k, (_, wrong) in enumerate(judged) if not wrong]
-            # A passing text that names a liked item behind the pick ("people who loved
-            # Alien ...") before one that does not; among those, the one least like the
-            # texts already on this reply's cards (three cards in one frame read as a form),
-            # the greedy text first on a tie.
+            # The greedy text first; a passing one that names a liked item behind the pick
+            # ("people who loved Alien ...") before one that does not. (Picking the one least
+            # like the reply's other cards instead showed the second candidate for 127 of 285
+            # film picks, not 72, and lost the fifth blind audit 32 to 68: bench/explain-audit-5.)
             pulls = [p.title for p in ev[i].pulls] if ev[i] is not None else []
             naming = [k for k in passed if any(names_title(judged[k][0], t) for t in pulls)]
             if naming or passed:
-                pool = naming or passed
-                k = pool[freshest([judged[k][0] for k in pool], chosen, items[i].title)]
-                chosen.append(judged[k][0])
+                k = (naming or passed)[0]
                 drafts[i] = _Draft(judged[k][0], (), k + 1)
             else:
                 found = tuple(dict.fromkeys(p for _, wrong in judged for p in wrong))

@@ -9,7 +9,7 @@ import pytest
 
 from chatrec.catalog import Catalog, Item
 from chatrec.config import ExplainConfig
-from chatrec.explain import Explainer, check, finish, freshest, opener, template
+from chatrec.explain import Explainer, check, finish, opener, template
 from chatrec.facts import fact_numbers, facts_text, invented_numbers, numbers_in
 from chatrec.load import BUSY, Gate
 from chatrec.prompts import render_messages
@@ -260,28 +260,6 @@ def test_a_year_in_a_liked_title_is_no_repetition() -> None:
     )
     assert "repeats itself" not in check(text, film, None, evidence=ev)
     assert "repeats itself" in check("A 1993 comedy from 1993, rated 3.76 out of 5.", film, None)
-
-
-def test_cards_of_one_reply_do_not_repeat_one_frame(tiny_catalog: Catalog, tvs: list[Item]) -> None:
-    """Both candidates pass: the second card gets the one least like the first card's text."""
-    frame = "An LED TV with smart apps and a clear picture, rated {r} out of 5 from {n} ratings."
-    other = "Smart apps built in, and {n} buyers give this LED TV {r} out of 5."
-    facts = [(4.3, 120), (3.9, 45)]
-    script = {
-        tv.title: (frame.format(r=r, n=n), other.format(r=r, n=n))
-        for tv, (r, n) in zip(tvs[:2], facts, strict=True)
-    }
-    for tv, (r, n) in zip(tvs[:2], facts, strict=True):
-        assert (tv.rating, tv.review_count) == (r, n)
-    cfg = ExplainConfig(n_llm=2, candidates=2, retry_within_s=None)
-    out = Explainer(ScriptedGenerator(script), cfg, TitleLookup(tiny_catalog)).explain(
-        "a tv", [], tvs[:2], Constraints()
-    )
-    assert [e.source for e in out] == ["llm", "llm"]
-    assert out[0].text == frame.format(r=4.3, n=120)  # the first card: the greedy text
-    assert out[1].text == other.format(r=3.9, n=45)  # not the same frame again
-    assert freshest(["a b c", "x y z"], []) == 0  # nothing shown yet: the greedy text
-    assert freshest(["rated 4 of 5", "good pick"], ["it is rated 4 of 5"]) == 1
 
 
 def test_no_second_try_when_it_is_off_or_there_is_no_time(

@@ -128,7 +128,7 @@ _NEEDED = frozenset({"required", "needed", "necessary", "includes", "included", 
 # "not a bose", "not sci-fi", "isn't a drama"; "not just/only a drama" says more, not less.
 _DENIED = re.compile(
     r"\b(?:not|isn't|isn’t|never)\s+(?!just\b|only\b|merely\b|simply\b|your\b)"
-    r"(?:a |an |the )?([a-z][a-z'-]*(?: [a-z][a-z'-]*)?)"
+    r"(?:a |an |the )?([a-z][a-z'-]*(?: [a-z][a-z'-]*){0,2})"
 )
 _LIKENESS = {"clone", "knockoff", "knock-off", "copy", "lookalike", "imitation", "rival"}
 _SEPARATELY = re.compile(r"\b(?:sold|sells?|bought|purchased) separately\b")
@@ -199,6 +199,8 @@ _RELATION = re.compile(
     r"viewers|who|as|than|same|similar|after|since|if|favou?rites?|kin|"
     r"spirit|vein|mood|fellow|companion|pair|next to|beside|alongside)\b"
 )
+# A processor's name: "13th Gen Core i5-13400", "Ryzen 7 7730U", "M3 chip".
+_CPU = re.compile(r"\b(?:\d+(?:th|st|nd|rd) gen\b|core i\d|ryzen \d|m\d (?:pro |max )?chip)")
 # Parts an item has, never what it is: "the Mac mini is a 8-core M2 chip" is garbled.
 _PARTS = frozenset(["chip", "processor", "cpu", "gpu", "ssd", "hdd", "ram", "memory"])
 # Words that end no finished sentence.
@@ -369,12 +371,21 @@ class Claims:
     def _denies_itself(self, low: str) -> list[str]:
         """A contrast that denies the item what it is: "not a Bose" of a Bose soundbar, "not
         sci-fi" of a Sci-Fi film ("not just a drama" says more; "not a Bose clone" is true)."""
-        brand = [w for w in _words(self.item.title)[:1] if len(w) > 2 and w not in ("the", "and")]
+        title = _words(self.item.title)
+        brand = [w for w in title[:1] if len(w) > 2 and w not in ("the", "and")]
         own = {*brand, *(c.lower() for c in self.item.categories if " " not in c)}
+        # A product is also what its title calls it ("not a watch" of an Apple Watch); "not
+        # the console you named" speaks of another one, and "not included" of no kind.
+        named = {_stem(w) for w in title if len(w) > 3} - _FRAME - _NEEDED
         out = []
         for m in _DENIED.finditer(low):
             first, *rest = m.group(1).split()
-            if first in own and not (rest and rest[0] in _LIKENESS):
+            if first in ("pair", "kind", "type", "sort") and rest[:1] == ["of"]:
+                first, rest = (rest[1], rest[2:]) if len(rest) > 1 else (first, [])
+            kinds = own | named if self.item.price is not None and " the " not in m[0] else own
+            if _stem(first) in kinds | {_stem(w) for w in kinds} and not (
+                rest and rest[0] in _LIKENESS
+            ):
                 out.append(f"denies the item what it is: {m.group(0)!r}")
         return out
 
@@ -410,8 +421,11 @@ class Claims:
         own = {_stem(w) for w in _words(" ".join(self.item.categories))}
         out = []
         for m in _IS.finditer(re.sub(r"⟪\d+⟫", " , ", low)):
-            head = _words(m.group("what"))
-            if head and head[-1] in _PARTS and _stem(head[-1]) not in own:
+            what = m.group("what")
+            head = _words(what)
+            if _CPU.search(what) and "processor" not in own:
+                out.append(f"says the item is its processor: {m.group(0)!r}")
+            elif head and head[-1] in _PARTS and _stem(head[-1]) not in own:
                 out.append(f"says the item is a {head[-1]}, a part it has: {m.group(0)!r}")
         return out
 

@@ -407,6 +407,30 @@ CASES = [
         history=("Star Wars (1977)",),
     ),
     Case(
+        "a contrast may not deny a product what its title calls it",
+        _product(
+            "Apple Watch Series 9 (GPS) 41mm Smartwatch",
+            389.99,
+            ["S9 chip"],
+            categories=("Smart Watches",),
+        ),
+        "The Apple Watch Series 9 has an S9 chip, not the watch you named, at $389.99.",
+        "The Apple Watch Series 9 is a fitness tracker with an S9 chip, not a watch, $389.99.",
+        "denies the item what it is: 'not a watch'",
+    ),
+    Case(
+        "a computer is not its processor",
+        _product(
+            "Dell Inspiron Desktop - 13th Gen Intel Core i5-13400",
+            599.99,
+            ["13th Gen Intel Core i5-13400 processor"],
+            categories=("Desktop Computers",),
+        ),
+        "The Dell Inspiron is a desktop with a 13th Gen Core i5-13400 processor, at $599.99.",
+        "The Dell Inspiron Desktop is a 13th Gen Core i5-13400, at $599.99.",
+        "says the item is its processor",
+    ),
+    Case(
         "an item is not one of its parts",
         _product(
             "Apple Mac mini Desktop, M2 chip, 8GB Memory, 256GB SSD",

@@ -155,7 +155,7 @@ class ExplainConfig(_Stage):
     lead_with_pull: bool = Field(
         True,
         description="For a pick a liked film pulled up, the second candidate starts with "
-        "that film's name ('Fans of Alien', 'If you loved Alien,') and the model writes the "
+        "that film's name ('Fans of Alien', 'People who loved Alien') and the model writes the "
         "rest (greedy): the people behind the pick get said, in the model's words after the "
         "opener. Off: it is sampled like any other.",
     )

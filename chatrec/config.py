@@ -86,7 +86,8 @@ class RerankConfig(_Stage):
         "'auto': none. On all 943 test users the LoRA verbalizer led its retriever by "
         "+0.0035 NDCG@10 (95% interval -0.0007 to +0.0076) and ranked at chance when shown "
         "the list shuffled, for ~0.6 s of every film turn: that time goes to the "
-        "explanations (README, 'Offline evaluation').",
+        "explanations (README, 'Offline evaluation'). The one that reads each candidate's "
+        "evidence (``evidence``) ranked below it too (-0.0274, interval -0.0422 to -0.0127).",
     )
     max_candidates: int = Field(
         20, ge=1, le=26, description="Candidates the reranker scores (one letter each)."

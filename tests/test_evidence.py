@@ -172,6 +172,8 @@ def test_of_two_passing_texts_the_one_naming_the_liked_film_is_shown() -> None:
             for row, s in enumerate(seed):
                 yield row, plain if s is None else named
 
-    ex = Explainer(TwoTexts(), ExplainConfig(n_llm=1, candidates=2, retry=False))  # type: ignore[arg-type]
+    # The sampled row, not the pull-led one (test_explain covers that): which text is shown.
+    cfg = ExplainConfig(n_llm=1, candidates=2, retry=False, lead_with_pull=False)
+    ex = Explainer(TwoTexts(), cfg)  # type: ignore[arg-type]
     (out,) = ex.explain("sci-fi", ["Alien (1979)"], [item], Constraints(), [ev])
     assert (out.source, out.text, out.tries) == ("llm", named, 2)

@@ -49,6 +49,7 @@ _NUM = re.compile(r"^\d(?:[\d,]*\d)?(?:\.\d+)?$")
 _CODE = re.compile(r"^[a-z]+\d")
 _INCH = re.compile(r"(\d)\s?(?:\"|”|″|''|-inch\b|\s?inch(?:es)?\b)")
 _MARK = "⟪{}⟫"
+_MARKED = re.compile(r"⟪\d+⟫")
 # The people behind a pick: "62 of the 63 people who loved X", "of the 229 people who loved
 # X, 191 rated", "48 of the 188 X fans", "38 of its 52 fans".
 _PAIR = re.compile(
@@ -374,18 +375,18 @@ class Claims:
         title = _words(self.item.title)
         brand = [w for w in title[:1] if len(w) > 2 and w not in ("the", "and")]
         own = {*brand, *(c.lower() for c in self.item.categories if " " not in c)}
+        own |= {_stem(w) for w in own}
         # A product is also what its title calls it ("not a watch" of an Apple Watch); "not
         # the console you named" speaks of another one, and "not included" of no kind.
-        named = {_stem(w) for w in title if len(w) > 3} - _FRAME - _NEEDED
+        named = own | ({_stem(w) for w in title if len(w) > 3} - _FRAME - _NEEDED)
+        product = self.item.price is not None
         out = []
         for m in _DENIED.finditer(low):
             first, *rest = m.group(1).split()
             if first in ("pair", "kind", "type", "sort") and rest[:1] == ["of"]:
                 first, rest = (rest[1], rest[2:]) if len(rest) > 1 else (first, [])
-            kinds = own | named if self.item.price is not None and " the " not in m[0] else own
-            if _stem(first) in kinds | {_stem(w) for w in kinds} and not (
-                rest and rest[0] in _LIKENESS
-            ):
+            kinds = named if product and " the " not in m[0] else own
+            if _stem(first) in kinds and not (rest and rest[0] in _LIKENESS):
                 out.append(f"denies the item what it is: {m.group(0)!r}")
         return out
 
@@ -394,18 +395,19 @@ class Claims:
         the person said no purpose: at least one of its words in the request, the listing,
         the evidence or a title. A person who said one ("a soundbar for movie nights", "my
         kids", "a 6th grade sleepover") may read it back in other words ("for a night")."""
-        body = re.sub(r"⟪\d+⟫", " , ", low)
+        body = _unmarked(low)
         if not _FOR.search(body) or _FOR.search(self.request.lower()):
             return []
         asked = _words(self.request.replace("'s", "").replace("’s", ""))
-        said = {singular(w) for w in asked} | {w.removesuffix("s") for w in asked}
-        if said & (_PERSONAL | _OCCASION):
+        if ({singular(w) for w in asked} | {w.removesuffix("s") for w in asked}) & (
+            _PERSONAL | _OCCASION
+        ):
             return []
-        said = " ".join(
+        stated = " ".join(
             [self.request, _listing(self.item), self.evidence_text, *self.titles,
              *self.item.categories]
         )  # fmt: skip
-        known = {_stem(w) for w in _words(said)} | _FOR_ANYONE
+        known = {_stem(w) for w in _words(stated)} | _FOR_ANYONE
         if {"children's", "animation"} & {c.lower() for c in self.item.categories}:
             known |= _FOR_KIDS  # a children's film is for kids; the genre says so
         out = []
@@ -420,7 +422,7 @@ class Claims:
         in that aisle is one ("Hard Drives, SSD & Storage")."""
         own = {_stem(w) for w in _words(" ".join(self.item.categories))}
         out = []
-        for m in _IS.finditer(re.sub(r"⟪\d+⟫", " , ", low)):
+        for m in _IS.finditer(_unmarked(low)):
             what = m.group("what")
             head = _words(what)
             if _CPU.search(what) and "processor" not in own:
@@ -629,7 +631,7 @@ class Claims:
         listing = tokens(_listing(self.item))
         person = tokens(f"{self.request} {self.evidence_text}")
         codes = {p for t in listing + person if _CODE.match(t) for p in (t, *t.split("-"))}
-        said = tokens(re.sub(r"⟪\d+⟫", " , ", low))
+        said = tokens(_unmarked(low))
         out = [
             f"names a model the listing does not: {t.upper()}"
             for t in dict.fromkeys(said)
@@ -681,7 +683,7 @@ class Claims:
         has, kinds = self._stems(categories=False), self._stems(categories=True)
         vocab = self.vocabulary or Vocabulary(frozenset(), {})
         measured = vocab.said_of(tokens(_listing(self.item)))
-        body = re.sub(r"⟪\d+⟫", " , ", low)
+        body = _unmarked(low)
         out = []
         if _VERDICT.search(body):
             out.append(f"gives a verdict the facts do not: {_VERDICT.search(body)[0]!r}")
@@ -699,6 +701,12 @@ class Claims:
                     elif s in vocab.words and s not in person:
                         out.append(f"says it {verb} {w!r}, which its listing does not")
         return out
+
+
+def _unmarked(low: str) -> str:
+    """``low`` with each masked title (``Claims._masked``) as a break: a title's words are
+    never a claim about the item."""
+    return _MARKED.sub(" , ", low)
 
 
 def _sentences(low: str) -> list[str]:

@@ -124,9 +124,10 @@ class RerankConfig(_Stage):
     )
     evidence: bool = Field(
         False,
-        description="Show each candidate's evidence after its line (its ratings; the people "
-        "who loved a film the person liked and how many of them rated it). The evidence "
-        "adapter is trained this way, on shuffled lists.",
+        description="Show each candidate's evidence after its line (its mean rating and "
+        "number of ratings; the share of the fans of the liked film behind it most who rated "
+        "it: ``rerank.evidence_text``). The evidence adapter is trained this way, on "
+        "shuffled lists.",
     )
 
 

@@ -209,15 +209,14 @@ class Evidencer:
 
     def rerank_lines(self, pool: Sequence[Candidate], liked: Sequence[str]) -> dict[str, str]:
         """Item id -> the evidence the evidence reranker reads (``rerank.evidence_text``):
-        the item's rating facts and the liked film whose fans rated it most."""
+        the item's rating facts and the liked film behind it most (``CoLiked.pulls``)."""
         from chatrec.rerank import evidence_text
 
         rows = self._rows(liked)
         out = {}
         for c in pool:
             pulls = self.coliked.pulls(self.catalog, rows, c.row, top=1) if self.coliked else []
-            n = c.item.review_count
-            out[c.item.id] = evidence_text(pulls, c.item.rating, n, bool(rows))
+            out[c.item.id] = evidence_text(pulls, c.item.rating, c.item.review_count)
         return out
 
     def gather(

@@ -342,12 +342,12 @@ class ChatRecommender:
         n_pool = max(4 * k, self.rerank_config.max_candidates)
         pool = self.retriever.retrieve(turn.query, turn.constraints, exclude, k=n_pool)
         pool = personalize(pool, prof, state, self.catalog, self.bundle.embeddings)
-        pool = self.evidence.boost(pool, [*prof.liked, *state.liked])
+        liked = [*prof.liked, *state.liked]
+        pool = self.evidence.boost(pool, liked)
         pool = one_per_listing(pool, self.catalog)  # before the rerank: its 20 are 20 films
         if self.rerank_config.evidence and self.reranker is not None:
             head = pool[: self.rerank_config.max_candidates]
-            lines = self.evidence.rerank_lines(head, [*prof.liked, *state.liked])
-            query = replace(query, evidence=lines)
+            query = replace(query, evidence=self.evidence.rerank_lines(head, liked))
         return rerank(self.reranker, query, pool, self.rerank_config)
 
     def _recommend(

@@ -87,24 +87,17 @@ def describe(item: Item, title_chars: int = TITLE_CHARS) -> str:
     return " | ".join(parts)
 
 
-def evidence_text(
-    pulls: Sequence[Pull], mean: float | None, n: int | None, liked: bool = True
-) -> str:
+def evidence_text(pulls: Sequence[Pull], mean: float | None, n: int | None) -> str:
     """A candidate's evidence for the rerank prompt, short (every digit is a token, and a
     prompt holds 20 of these): its mean rating and number of ratings, then the liked film
     behind it most (``pulls[0]``: the largest shrunk co-liking share, so a film of four fans
     does not outshout one of two hundred), as the share of its fans who rated it, e.g.
-    ``3.8 by 201; 66% of Mary Poppins fans``. ``liked``: the person likes something (else
-    there are no fans to count)."""
-    parts = [f"{mean:.1f} by {n}" if mean is not None and n else "unrated"]
-    top = pulls[0] if pulls else None
-    if liked:
-        parts.append(
-            f"{round(100 * top.also / top.fans)}% of {_short(top.title)} fans"
-            if top is not None and top.fans
-            else "none of your fans"
-        )
-    return "; ".join(parts)
+    ``3.8 by 201; 66% of Mary Poppins fans``, or ``…; none of your fans`` (also for a person
+    who likes nothing yet: training, the evaluation and the chat all write it so)."""
+    rated = f"{mean:.1f} by {n}" if mean is not None and n else "unrated"
+    top = pulls[0] if pulls and pulls[0].fans else None
+    fans = f"{round(100 * top.also / top.fans)}% of {_short(top.title)} fans" if top else None
+    return f"{rated}; {fans or 'none of your fans'}"
 
 
 def _short(title: str, chars: int = 28) -> str:

@@ -663,7 +663,7 @@ def test_the_evidence_reranker_is_shown_each_candidates_evidence(tiny_bundle, em
     for i in ids:
         item = rec.catalog.get(i)
         said = f"{item.rating:.1f} by {item.review_count}" if item.review_count else "unrated"
-        assert query.evidence[i] == said
+        assert query.evidence[i] == f"{said}; none of your fans"  # as the adapter was trained
     assert _ids(reply)[0] == ids[-1]  # the reranker's favourite leads
     plain = ChatRecommender(tiny_bundle, embedder, lexicon, reranker=Spy())
     plain.rerank_config = RerankConfig(kind="verbalizer")

@@ -130,7 +130,6 @@ def test_evidence_is_shown_after_each_line_when_the_config_asks(tiny_catalog: Ca
     ev = {items[0].id: evidence_text([alien], 3.84, 201), items[1].id: evidence_text([], None, 0)}
     assert ev[items[0].id] == "3.8 by 201; 29% of Alien fans"
     assert ev[items[1].id] == "unrated; none of your fans"
-    assert evidence_text([alien], 4.0, 9, liked=False) == "4.0 by 9"  # nobody to be a fan of
     query = RerankQuery("a TV", ("Alien (1979)",), evidence=ev)
     shown = VerbalizerReranker(FakeGenerator(), RerankConfig(ranked=False, evidence=True))
     prompt = shown.prompt(query, items)

@@ -154,11 +154,9 @@ def test_evidence_examples_are_shuffled_and_never_count_their_own_person() -> No
         )
         seq, rat = sp.train(u), sp.ratings[u]
         t = list(seq).index(pos[e.meta["target"]])
-        liked = [int(i) for i, r in zip(seq[:t], rat[:t], strict=True) if r >= 4][-10:]
-        if e.kind == "cold_start":
-            liked = []
+        hist, hist_r = (seq[:0], rat[:0]) if e.kind == "cold_start" else (seq[:t], rat[:t])
         cands = [pos[c] for c in e.meta["candidates"]]
-        want = RerankEvidence.fit(others).lines(cat, cands, liked)
+        want = RerankEvidence.fit(others).lines(cat, cands, hist, hist_r, 10)
         for letter, cid in zip(LETTERS, e.meta["candidates"], strict=False):
             assert lines[letter].split(" || ")[1] == want[cid]
 

@@ -433,7 +433,7 @@ def rerank_scores(
     """Candidates, their retriever scores, the reranker's, and the seconds this took (a
     shared-trunk view reports what it would have taken alone)."""
     from chatrec.rerank import RerankQuery
-    from chatrec.train.data import EVAL_WISH, LIKED, _history_titles
+    from chatrec.train.data import EVAL_WISH, _history_titles
 
     t0 = time.perf_counter()
     s_all = run.score(run.best_retriever, u, st)
@@ -443,10 +443,7 @@ def rerank_scores(
     t1 = time.perf_counter()
     h, r = run.split.history(u, st), run.split.history_ratings(u, st)
     liked, disliked = _history_titles(run.catalog, h, r, 10)
-    lines: dict[str, str] = {}
-    if row.evidence:
-        liked_rows = [int(i) for i, x in zip(h, r, strict=True) if x >= LIKED][-10:]
-        lines = run.rerank_evidence.lines(run.catalog, cands, liked_rows)
+    lines = run.rerank_evidence.lines(run.catalog, cands, h, r, 10) if row.evidence else {}
     query = RerankQuery(EVAL_WISH, tuple(liked), tuple(disliked), lines)
     shown = np.asarray(row.score(query, [run.items[cands[i]] for i in order]))
     s = np.empty(len(cands), dtype=np.float64)

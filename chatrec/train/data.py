@@ -206,12 +206,16 @@ class RerankEvidence:
         self,
         catalog: Catalog,
         candidates: Sequence[int],
-        liked: Sequence[int],
+        history: Sequence[int],
+        ratings: Sequence[float],
+        keep: int,
         without: Mapping[int, float] | None = None,
     ) -> dict[str, str]:
-        """Item id -> evidence text for each candidate position; ``liked``: the person's
-        liked positions (most recent last); ``without``: their own training ratings, left
-        out of every count (a training example's person)."""
+        """Item id -> evidence text for each candidate position. ``history``/``ratings``:
+        the person's items so far (oldest first), whose last ``keep`` liked ones (rated
+        ``LIKED`` or more) are the films whose fans count; ``without``: their own training
+        ratings, left out of every count (a training example's person)."""
+        liked = [int(i) for i, r in zip(history, ratings, strict=True) if r >= LIKED][-keep:]
         own = without or {}
         out = {}
         for c in candidates:
@@ -286,9 +290,8 @@ def build_rerank_examples(
         shown = [items[i] for i in cand]
         lines = None
         if evidence is not None:
-            liked_rows = [int(i) for i, r in zip(hist, hist_r, strict=True) if r >= LIKED]
             own = {int(i): float(r) for i, r in zip(seq, rat, strict=True)}
-            lines = evidence.lines(catalog, cand, liked_rows[-history_titles:], own)
+            lines = evidence.lines(catalog, cand, hist, hist_r, history_titles, own)
         out.append(
             Example(
                 kind=kind,

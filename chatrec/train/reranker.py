@@ -41,7 +41,7 @@ def val_items(
     """Prompts for ``users`` seeded users at the VALIDATION stage (history = training items),
     the candidates in the retriever's order as the eval and the chat show them; with
     ``evidence``, shuffled (seeded per user) and each with its evidence."""
-    from chatrec.train.data import LETTERS, LIKED, _history_titles, rerank_messages
+    from chatrec.train.data import LETTERS, _history_titles, rerank_messages
 
     rng = random.Random(seed + 7)
     picked = rng.sample(range(len(split.users)), min(users, len(split.users)))
@@ -56,8 +56,7 @@ def val_items(
         lines = None
         if evidence is not None:
             random.Random(seed * 7919 + u).shuffle(top)
-            liked_rows = [int(i) for i, r in zip(hist, rat, strict=True) if r >= LIKED]
-            lines = evidence.lines(catalog, top, liked_rows[-history_titles:])
+            lines = evidence.lines(catalog, top, hist, rat, history_titles)
         msgs = rerank_messages(
             EVAL_WISH, liked, disliked, [catalog.items[i] for i in top], lines is None, lines
         )

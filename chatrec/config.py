@@ -145,14 +145,15 @@ class ExplainConfig(_Stage):
         "token), which the check rejects; 64 kept them but made the store's turn 5.8 s (p50).",
     )
     candidates: int = Field(
-        2,
+        3,
         ge=1,
         le=4,
         description="Texts the model writes per pick in the one batch: the greedy one, then "
         "sampled ones (seeds retry_seed, retry_seed + 1, ...); the first that passes the check "
         "is shown. A batch of 6 rows decodes at about the cost of 3 on a CPU (a step reads "
         "every weight once, whatever the rows), so a second candidate costs ~0.5 s of a turn "
-        "where a second try after the first costs ~2 s.",
+        "where a second try after the first costs ~2 s. A third candidate (the default) "
+        "left 1 of 70 dev texts to the template where two left 5, for ~15% more decoding.",
     )
     lead_with_pull: bool = Field(
         True,
@@ -160,6 +161,13 @@ class ExplainConfig(_Stage):
         "that film's name ('Fans of Alien', 'People who loved Alien') and the model writes the "
         "rest (greedy): the people behind the pick get said, in the model's words after the "
         "opener. Off: it is sampled like any other.",
+    )
+    guard_words: bool = Field(
+        True,
+        description="The model writes only words its prompt holds (the request, the liked "
+        "titles, the item's facts and evidence) and connecting words (``explain.CONNECTING``), "
+        "enforced while it decodes (``generate.WordGuard``): no word for a claim nothing in "
+        "the prompt makes.",
     )
     retry: bool = Field(
         True,

@@ -62,7 +62,7 @@ from chatrec.facts import (
     numbers_in,
     price_text,
 )
-from chatrec.generate import Generator
+from chatrec.generate import LETTERS, Generator
 from chatrec.load import BUSY, EXPLAIN_WAIT, LOG_BUSY, LOG_MODEL, Gate
 from chatrec.prompts import render_messages
 from chatrec.text import STOP_WORDS, join, words
@@ -118,6 +118,38 @@ _CAPITALISED = re.compile(r"(?<![.!?:;\-(\"]\s)(?<!^)\b([A-Z][a-z][a-zA-Z]*)\b")
 _EMPTY = STOP_WORDS | words(
     "choice criteria fit fits good great item items meets option perfect person product request "
     "requested requirements specified suit suits"
+)
+
+# The words an explanation may use beyond those of its prompt (``guard_words``): linking
+# words, and the words the corpus's writers used to say a rating, a match, the people behind
+# a pick or a listing's parts. Left out: words that would claim something only the prompt can
+# ground (a use, an audience, a quality, a feature: "beach", "family", "classic", "weighs"),
+# the first person, and number words (numbers come from the facts, in digits).
+CONNECTING = words(
+    "a about above across after all also alongside although among an and any are around as at "
+    "back be because been before below beyond both but by can could d does each either else "
+    "even every for from further has have here if in inside into is it its just less ll more "
+    "most much nor not nothing of off on one ones only or other over per plus re rather right "
+    "s so some still such t than that the their them then there these they this those though "
+    "through to too under until up ve very via was well were what when where whether which "
+    "while who whose with within without yet you your yours "
+    # saying a rating and the people behind it
+    "average averages averaging averaged rated rate rates rating ratings rater raters score "
+    "scores scored scoring star stars give gives gave giving given people fans fan viewers "
+    "owners buyers reviewers shoppers loved love loves loving liked like likes enjoyed went "
+    "back backed count counts "
+    # saying a match with the request
+    "asked ask asking want wanted wants wanting looking request requested after fits fit "
+    "fitting suits suit suited matches match matching meets meet sits sit lands falls stays "
+    "keeps exactly squarely comfortably right range budget limit cap ceiling price priced "
+    "costs cost tag spend year years decade era released release made came comes come out "
+    "dates dated old older newer earlier later fifties sixties seventies eighties nineties "
+    # what an item is, in words that only restate its facts
+    "film films movie movies pick picks choice title genre genres mix mixes mixed blends "
+    "blend blending side touch elements element streak dash animated romantic comic comedic "
+    "musical product item model unit listing listed lists says mentions features feature "
+    "includes included including brings offers adds packs carries holds gets option deal "
+    "saving savings discount inch inches screen"
 )
 
 
@@ -250,6 +282,20 @@ def prompt(
         facts=facts,
         evidence=list(evidence),
     )
+
+
+def guard_words(prompt_text: str) -> frozenset[str]:
+    """The words an explanation written from ``prompt_text`` (its user message) may use:
+    the prompt's own, each also in its plural or singular form, and ``CONNECTING``."""
+    own = {w.lower() for w in LETTERS.findall(prompt_text)}
+    forms = set(own)
+    for w in own:
+        forms |= {w + "s", w + "es", w.removesuffix("s"), w.removesuffix("es")}
+        if w.endswith("y"):
+            forms.add(w[:-1] + "ies")
+        if w.endswith("ies"):
+            forms.add(w[:-3] + "y")
+    return frozenset(f for f in forms if f) | CONNECTING
 
 
 def evidence_numbers(evidence: Evidence | None) -> set[str]:
@@ -667,6 +713,8 @@ class Explainer:
         assert self.generator is not None
         prompts = [self.generator.chat_prompt(msgs[i]) + lead for i, _, lead in jobs]
         allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i, _, _ in jobs]
+        vocab = {i: guard_words(msgs[i][-1]["content"]) for i in msgs}
+        allowed_words = [vocab[i] for i, _, _ in jobs] if self.config.guard_words else None
         raw = [lead for _, _, lead in jobs]
         seeds = [s for _, s, _ in jobs]
         streamed = {i: row for row, (i, _, _) in reversed(list(enumerate(jobs)))}
@@ -676,6 +724,7 @@ class Explainer:
             allowed,
             one_sentence=True,
             seed=seeds if len(set(seeds)) > 1 else seeds[0],
+            allowed_words=allowed_words,
         )
         for row, piece in pieces:
             if raw[row] and raw[row] == jobs[row][2] and piece[:1].isalnum():

@@ -29,6 +29,7 @@ from chatrec.datasets import data_dir
 from chatrec.facts import number_key
 
 Numbers = Sequence[Collection[str]] | None  # per prompt: the numbers its text may contain
+Words = Sequence[Collection[str]] | None  # per prompt: the words (lower case) it may write
 # How a batch decodes: None greedy; a seed sampled (``SAMPLED``); one per row to mix the two.
 Seeds = int | Sequence[int | None] | None
 # How a second try decodes (``seed`` given): sampled near the greedy text, not far from it.
@@ -55,6 +56,7 @@ class Generator(Protocol):
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
         seed: Seeds = None,
+        allowed_words: Words = None,
     ) -> Iterator[tuple[int, str]]: ...
 
     def choice_logprobs(self, prompt: str, choices: Sequence[str]) -> np.ndarray: ...
@@ -151,6 +153,77 @@ def _dollar_tokens(tokenizer: Any) -> list[int]:
     """The ids of the tokens that write a "$" (so no amount starts when all are said)."""
     vocab = tokenizer.get_vocab().items()
     return [i for t, i in vocab if "$" in tokenizer.convert_tokens_to_string([t])]
+
+
+# A word: letters only (digits are numbers, ``NumberGuard``'s; "Se7en" is "se" and "en").
+LETTERS = re.compile(r"[^\W\d_]+")
+_TRAILING = re.compile(r"[^\W\d_]*$")
+
+
+@functools.cache
+def _token_texts(tokenizer: Any) -> tuple[list[str], frozenset[int]]:
+    """Each token's text (decoded alone) and the special tokens' ids; once per tokenizer."""
+    ids = list(range(len(tokenizer)))
+    texts = tokenizer.batch_decode([[i] for i in ids], skip_special_tokens=False)
+    return texts, frozenset(tokenizer.all_special_ids)
+
+
+class WordGuard:
+    """A logits processor: each row writes only words from its allowed set.
+
+    A word (letters only; any case) may end only where it is one of the row's words, and
+    while it is being written it must stay a prefix of one. For an explanation the allowed
+    words are those of its prompt (the request, the liked titles, the item's facts and
+    evidence) and a fixed list of connecting words (``explain.CONNECTING``): the model says
+    what it read in its own order and words of linking, and cannot bring in a word for a
+    claim nothing in the prompt makes ("a twist", "for the beach", "touch-sensitive").
+
+    Greedy decoding and sampling (``_nucleus``) choose among the ``TOP`` likeliest tokens, so
+    only those are checked: the allowed ones keep their score, every other token gets -inf.
+    When none of them is allowed, the ``WIDER`` likeliest are checked; when none of those
+    is either, the row is left as it is (the checker reads the text afterwards).
+    """
+
+    TOP = 64
+    WIDER = 2048
+
+    def __init__(self, tokenizer: Any, allowed: Sequence[Collection[str]], prompt_len: int):
+        self.tokenizer = tokenizer
+        self.prompt_len = prompt_len
+        self.texts, self.special = _token_texts(tokenizer)
+        self.words = [frozenset(w.lower() for w in row) for row in allowed]
+        self.prefixes = [{w[:i] for w in row for i in range(1, len(w) + 1)} for row in self.words]
+
+    def fits(self, row: int, partial: str, token: int) -> bool:
+        """Whether ``token`` may follow a text whose last (unfinished) word is ``partial``."""
+        piece = " " if token in self.special else self.texts[token]
+        joined = (partial + piece).lower()
+        for m in LETTERS.finditer(joined):
+            wanted = self.prefixes[row] if m.end() == len(joined) else self.words[row]
+            if m.group() not in wanted:
+                return False
+        return True
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
+        import torch
+
+        for b in range(scores.shape[0]):
+            text = self.tokenizer.decode(input_ids[b, self.prompt_len :], skip_special_tokens=True)
+            match = _TRAILING.search(text)
+            partial = match.group() if match else ""
+            for k in (self.TOP, self.WIDER):
+                top = torch.topk(scores[b], min(k, scores.shape[1]))
+                ok = [
+                    i
+                    for v, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
+                    if v > float("-inf") and self.fits(b, partial, i)
+                ]
+                if ok:
+                    keep = torch.full_like(scores[b], float("-inf"))
+                    keep[ok] = scores[b, ok]
+                    scores[b] = keep
+                    break
+        return scores
 
 
 class SentenceEnd:
@@ -285,6 +358,7 @@ class TransformersGenerator:
         max_new_tokens: int,
         allowed_numbers: Numbers,
         one_sentence: bool = False,
+        allowed_words: Words = None,
     ) -> dict[str, Any]:
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
@@ -294,9 +368,13 @@ class TransformersGenerator:
             do_sample=False,
             pad_token_id=self.tokenizer.pad_token_id,
         )
+        guards: list[Any] = []
         if allowed_numbers is not None:
-            guard = NumberGuard(self.tokenizer, allowed_numbers, enc["input_ids"].shape[1])
-            kwargs["logits_processor"] = LogitsProcessorList([guard])
+            guards.append(NumberGuard(self.tokenizer, allowed_numbers, enc["input_ids"].shape[1]))
+        if allowed_words is not None:  # after the numbers: it reads the scores they leave
+            guards.append(WordGuard(self.tokenizer, allowed_words, enc["input_ids"].shape[1]))
+        if guards:
+            kwargs["logits_processor"] = LogitsProcessorList(guards)
         if one_sentence:
             stop = SentenceEnd(self.tokenizer, enc["input_ids"].shape[1])
             kwargs["stopping_criteria"] = StoppingCriteriaList([stop])
@@ -329,10 +407,12 @@ class TransformersGenerator:
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
         seed: Seeds = None,
+        allowed_words: Words = None,
     ) -> Iterator[tuple[int, str]]:
         """Like ``generate``, as (row, new text) pieces while the batch decodes together;
         with ``seed``, sampled (``SAMPLED``) from that seed instead of greedy; with one seed
-        per row, the rows whose seed is None greedy and the others sampled, each from its own.
+        per row, the rows whose seed is None greedy and the others sampled, each from its own;
+        with ``allowed_words``, row i writes only words from set i (``WordGuard``).
 
         Decoded step by step in the CALLING thread (``_decode``), not by ``model.generate`` in
         a helper thread with a streamer: torch's OpenMP (libgomp) stops spin-waiting once
@@ -346,7 +426,9 @@ class TransformersGenerator:
         unique = list(dict.fromkeys(prompts))
         enc = self._encode(unique)
         seeds = per_row(seed, len(prompts))
-        kwargs = self._generate_kwargs(enc, max_new_tokens, allowed_numbers, one_sentence)
+        kwargs = self._generate_kwargs(
+            enc, max_new_tokens, allowed_numbers, one_sentence, allowed_words
+        )
         streamer = _RowStreamer(self.tokenizer, len(prompts))
         for tokens in self._decode(enc, kwargs, seeds, [unique.index(p) for p in prompts]):
             yield from streamer.pieces(tokens)
@@ -659,8 +741,11 @@ class OpenAIGenerator:
         allowed_numbers: Numbers = None,
         one_sentence: bool = False,
         seed: Seeds = None,
+        allowed_words: Words = None,
     ) -> Iterator[tuple[int, str]]:
-        """One request per prompt, streamed one after another (the server batches for us)."""
+        """One request per prompt, streamed one after another (the server batches for us).
+        ``allowed_numbers`` and ``allowed_words`` cannot be enforced by the server; callers
+        check the text after."""
         seeds = per_row(seed, len(prompts))
         for i, prompt in enumerate(prompts):
             for piece in self.stream(prompt, max_new_tokens, seeds[i]):

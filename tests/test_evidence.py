@@ -167,7 +167,7 @@ def test_of_two_passing_texts_the_one_naming_the_liked_film_is_shown() -> None:
             return messages[-1]["content"]
 
         def stream_batch(
-            self, prompts, max_new_tokens=48, allowed=None, one_sentence=False, seed=None
+            self, prompts, max_new_tokens=48, allowed=None, one_sentence=False, seed=None, **kw
         ):  # type: ignore[no-untyped-def]
             for row, s in enumerate(seed):
                 yield row, plain if s is None else named

@@ -238,3 +238,36 @@ def test_one_batch_mixes_greedy_and_sampled_rows(smollm: TransformersGenerator) 
     assert mixed[1] != greedy and mixed == rows([None, 5])  # the sampled one, from its seed
     with pytest.raises(ValueError, match="2 prompts"):
         list(smollm.stream_batch([prompt, prompt], 8, seed=[None]))
+
+
+@pytest.mark.integration
+def test_word_guard_keeps_every_word_to_the_allowed_words(smollm: TransformersGenerator) -> None:
+    prompt = smollm.chat_prompt(
+        [{"role": "user", "content": "Describe a sunny beach holiday in one sentence."}]
+    )
+    free = "".join(p for _, p in smollm.stream_batch([prompt], 24, one_sentence=True))
+    assert "beach" in free.lower() or "sun" in free.lower(), free  # unguarded, it says them
+    allowed = {"a", "the", "is", "it", "film", "comedy", "from", "rated", "and", "of", "with"}
+    text = "".join(
+        p for _, p in smollm.stream_batch([prompt], 24, one_sentence=True, allowed_words=[allowed])
+    )
+    said = [w.lower() for w in re.findall(r"[^\W\d_]+", text)]
+    if re.search(r"[^\W\d_]$", text):  # cut off by max_new_tokens inside a word
+        *said, last = said
+        assert any(w.startswith(last) for w in allowed), text
+    assert said and set(said) <= allowed, text
+
+
+@pytest.mark.integration
+def test_word_guard_lets_a_word_end_only_where_it_is_allowed(smollm: TransformersGenerator) -> None:
+    from chatrec.generate import WordGuard
+
+    tok = smollm.tokenizer
+    guard = WordGuard(tok, [{"rated", "the", "film"}], prompt_len=0)
+    ids = {t: tok.convert_tokens_to_ids(tok.tokenize(t)) for t in ["rat", " the", " beach", "."]}
+    assert guard.fits(0, "", ids["rat"][0])  # "rat" may go on to "rated"
+    assert not guard.fits(0, "rat", ids["."][0])  # but "rat" is not a word of its own
+    assert guard.fits(0, "rated", ids[" the"][0])
+    assert not guard.fits(0, "rated", ids[" beach"][0])
+    assert guard.fits(0, "film", tok.eos_token_id)  # the text may end after a whole word
+    assert not guard.fits(0, "fil", tok.eos_token_id)

@@ -41,6 +41,7 @@ class Writer:
         allowed=None,
         one_sentence=False,
         seed=None,
+        allowed_words=None,
     ) -> Iterator[tuple[int, str]]:
         self.calls += 1
         texts = [(TV if "TV" in p else LAPTOP) for p in prompts]
@@ -196,6 +197,7 @@ class Retrier(Writer):
         allowed=None,
         one_sentence=False,
         seed=None,
+        allowed_words=None,
     ) -> Iterator[tuple[int, str]]:
         self.calls += 1
         seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)

@@ -146,7 +146,8 @@ CONNECTING = words(
     "dates dated old older newer earlier later fifties sixties seventies eighties nineties "
     # what an item is, in words that only restate its facts
     "film films movie movies pick picks choice title genre genres mix mixes mixed blends "
-    "blend blending side touch elements element streak dash animated romantic comic comedic "
+    "blend blending side touch elements element streak dash themed style styled kind sort type "
+    "animated romantic comic comedic "
     "musical product item model unit listing listed lists says mentions features feature "
     "includes included including brings offers adds packs carries holds gets option deal "
     "saving savings discount inch inches screen"

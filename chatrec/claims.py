@@ -61,6 +61,17 @@ _OF_THE = re.compile(
     r"[^,;]*?,\s*(?P<also>\d[\d,]*)(?![\d.,]*\d|★)\b"
 )
 _FAN = re.compile(r"\bfans?\b|\bwho (?:loved|liked|enjoyed|adored)\b")
+# The fans who rated the pick, counted alone: "44 people who loved Jaws rated it too" is the
+# evidence's 44 of 178, never its 178 (a count in "44 of the 178 ..." is ``_PAIR``'s).
+_RATERS = re.compile(
+    r"\b(?P<n>\d[\d,]*) (?:(?:people|fans|viewers) who (?:loved|liked|enjoyed|adored)|fans of)\b"
+    r"[^,;.]*?\b(?:rated|gave|scored)\b"
+)
+# The person's own ratings: nothing shown to the explainer says what they rated.
+_YOU_RATED = re.compile(
+    r"\byou(?:['’]ve| have)? rated\b|\byou(?:['’]ve| have)? (?:gave|given) (?:it|this|them)\b"
+    r"|\b(?:ratings|stars|scores) you(?:['’]ve| have)? gave\b"
+)
 # Remarks about the person: only what their request or history says of them.
 _THE_PERSON = re.compile(r"\b(?:the|a) (?:person|viewer|buyer|customer|user) who\b")
 _YOUR = re.compile(r"\byour (?:own )?([a-z]+)")
@@ -128,7 +139,7 @@ _OCCASION = frozenset(
 _NEEDED = frozenset({"required", "needed", "necessary", "includes", "included", "requires"})
 # "not a bose", "not sci-fi", "isn't a drama"; "not just/only a drama" says more, not less.
 _DENIED = re.compile(
-    r"\b(?:not|isn't|isn’t|never)\s+(?!just\b|only\b|merely\b|simply\b|your\b)"
+    r"\b(?:not|isn't|isn’t|never|no|without)\s+(?!just\b|only\b|merely\b|simply\b|your\b)"
     r"(?:a |an |the )?([a-z][a-z'-]*(?: [a-z][a-z'-]*){0,2})"
 )
 _LIKENESS = {"clone", "knockoff", "knock-off", "copy", "lookalike", "imitation", "rival"}
@@ -171,6 +182,11 @@ _OFF = re.compile(
     r"\$(?P<n>[\d,.]*\d) (?:off|discount|saving|savings|cheaper)\b|\bsave \$(?P<m>[\d,.]*\d)"
 )
 _PRICE_AS_RATING = re.compile(r"\brat(?:ed|ing)(?: of| at)? \$|\$[\d,.]*\d\s*(?:★|stars?\b|out of)")
+# A count said as a price: "it costs 1,302 ratings".
+_COUNT_AS_PRICE = re.compile(
+    r"\b(?:costs?|priced at|sells for)\s+(?:just |only )?\d[\d,.]*\s+"
+    r"(?:ratings|reviews|votes|people)\b"
+)
 # A thing the item is said to have: "with a camera", "adds a camera", "includes 2 games".
 _HAS = re.compile(
     r"\b(?:with|has|have|adds|add|includes|including|featuring|features|plus|comes with|"
@@ -362,6 +378,9 @@ class Claims:
         asked = re.sub(r"['’]s\b", "", f"{self.request} {' '.join(self.titles)}")
         said = {singular(w) for w in _words(asked)}
         out = [f"speaks of the person: {m.group(0)!r}" for m in _THE_PERSON.finditer(low)]
+        out += [
+            f"speaks of ratings the person gave: {m.group(0)!r}" for m in _YOU_RATED.finditer(low)
+        ]
         if said & _PERSONAL or _AGE.search(asked):
             return out  # they spoke of someone or some occasion: the text may too
         for m in _YOUR.finditer(low):
@@ -379,6 +398,7 @@ class Claims:
         # A product is also what its title calls it ("not a watch" of an Apple Watch); "not
         # the console you named" speaks of another one, and "not included" of no kind.
         named = own | ({_stem(w) for w in title if len(w) > 3} - _FRAME - _NEEDED)
+        named |= {_stem(w) for w in re.findall(r"[a-z]+(?:-[a-z]+)+", self.item.title.lower())}
         product = self.item.price is not None
         out = []
         for m in _DENIED.finditer(low):
@@ -496,8 +516,14 @@ class Claims:
         for s in _sentences(low):
             fan = [m.start() for rx in (_PAIR, _OF_THE, _FAN) for m in rx.finditer(s)]
             for start, end, n in _rating_mentions(s):
-                if n.startswith("$") or float(n.replace(",", "")) > 5:
+                if n.startswith("$"):
                     continue  # a price called a rating: ``_prices``
+                if float(n.replace(",", "")) > 5:
+                    # "rated at 399.99." is a price read as a rating; "rated this 1974 crime
+                    # drama" and "96 Star Trek fans" say no rating at all
+                    if not re.match(r"\s*[a-z]", s[start + len(n) :]):
+                        out.append(f"gives {n} as a rating; ratings are out of 5")
+                    continue
                 after, before = s[end:], s[:start]
                 fans = bool(_BY_FANS.search(after))
                 if not fans and fan and not _OWN_AFTER.search(after):
@@ -530,6 +556,14 @@ class Claims:
                     if not any(p.also == also and p.fans == fans for p in pulls):
                         want = "; ".join(f"{p.also:,} of {p.fans:,}" for p in pulls) or "none"
                         out.append(f"says {also:,} of {fans:,} people; the evidence says {want}")
+            for m in _RATERS.finditer(s):
+                n = int(m.group("n").replace(",", ""))
+                pulls = self._named_pulls(s) or list(self.pulls)
+                of_the = re.search(r"\bof (?:the |its |their |those |all )?$", s[: m.start("n")])
+                if m.start("n") not in used and not of_the and not any(p.also == n for p in pulls):
+                    want = "; ".join(f"{p.also:,} of {p.fans:,}" for p in pulls) or "none"
+                    out.append(f"says {n:,} fans rated it; the evidence says {want}")
+                used.add(m.start("n"))
             fan_talk = bool(_FAN.search(s))
             for m in _COUNT.finditer(s):
                 if m.start("n") in used:
@@ -563,6 +597,8 @@ class Claims:
         out = []
         if _PRICE_AS_RATING.search(low):
             out.append("calls a price a rating")
+        if _COUNT_AS_PRICE.search(low):
+            out.append("calls a count of ratings a price")
         item = self.item
         top = item.price_max or item.price or 0.0
         prices = _amount_keys(item.price) | _amount_keys(item.price_max)

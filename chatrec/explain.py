@@ -100,6 +100,15 @@ _PRAISE = re.compile(
     r"hilarious|heart[- ]?warming|gripping|thrilling|powerful|moving|charming|delightful)\b",
     re.IGNORECASE,
 )
+# Verdicts no fact supports: a rank among items the explainer never saw ("the cheapest TV
+# you can get"), a prediction of the person's taste ("a comedy you'd love").
+_VERDICT = re.compile(
+    r"(?<!not )\bthe (?:cheapest|best|highest[- ]rated|top[- ]rated|most popular"
+    r"|lowest[- ]priced)\b"
+    r"|\byou(?:['’]d| would|['’]ll| will) (?:love|enjoy|adore)\b"
+    r"|\b(?:well[- ]regarded|highly[- ]rated|top[- ]rated)\b",
+    re.IGNORECASE,
+)
 # Plot and story talk: the facts never say what a film is about.
 _PLOT = re.compile(
     r"\b(?:plot|storyline|story|stories|tells|follows|characters?|protagonist|hero|heroine|"
@@ -446,6 +455,9 @@ def _grounded(
     praise = sorted({m.lower() for m in _PRAISE.findall(text) if _plain(m) not in sources})
     if praise:
         problems.append(f"praises beyond the facts: {', '.join(praise)}")
+    verdicts = sorted({m.group(0).lower() for m in _VERDICT.finditer(text)} - {""})
+    if verdicts and not any(_plain(v) in sources for v in verdicts):
+        problems.append(f"judges beyond the facts: {', '.join(verdicts)}")
     plot = sorted({m.lower() for m in _PLOT.findall(text) if _plain(m) not in sources})
     if plot:
         problems.append(f"talks of the story, which the facts do not hold: {', '.join(plot)}")

@@ -90,6 +90,14 @@ GIFT = _product(
     rating=4.7,
     review_count=1263,
 )
+DOORBELL = _product(
+    "Feit Smart Video Doorbell With Wi-Fi Camera",
+    59.99,
+    ["Motion Detection with IR Sensor", "1080p HD Video"],
+    categories=("Home Security Systems & Cameras",),
+    rating=3.7,
+    review_count=548,
+)
 # Doorbells and cameras: the catalog names items "camera", so "with a camera" is a claim.
 OTHERS = [
     _product(f"Ring Stick Up Camera {n}", 99.0, ["1080p HD Video"], categories=("Cameras",))
@@ -166,6 +174,51 @@ CASES = [
         "Of the 29 people who loved Devil in a Blue Dress, 6 rated this Mystery too.",
         "Of the 29 people who loved Devil in a Blue Dress, 9 rated this Mystery too.",
         "says 9 of 29 people; the evidence says 6 of 29",
+        DEVIL,
+    ),
+    Case(
+        "the fans who rated it are the evidence's count of them, not all the fans",
+        JUST_CAUSE,
+        "A Mystery Thriller from 1995, and 6 people who loved Devil in a Blue Dress rated it too.",
+        "A Mystery Thriller from 1995, and 29 people who loved Devil in a Blue Dress rated it too.",
+        "says 29 fans rated it; the evidence says 6 of 29",
+        DEVIL,
+    ),
+    Case(
+        "a count of ratings is not a price",
+        IPAD,
+        "The iPad (10th Generation) is $439.99, rated 4.8 out of 5 from 1,766 ratings.",
+        "The iPad (10th Generation) is $439.99, and it costs 1,766 ratings, rated 4.8 out of 5.",
+        "calls a count of ratings a price",
+    ),
+    Case(
+        "an item is not denied what its title says it has",
+        DOORBELL,
+        "At $59.99, the Feit Smart Video Doorbell has Wi-Fi and an IR sensor.",
+        "At $59.99, the Feit Smart Video Doorbell has an IR sensor and no Wi-Fi.",
+        "denies the item what it is: 'no wi-fi'",
+    ),
+    Case(
+        "a rating is out of 5",
+        DOORBELL,
+        "At $59.99, the Feit Smart Video Doorbell has an IR sensor, rated 3.7 out of 5.",
+        "At $59.99, the Feit Smart Video Doorbell has an IR sensor, rated at 59.99.",
+        "gives 59.99 as a rating; ratings are out of 5",
+    ),
+    Case(
+        "no rank among items the explainer never saw, no prediction of taste",
+        DOORBELL,
+        "At $59.99, the Feit Smart Video Doorbell is well within your budget.",
+        "At $59.99, this is the cheapest doorbell you can get, and one you'd love.",
+        "judges beyond the facts: the cheapest, you'd love",
+        request="a cheap doorbell camera under $100",
+    ),
+    Case(
+        "nothing says what the person rated",
+        JUST_CAUSE,
+        "A Mystery Thriller from 1995, rated 3.14 out of 5 from 28 ratings.",
+        "A Mystery Thriller from 1995 that fits the 28 ratings you gave.",
+        "speaks of ratings the person gave",
         DEVIL,
     ),
     Case(

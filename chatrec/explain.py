@@ -359,6 +359,31 @@ def _foreign_categories(
     return wrong
 
 
+# A clause that says the person asked for what it names: "Crime and Thriller is a genre you
+# want" names Thriller as asked.
+_ASKED = re.compile(
+    r"\byou(?:['’]re| are)? (?:want|wanted|asked|after|looking for)\b|\bas (?:you )?asked\b"
+)
+
+
+def _unasked_categories(text: str, request: str, categories: Iterable[str]) -> list[str]:
+    """The catalog's categories a clause names as asked for that the request never names
+    (``request``: the person's words and the filters read from them)."""
+    asked = f" {_plain(request)} "
+    wrong = []
+    for clause in re.split(r"[,;:.!?]|\bbut\b|\bwhile\b", text.lower()):
+        if not _ASKED.search(clause) or re.search(r"\bif you\b", clause):
+            continue  # "if you want some action" asks nothing of the person
+        if re.search(r"\b(?:decade|years?|era|budget|price|range|size)s? (?:that )?you\b", clause):
+            continue  # "action sci-fi from the decade you want": the decade is what was asked
+        said = f" {_plain(clause)} "
+        for c in categories:
+            p = _plain(c)
+            if p and f" {p} " in said and not re.search(rf" {re.escape(p)}(?:s|es)? ", asked):
+                wrong.append(c)
+    return list(dict.fromkeys(wrong))
+
+
 def _said_of_itself(text: str, claim: re.Match[str], own: str) -> bool:
     """Whether a past-liking ``claim`` is about the item itself ("Contact ... that you liked",
     "you loved Contact"): its own title in the same sentence before "that/which you ...", or
@@ -474,6 +499,9 @@ def _grounded(
     wrong = _foreign_categories(text, item, categories, [*(p.title for p in pulls), *history])
     if wrong:
         problems.append(f"gives it a category it does not have: {', '.join(wrong)}")
+    unasked = _unasked_categories(text, request, categories) if request else []
+    if unasked:
+        problems.append(f"says the person asked for {', '.join(unasked)}, which they did not")
     said = _WORD.findall(text.lower())
     grams = [" ".join(said[i : i + 3]) for i in range(len(said) - 2)]
     named = untitled  # a year in a liked title ("Jurassic Park (1993)") is that film's

@@ -214,6 +214,14 @@ CASES = [
         request="a cheap doorbell camera under $100",
     ),
     Case(
+        "a genre said as asked for is one the person asked for",
+        SUSPECTS,
+        "From 1995, Crime is the genre you want, and it is a Thriller too.",
+        "From 1995, Crime and Thriller is a genre you want.",
+        "says the person asked for Thriller, which they did not",
+        request="more tarantino-ish stuff, crime, 90s (Crime, 1990–1999)",
+    ),
+    Case(
         "nothing says what the person rated",
         JUST_CAUSE,
         "A Mystery Thriller from 1995, rated 3.14 out of 5 from 28 ratings.",

@@ -39,6 +39,7 @@ Why it can be trusted:
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -508,7 +509,17 @@ def _grounded(
     for t in history:
         named = named.replace(t, " ")
     years = re.findall(r"\b(?:1[89]|20)\d\d\b", named)
-    if len(set(grams)) < len(grams) or len(set(years)) < len(years):  # "a 1996 film from 1996"
+    # Two content words said twice beyond the titles: "2 wireless joysticks and 2 wireless
+    # joysticks" (not "Digital Piano Bundle is a digital piano", nor "Toy Story" twice).
+    bare = named
+    for t in history:
+        bare = bare.replace(_WITH_YEAR.sub("", t).strip(), " ")
+    words_ = _WORD.findall(bare.lower())
+    pairs = [(a, b) for a, b in itertools.pairwise(words_) if not {a, b} & STOP_WORDS]
+    twice = len(set(pairs)) < len(pairs)
+    if (
+        twice or len(set(grams)) < len(grams) or len(set(years)) < len(years)
+    ):  # "a 1996 film from 1996"
         problems.append("repeats itself")
     if not _content_words(text) & _content_words(f"{item.title} {facts_text(item)}"):
         problems.append("says nothing about the item")

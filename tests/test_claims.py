@@ -222,6 +222,14 @@ CASES = [
         request="more tarantino-ish stuff, crime, 90s (Crime, 1990–1999)",
     ),
     Case(
+        "a text does not say the same thing twice",
+        ARCADE,
+        "The My Arcade Atari Gamestation Pro has 2 wireless joysticks with integrated paddles.",
+        "The My Arcade Atari Gamestation Pro has 2 wireless joysticks and 2 wireless joysticks "
+        "with integrated paddles.",
+        "repeats itself",
+    ),
+    Case(
         "nothing says what the person rated",
         JUST_CAUSE,
         "A Mystery Thriller from 1995, rated 3.14 out of 5 from 28 ratings.",

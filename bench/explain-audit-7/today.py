@@ -9,13 +9,14 @@ message; the top three picks' final texts), for commits older than that command.
 import json
 import sys
 import time
+from pathlib import Path
 
 from chatrec import ChatRecommender
 
 catalog, path, out = sys.argv[1], sys.argv[2], sys.argv[3]
 rec = ChatRecommender.from_pretrained(catalog)
 by_title = {it.title: it.id for it in rec.catalog}
-rows = [json.loads(x) for x in open(path).read().splitlines()]
+rows = [json.loads(x) for x in Path(path).read_text().splitlines()]
 texts = []
 t0 = time.time()
 for r in rows:
@@ -36,6 +37,6 @@ for r in rows:
                 "source": getattr(pick, "source", None),
             }
         )
-json.dump({"catalog": catalog, "seconds": round(time.time() - t0, 1), "texts": texts},
-          open(out, "w"), indent=1)
+result = {"catalog": catalog, "seconds": round(time.time() - t0, 1), "texts": texts}
+Path(out).write_text(json.dumps(result, indent=1))
 print(catalog, len(texts), "texts")

@@ -481,7 +481,13 @@ def _grounded(
     praise = sorted({m.lower() for m in _PRAISE.findall(text) if _plain(m) not in sources})
     if praise:
         problems.append(f"praises beyond the facts: {', '.join(praise)}")
-    verdicts = sorted({m.group(0).lower() for m in _VERDICT.finditer(text)} - {""})
+    # A rank or a prediction is never grounded; "well regarded" may be the person's own words.
+    asked = _plain(request)
+    verdicts = sorted(
+        v
+        for v in {m.group(0).lower() for m in _VERDICT.finditer(text)}
+        if not (v.startswith(("well", "highly", "top")) and _plain(v) in asked)
+    )
     if verdicts and not any(_plain(v) in sources for v in verdicts):
         problems.append(f"judges beyond the facts: {', '.join(verdicts)}")
     plot = sorted({m.lower() for m in _PLOT.findall(text) if _plain(m) not in sources})

@@ -1,0 +1,20 @@
+"""Eighth blind audit (issue 18): 100 texts of the FIRST run on the seventh frozen request set
+(``bench/eval/explanations-holdout7-first-run/``), shown with the request, and two pair sheets
+for the same picks: against the landed main before this session (db11df0, ``before/``:
+``pairs.jsonl``, ``key.json``) and against the texts of the day issue 18 was filed (4db8639,
+``before_today/``, made by ``today.py``: ``pairs_today.jsonl``, ``key_today.json``). Run from
+the repository root:
+
+    python bench/explain-audit-8/prepare.py
+"""
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE.parent))
+from explain_audit_sheets import prepare  # noqa: E402
+
+FIRST = HERE.parent / "eval" / "explanations-holdout7-first-run"
+print(prepare(HERE, FIRST, 8181, request=True))
+print(prepare(HERE, FIRST, 8181, before="before_today", sheet="_today", request=True))

@@ -63,7 +63,7 @@ from chatrec.facts import (
     numbers_in,
     price_text,
 )
-from chatrec.generate import LETTERS, Generator
+from chatrec.generate import LETTERS, Generator, Wording, word_root
 from chatrec.load import BUSY, EXPLAIN_WAIT, LOG_BUSY, LOG_MODEL, Gate
 from chatrec.prompts import render_messages
 from chatrec.text import STOP_WORDS, join, words
@@ -295,9 +295,12 @@ def prompt(
     )
 
 
-def guard_words(prompt_text: str) -> frozenset[str]:
-    """The words an explanation written from ``prompt_text`` (its user message) may use:
-    the prompt's own, each also in its plural or singular form, and ``CONNECTING``."""
+def guard_words(prompt_text: str, title: str = "", pairs: bool = True) -> Wording:
+    """What an explanation written from ``prompt_text`` (its user message) may say
+    (``generate.WordGuard``): the prompt's words, each also in its plural or singular form,
+    and ``CONNECTING``; with ``pairs``, two content words side by side only where the prompt
+    has them together (a comma or a number between them counts as together: "Crime, Drama",
+    "Samsung 50\" Class"), in either order, or both are words of ``title`` (the pick's)."""
     own = {w.lower() for w in LETTERS.findall(prompt_text)}
     forms = set(own)
     for w in own:
@@ -306,7 +309,20 @@ def guard_words(prompt_text: str) -> frozenset[str]:
             forms.add(w[:-1] + "ies")
         if w.endswith("ies"):
             forms.add(w[:-3] + "y")
-    return frozenset(f for f in forms if f) | CONNECTING
+    allowed = frozenset(f for f in forms if f) | CONNECTING
+    if not pairs:
+        return Wording(allowed)
+    together: set[tuple[str, str]] = set()
+    for line in prompt_text.lower().splitlines():
+        found = list(LETTERS.finditer(line))
+        for m, n in itertools.pairwise(found):
+            gap = line[m.end() : n.start()]
+            if len(gap) <= 8 and not re.search(r"[;!?]|\.\s", gap):
+                a, b = word_root(m.group()), word_root(n.group())
+                together |= {(a, b), (b, a)}
+    named = {word_root(w.lower()) for w in LETTERS.findall(title)}
+    together |= {(a, b) for a in named for b in named}
+    return Wording(allowed, frozenset(together), CONNECTING | STOP_WORDS)
 
 
 def evidence_numbers(evidence: Evidence | None) -> set[str]:
@@ -771,7 +787,10 @@ class Explainer:
         assert self.generator is not None
         prompts = [self.generator.chat_prompt(msgs[i]) + lead for i, _, lead in jobs]
         allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i, _, _ in jobs]
-        vocab = {i: guard_words(msgs[i][-1]["content"]) for i in msgs}
+        vocab = {
+            i: guard_words(msgs[i][-1]["content"], items[i].title, self.config.guard_pairs)
+            for i in msgs
+        }
         allowed_words = [vocab[i] for i, _, _ in jobs] if self.config.guard_words else None
         raw = [lead for _, _, lead in jobs]
         seeds = [s for _, s, _ in jobs]

@@ -110,6 +110,16 @@ _VERDICT = re.compile(
     r"|\b(?:well[- ]regarded|highly[- ]rated|top[- ]rated)\b",
     re.IGNORECASE,
 )
+# Garbled ways of saying a number: "from the 1989 years you asked for", "a 171 rating average".
+_ODD_NUMBER = re.compile(
+    r"\bthe (?:1[89]|20)\d\d years\b|\b(?:[6-9]|\d{2,}),?\d* (?:rating|star) average\b",
+    re.IGNORECASE,
+)
+# An age said of the person: "for a 18-year-old".
+_AGE_SAID = re.compile(r"\b(\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b", re.IGNORECASE)
+# The people behind a pick counted, with nothing said of what they did.
+_FANS_COUNTED = re.compile(r"\bof (?:the |its )?\d[\d,]* (?:people|fans|viewers)\b", re.IGNORECASE)
+_FANS_DID = re.compile(r"\b(?:rated|rate|rates|gave|give|gives|giving|scored|watched|averag\w*)\b")
 # Plot and story talk: the facts never say what a film is about.
 _PLOT = re.compile(
     r"\b(?:plot|storyline|story|stories|tells|follows|characters?|protagonist|hero|heroine|"
@@ -506,6 +516,14 @@ def _grounded(
     )
     if verdicts and not any(_plain(v) in sources for v in verdicts):
         problems.append(f"judges beyond the facts: {', '.join(verdicts)}")
+    odd = _ODD_NUMBER.search(text)
+    if odd:
+        problems.append(f"says a number oddly: {odd.group(0)!r}")
+    for m in _AGE_SAID.finditer(text):
+        if m.group(1) not in re.findall(r"\d+", request):
+            problems.append(f"gives the person an age they did not: {m.group(0)!r}")
+    if _FANS_COUNTED.search(text) and not _FANS_DID.search(text.lower()):
+        problems.append("counts the people behind the pick without saying what they did")
     plot = sorted({m.lower() for m in _PLOT.findall(text) if _plain(m) not in sources})
     if plot:
         problems.append(f"talks of the story, which the facts do not hold: {', '.join(plot)}")

@@ -230,6 +230,31 @@ CASES = [
         "repeats itself",
     ),
     Case(
+        "a year is said as a year, a count not as an average",
+        JUST_CAUSE,
+        "Just Cause (1995) is a Mystery from the years you asked for, rated 3.14 out of 5.",
+        "Just Cause (1995) is a Mystery from the 1995 years you asked for, a 28 rating average.",
+        "says a number oddly",
+        request="a mystery from the 90s (Mystery, 1990–1999)",
+    ),
+    Case(
+        "an age is the person's own",
+        JUST_CAUSE,
+        "A Mystery Thriller for a 12-year-old's parents, from 1995, rated 3.14 out of 5.",
+        "A Mystery Thriller for a 28-year-old, from 1995, rated 3.14 out of 5.",
+        "gives the person an age they did not",
+        request="something for my 12-year-old and me",
+    ),
+    Case(
+        "the people behind a pick are said with what they did",
+        JUST_CAUSE,
+        "Just Cause (1995) is a Mystery, and 6 of the 29 people who loved Devil in a Blue Dress "
+        "rated it too.",
+        "Just Cause (1995) is a Mystery, and 6 of the 29 people who loved Devil in a Blue Dress.",
+        "without saying what they did",
+        DEVIL,
+    ),
+    Case(
         "nothing says what the person rated",
         JUST_CAUSE,
         "A Mystery Thriller from 1995, rated 3.14 out of 5 from 28 ratings.",

@@ -456,6 +456,30 @@ def check(
     return problems + claims.problems(text)
 
 
+def _verdicts_and_odd_numbers(text: str, request: str, sources: str) -> list[str]:
+    """Ranks and predictions ("the cheapest TV you can get", "you'd love"; "well regarded"
+    may be the person's own words), numbers said oddly ("the 1989 years", "a 171 rating
+    average"), an age the person did not give, and fans counted with nothing they did."""
+    problems = []
+    asked = _plain(request)
+    verdicts = sorted(
+        v
+        for v in {m.group(0).lower() for m in _VERDICT.finditer(text)}
+        if not (v.startswith(("well", "highly", "top")) and _plain(v) in asked)
+    )
+    if verdicts and not any(_plain(v) in sources for v in verdicts):
+        problems.append(f"judges beyond the facts: {', '.join(verdicts)}")
+    odd = _ODD_NUMBER.search(text)
+    if odd:
+        problems.append(f"says a number oddly: {odd.group(0)!r}")
+    for m in _AGE_SAID.finditer(text):
+        if m.group(1) not in re.findall(r"\d+", request):
+            problems.append(f"gives the person an age they did not: {m.group(0)!r}")
+    if _FANS_COUNTED.search(text) and not _FANS_DID.search(text.lower()):
+        problems.append("counts the people behind the pick without saying what they did")
+    return problems
+
+
 def _grounded(
     text: str,
     item: Item,
@@ -507,23 +531,7 @@ def _grounded(
     praise = sorted({m.lower() for m in _PRAISE.findall(text) if _plain(m) not in sources})
     if praise:
         problems.append(f"praises beyond the facts: {', '.join(praise)}")
-    # A rank or a prediction is never grounded; "well regarded" may be the person's own words.
-    asked = _plain(request)
-    verdicts = sorted(
-        v
-        for v in {m.group(0).lower() for m in _VERDICT.finditer(text)}
-        if not (v.startswith(("well", "highly", "top")) and _plain(v) in asked)
-    )
-    if verdicts and not any(_plain(v) in sources for v in verdicts):
-        problems.append(f"judges beyond the facts: {', '.join(verdicts)}")
-    odd = _ODD_NUMBER.search(text)
-    if odd:
-        problems.append(f"says a number oddly: {odd.group(0)!r}")
-    for m in _AGE_SAID.finditer(text):
-        if m.group(1) not in re.findall(r"\d+", request):
-            problems.append(f"gives the person an age they did not: {m.group(0)!r}")
-    if _FANS_COUNTED.search(text) and not _FANS_DID.search(text.lower()):
-        problems.append("counts the people behind the pick without saying what they did")
+    problems += _verdicts_and_odd_numbers(text, request, sources)
     plot = sorted({m.lower() for m in _PLOT.findall(text) if _plain(m) not in sources})
     if plot:
         problems.append(f"talks of the story, which the facts do not hold: {', '.join(plot)}")

@@ -5,6 +5,7 @@ random order. The reviewer reads ``claims.jsonl`` and ``pairs.jsonl``; ``key.jso
 text is which. Run from the repository root:
 
     python bench/explain_audit_sheets.py AUDIT_FOLDER FIRST_RUN_FOLDER SEED
+    python bench/explain_audit_sheets.py summarize AUDIT_FOLDER   # summary.json
 """
 
 import json
@@ -82,5 +83,56 @@ def prepare(
     return f"{len(claims)} texts, {len(pairs)} pairs of {differ}"
 
 
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
+
+
+def summarize_claims(here: Path) -> dict:
+    """The claims sheet's counts: texts flagged, clear and borderline (a note that starts
+    with "borderline"), model-written."""
+    key = {k["n"]: k for k in json.loads((here / "key.json").read_text())["claims"]}
+    marks = {r["n"]: r for r in _lines(here / "claims_review.jsonl")}
+    flagged = [n for n, r in marks.items() if r["unsupported"]]
+    borderline = [n for n in flagged if marks[n]["note"].lower().startswith("borderline")]
+    return {
+        "texts": len(key),
+        "reviewed": len(marks),
+        "model_written": sum(k["source"] == "llm" for k in key.values()),
+        "flagged": len(flagged),
+        "flagged_model": sum(key[n]["source"] == "llm" for n in flagged),
+        "clear": len(flagged) - len(borderline),
+        "borderline_only": len(borderline),
+        "flagged_n": sorted(flagged),
+    }
+
+
+def summarize_pairs(here: Path, sheet: str = "") -> dict:
+    """A pair sheet's counts: how often the reviewer preferred the new text."""
+    key = {k["n"]: k for k in json.loads((here / f"key{sheet}.json").read_text())["pairs"]}
+    picks = {r["n"]: r["prefer"] for r in _lines(here / f"pairs{sheet}_review.jsonl")}
+    new = [n for n, p in picks.items() if p == key[n]["new"]]
+    return {
+        "pairs": len(key),
+        "reviewed": len(picks),
+        "new_preferred": len(new),
+        "share": round(len(new) / max(1, len(picks)), 2),
+    }
+
+
+def summarize(here: Path) -> dict:
+    """``summary.json`` of an audit with a claims sheet and two pair sheets (the landed main's
+    texts, ``pairs``; the issue day's, ``pairs_today``), written and returned."""
+    out = {
+        "claims": summarize_claims(here),
+        "pairs_vs_main": summarize_pairs(here),
+        "pairs_vs_issue_day": summarize_pairs(here, "_today"),
+    }
+    (here / "summary.json").write_text(json.dumps(out, indent=1) + "\n")
+    return out
+
+
 if __name__ == "__main__":
-    print(prepare(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])))
+    if sys.argv[1:2] == ["summarize"]:
+        print(json.dumps(summarize(Path(sys.argv[2])), indent=1))
+    else:
+        print(prepare(Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])))

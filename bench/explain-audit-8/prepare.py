@@ -2,7 +2,8 @@
 (``bench/eval/explanations-holdout7-first-run/``), shown with the request, and two pair sheets
 for the same picks: against the landed main before this session (db11df0, ``before/``:
 ``pairs.jsonl``, ``key.json``) and against the texts of the day issue 18 was filed (4db8639,
-``before_today/``, made by ``today.py``: ``pairs_today.jsonl``, ``key_today.json``). Run from
+``before_today/``, made by ``bench/explain_today.py``: ``pairs_today.jsonl``,
+``key_today.json``). Run from
 the repository root:
 
     python bench/explain-audit-8/prepare.py

@@ -3,7 +3,9 @@
 message; the top three picks' final texts), for commits older than that command. Run from a
 `git archive` copy of the commit:
 
-    PYTHONPATH=. python today.py CATALOG REQUESTS.jsonl OUT.json
+    PYTHONPATH=. python /work/main/bench/explain_today.py CATALOG REQUESTS.jsonl OUT.json
+
+(the seventh and eighth audits' ``before_today/``, from 4db8639)
 """
 
 import json

@@ -410,6 +410,10 @@ def test_more_like_a_shown_title_points_at_it_without_liking_it() -> None:
         ("how about 1987?", {"year_min": 1987, "year_max": 1987}),
         ("a western, nothing older then 1960", {"year_min": 1960}),
         ("a film about 1984 the book", {}),
+        # a filler before the year (the seventh explanation audit: read as "up to 1973")
+        ("a horror movie, nothing older than like 1990", {"year_min": 1990}),
+        ("a western from before about 1960", {"year_max": 1959}),
+        ("sci-fi made after around 1985", {"year_min": 1986}),
     ],
 )
 def test_one_year_said_and_a_typo_of_than(message: str, want: dict[str, int]) -> None:

@@ -44,6 +44,8 @@ _LATER = (
 _EARLIER = r"\s*(?:or (?:older|earlier|before)|and (?:older|earlier|before))"
 _YEAR = r"(1[89]\d\d|20[0-3]\d)(?![\d,.]?\d|'?s\b|:)"
 _NOT = r"(?:nothing|not|no|none|skip|avoid|without|anything but)\b[\w\s']{0,12}?"
+# A filler between a bound and its year: "nothing older than like 1990", "before about 1970".
+_ABOUT = r"(?:(?:like|about|around|roughly|say|maybe|approximately|circa)\s+)?"
 
 
 def _decades(text: str) -> tuple[int | None, int | None]:
@@ -96,10 +98,12 @@ def _years_said(text: str) -> tuple[int | None, int | None]:
         a, b = sorted((int(m[1]), int(m[2])))
         return a, b
     lo = hi = None
-    for m in re.finditer(rf"\b(?P<w>before|earlier than|older than|prior to|pre)[ -]{_YEAR}", t):
+    for m in re.finditer(
+        rf"\b(?P<w>before|earlier than|older than|prior to|pre)[ -]{_ABOUT}{_YEAR}", t
+    ):
         negated = re.search(rf"\b{_NOT}$", t[max(0, m.start() - 20) : m.start()])
         lo, hi = (int(m[2]), hi) if negated else (lo, int(m[2]) - 1)
-    for m in re.finditer(rf"\b(?P<w>after|since|newer than|later than|post)[ -]{_YEAR}", t):
+    for m in re.finditer(rf"\b(?P<w>after|since|newer than|later than|post)[ -]{_ABOUT}{_YEAR}", t):
         negated = re.search(rf"\b{_NOT}(?:from )?$", t[max(0, m.start() - 24) : m.start()])
         if negated:
             hi = int(m[2])

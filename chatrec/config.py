@@ -169,15 +169,6 @@ class ExplainConfig(_Stage):
         "enforced while it decodes (``generate.WordGuard``): no word for a claim nothing in "
         "the prompt makes.",
     )
-    guard_pairs: bool = Field(
-        False,
-        description="With ``guard_words``: two content words side by side only where the "
-        "prompt has them together or both are words of the pick's title (``explain."
-        "guard_words``): no 'a 4K gaming controller' of 'True 4K Gaming' and 'Additional "
-        "Controller'. Off: on 15 development store requests it changed 7 of 34 texts and "
-        "made as many new garbles ('a 2-pack of 100 speakers', 'with wired for continuous "
-        "charging') as it removed.",
-    )
     retry: bool = Field(
         True,
         description="A generated text the checker rejects is written once more (sampled, "

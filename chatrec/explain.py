@@ -63,7 +63,7 @@ from chatrec.facts import (
     numbers_in,
     price_text,
 )
-from chatrec.generate import LETTERS, Generator, Wording, word_root
+from chatrec.generate import LETTERS, Generator
 from chatrec.load import BUSY, EXPLAIN_WAIT, LOG_BUSY, LOG_MODEL, Gate
 from chatrec.prompts import render_messages
 from chatrec.text import STOP_WORDS, join, words
@@ -305,12 +305,10 @@ def prompt(
     )
 
 
-def guard_words(prompt_text: str, title: str = "", pairs: bool = True) -> Wording:
-    """What an explanation written from ``prompt_text`` (its user message) may say
-    (``generate.WordGuard``): the prompt's words, each also in its plural or singular form,
-    and ``CONNECTING``; with ``pairs``, two content words side by side only where the prompt
-    has them together (a comma or a number between them counts as together: "Crime, Drama",
-    "Samsung 50\" Class"), in either order, or both are words of ``title`` (the pick's)."""
+def guard_words(prompt_text: str) -> frozenset[str]:
+    """The words an explanation written from ``prompt_text`` (its user message) may use
+    (``generate.WordGuard``): the prompt's own, each also in its plural or singular form,
+    and ``CONNECTING``."""
     own = {w.lower() for w in LETTERS.findall(prompt_text)}
     forms = set(own)
     for w in own:
@@ -319,20 +317,7 @@ def guard_words(prompt_text: str, title: str = "", pairs: bool = True) -> Wordin
             forms.add(w[:-1] + "ies")
         if w.endswith("ies"):
             forms.add(w[:-3] + "y")
-    allowed = frozenset(f for f in forms if f) | CONNECTING
-    if not pairs:
-        return Wording(allowed)
-    together: set[tuple[str, str]] = set()
-    for line in prompt_text.lower().splitlines():
-        found = list(LETTERS.finditer(line))
-        for m, n in itertools.pairwise(found):
-            gap = line[m.end() : n.start()]
-            if len(gap) <= 8 and not re.search(r"[;!?]|\.\s", gap):
-                a, b = word_root(m.group()), word_root(n.group())
-                together |= {(a, b), (b, a)}
-    named = {word_root(w.lower()) for w in LETTERS.findall(title)}
-    together |= {(a, b) for a in named for b in named}
-    return Wording(allowed, frozenset(together), CONNECTING | STOP_WORDS)
+    return frozenset(f for f in forms if f) | CONNECTING
 
 
 def evidence_numbers(evidence: Evidence | None) -> set[str]:
@@ -562,12 +547,13 @@ def _grounded(
     bare = named
     for t in history:
         bare = bare.replace(_WITH_YEAR.sub("", t).strip(), " ")
-    words_ = _WORD.findall(bare.lower())
-    pairs = [(a, b) for a, b in itertools.pairwise(words_) if not {a, b} & STOP_WORDS]
-    twice = len(set(pairs)) < len(pairs)
-    if (
-        twice or len(set(grams)) < len(grams) or len(set(years)) < len(years)
-    ):  # "a 1996 film from 1996"
+    pairs = [
+        (a, b)
+        for a, b in itertools.pairwise(_WORD.findall(bare.lower()))
+        if not {a, b} & STOP_WORDS
+    ]
+    # ... or a phrase of three words, or a year ("a 1996 film from 1996")
+    if len(set(pairs)) < len(pairs) or len(set(grams)) < len(grams) or len(set(years)) < len(years):
         problems.append("repeats itself")
     if not _content_words(text) & _content_words(f"{item.title} {facts_text(item)}"):
         problems.append("says nothing about the item")
@@ -813,11 +799,10 @@ class Explainer:
         assert self.generator is not None
         prompts = [self.generator.chat_prompt(msgs[i]) + lead for i, _, lead in jobs]
         allowed = [fact_numbers(items[i]) | evidence_numbers(ev[i]) for i, _, _ in jobs]
-        vocab = {
-            i: guard_words(msgs[i][-1]["content"], items[i].title, self.config.guard_pairs)
-            for i in msgs
-        }
-        allowed_words = [vocab[i] for i, _, _ in jobs] if self.config.guard_words else None
+        allowed_words = None
+        if self.config.guard_words:  # one set per pick, shared by its candidates' rows
+            vocab = {i: guard_words(msgs[i][-1]["content"]) for i in msgs}
+            allowed_words = [vocab[i] for i, _, _ in jobs]
         raw = [lead for _, _, lead in jobs]
         seeds = [s for _, s, _ in jobs]
         streamed = {i: row for row, (i, _, _) in reversed(list(enumerate(jobs)))}

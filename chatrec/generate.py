@@ -20,7 +20,6 @@ import json
 import re
 import threading
 from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -30,8 +29,7 @@ from chatrec.datasets import data_dir
 from chatrec.facts import number_key
 
 Numbers = Sequence[Collection[str]] | None  # per prompt: the numbers its text may contain
-# per prompt: the words (lower case) it may write, or a ``Wording`` (words and word pairs)
-Words = Sequence["Collection[str] | Wording"] | None
+Words = Sequence[Collection[str]] | None  # per prompt: the words (lower case) it may write
 # How a batch decodes: None greedy; a seed sampled (``SAMPLED``); one per row to mix the two.
 Seeds = int | Sequence[int | None] | None
 # How a second try decodes (``seed`` given): sampled near the greedy text, not far from it.
@@ -170,22 +168,6 @@ def _token_texts(tokenizer: Any) -> tuple[list[str], frozenset[int]]:
     return texts, frozenset(tokenizer.all_special_ids)
 
 
-def word_root(word: str) -> str:
-    """A word without a plural ending, to compare word pairs ("earbuds" and "earbud")."""
-    return word[:-1] if len(word) > 3 and word.endswith("s") else word
-
-
-@dataclass(frozen=True)
-class Wording:
-    """What one row may write: only ``words`` (lower case); two words side by side (nothing
-    but spaces or a hyphen between) only as ``pairs`` has them (``word_root`` forms, either
-    order), unless one of them is ``free`` (a linking word). ``pairs`` None: any two."""
-
-    words: frozenset[str]
-    pairs: frozenset[tuple[str, str]] | None = None
-    free: frozenset[str] = frozenset()
-
-
 class WordGuard:
     """A logits processor: each row writes only words from its allowed set.
 
@@ -194,10 +176,7 @@ class WordGuard:
     words are those of its prompt (the request, the liked titles, the item's facts and
     evidence) and a fixed list of connecting words (``explain.CONNECTING``): the model says
     what it read in its own order and words of linking, and cannot bring in a word for a
-    claim nothing in the prompt makes ("a twist", "for the beach", "touch-sensitive"). With
-    a ``Wording`` that has ``pairs``, two content words may stand side by side only where the
-    prompt has them together: "a 4K gaming controller" of "True 4K Gaming" and "Additional
-    Controller" cannot be written.
+    claim nothing in the prompt makes ("a twist", "for the beach", "touch-sensitive").
 
     Greedy decoding and sampling (``_nucleus``) choose among the ``TOP`` likeliest tokens, so
     only those are checked: the allowed ones keep their score, every other token gets -inf.
@@ -207,57 +186,27 @@ class WordGuard:
 
     TOP = 64
     WIDER = 2048
-    TAIL = 64  # characters of the text read back: the word being written and the one before
 
-    def __init__(
-        self, tokenizer: Any, allowed: Sequence[Collection[str] | Wording], prompt_len: int
-    ):
+    def __init__(self, tokenizer: Any, allowed: Sequence[Collection[str]], prompt_len: int):
         self.tokenizer = tokenizer
         self.prompt_len = prompt_len
         self.texts, self.special = _token_texts(tokenizer)
-        self.rules = [
-            r if isinstance(r, Wording) else Wording(frozenset(w.lower() for w in r))
-            for r in allowed
-        ]
-        self.prefixes = [{w[:i] for w in r.words for i in range(1, len(w) + 1)} for r in self.rules]
-        self._follow: list[dict[str, set[str]]] = [{} for _ in self.rules]
+        # Rows given the same set (a pick's candidates) share its words and prefixes.
+        shared: dict[int, tuple[frozenset[str], set[str]]] = {}
+        for row in allowed:
+            if id(row) not in shared:
+                words = frozenset(w.lower() for w in row)
+                shared[id(row)] = (words, {w[:i] for w in words for i in range(1, len(w) + 1)})
+        self.words = [shared[id(row)][0] for row in allowed]
+        self.prefixes = [shared[id(row)][1] for row in allowed]
 
-    def _after(self, row: int, word: str) -> set[str]:
-        """The prefixes of the words that may stand right after ``word`` (cached)."""
-        cache = self._follow[row]
-        if word not in cache:
-            rule = self.rules[row]
-            pairs = rule.pairs or frozenset()
-            a = word_root(word)
-            ok = [w for w in rule.words if w in rule.free or (a, word_root(w)) in pairs]
-            cache[word] = {w[:i] for w in ok for i in range(1, len(w) + 1)}
-        return cache[word]
-
-    def fits(self, row: int, tail: str, token: int) -> bool:
-        """Whether ``token`` may follow a text that ends with ``tail``."""
-        rule = self.rules[row]
+    def fits(self, row: int, partial: str, token: int) -> bool:
+        """Whether ``token`` may follow a text whose last (unfinished) word is ``partial``."""
         piece = " " if token in self.special else self.texts[token]
-        joined = (tail + piece).lower()
-        match = _TRAILING.search(tail)
-        start = match.start() if match else len(tail)  # where the unfinished word starts
-        found = list(LETTERS.finditer(joined))
-        for k, m in enumerate(found):
-            if m.end() <= start:
-                continue  # finished before this token
-            at_end = m.end() == len(joined)
-            b = m.group()
-            if b not in (self.prefixes[row] if at_end else rule.words):
-                return False
-            if rule.pairs is None or k == 0:
-                continue
-            prev = found[k - 1]
-            a = prev.group()
-            if joined[prev.end() : m.start()].strip(" -") or a in rule.free:
-                continue
-            # A word being written must be able to end as one that may follow ``a``.
-            if at_end and b not in self._after(row, a):
-                return False
-            if not at_end and b not in rule.free and (word_root(a), word_root(b)) not in rule.pairs:
+        joined = (partial + piece).lower()
+        for m in LETTERS.finditer(joined):
+            wanted = self.prefixes[row] if m.end() == len(joined) else self.words[row]
+            if m.group() not in wanted:
                 return False
         return True
 
@@ -266,13 +215,14 @@ class WordGuard:
 
         for b in range(scores.shape[0]):
             text = self.tokenizer.decode(input_ids[b, self.prompt_len :], skip_special_tokens=True)
-            tail = text[-self.TAIL :]
+            match = _TRAILING.search(text)
+            partial = match.group() if match else ""
             for k in (self.TOP, self.WIDER):
                 top = torch.topk(scores[b], min(k, scores.shape[1]))
                 ok = [
                     i
                     for v, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
-                    if v > float("-inf") and self.fits(b, tail, i)
+                    if v > float("-inf") and self.fits(b, partial, i)
                 ]
                 if ok:
                     keep = torch.full_like(scores[b], float("-inf"))

@@ -25,7 +25,7 @@ class ScriptedGenerator:
         self.batches: list[int] = []
         self.seeds: list[int | None] = []
         self.allowed: list[set[str]] = []
-        self.words: list = []
+        self.words: list[set[str]] = []
 
     def chat_prompt(self, messages: Sequence[dict[str, str]]) -> str:
         return "\n".join(f"<{m['role']}>{m['content']}" for m in messages) + "\n<assistant>"
@@ -46,7 +46,7 @@ class ScriptedGenerator:
         self.batches.append(len(prompts))
         self.seeds.append(seed)
         self.allowed = [set(a) for a in allowed_numbers or []]
-        self.words = list(allowed_words or [])
+        self.words = [set(a) for a in allowed_words or []]
         seeds = list(seed) if isinstance(seed, Sequence) else [seed] * len(prompts)
         answers = [self._answer(p, s) for p, s in zip(prompts, seeds, strict=True)]
         for step in range(max(len(a.split()) for a in answers)):
@@ -158,8 +158,8 @@ def test_generated_explanations_are_batched_checked_and_replaced(
     assert gen.allowed[0] == fact_numbers(tvs[1])  # decoding was told the allowed numbers
     # ... and the allowed words: the prompt's (the request, the liked title, the pick's facts),
     # the connecting ones, and nothing a claim could be made of that the prompt does not hold
-    assert {"tv", "tvs", "headphones", "cancelling", "rated", "budget"} <= gen.words[0].words
-    assert not {"beach", "classic", "family", "weighs", "i", "my"} & gen.words[0].words
+    assert {"tv", "tvs", "headphones", "cancelling", "rated", "budget"} <= gen.words[0]
+    assert not {"beach", "classic", "family", "weighs", "i", "my"} & gen.words[0]
     assert out[0].source == "llm" and out[0].tries == 1
     assert out[0].text == "A 4K LED TV with smart apps, rated 4.3 by 120 people."
     assert out[1].source == "template" and "99" in out[1].problems[0] and out[1].tries == 2
@@ -460,13 +460,6 @@ def test_a_free_model_explains_and_gives_its_place_back(tvs: list[Item]) -> None
 def test_guard_words_are_the_prompts_words_in_both_numbers_and_the_linking_words() -> None:
     from chatrec.explain import CONNECTING, guard_words
 
-    rule = guard_words(
-        "Request: a comedy for my dad\nFilm: Se7en (1995)\nFacts: genres: Crime, Thriller. 4K TVs.",
-        "Se7en (1995)",
-    )
-    allowed = rule.words
+    allowed = guard_words("Request: a comedy for my dad\nFilm: Se7en (1995)\nFacts: 4K TVs.")
     assert {"comedy", "comedies", "dad", "dads", "se", "en", "tv", "tvs", "k"} <= allowed
     assert allowed >= CONNECTING and not {"beach", "twist", "gentle"} & allowed
-    # two words side by side: as the prompt has them (either order) or both of the title
-    assert {("crime", "thriller"), ("thriller", "crime"), ("en", "se")} <= rule.pairs
-    assert ("comedy", "thriller") not in rule.pairs

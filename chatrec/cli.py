@@ -632,13 +632,14 @@ def train_explainer(
     out: Annotated[Path | None, typer.Option(help="Adapter folder.")] = None,
     minutes: Annotated[float, typer.Option(min=1, help="Wall-clock budget, all of it.")] = 45.0,
     seed: int = 0,
+    threads: Annotated[int, typer.Option(min=1, help="Torch threads.")] = 1,
 ) -> None:
     """Train the explainer's LoRA on data/explanations (never the frozen held-out requests)."""
     from chatrec.train import explainer
 
     out = out or explainer.ADAPTER
     try:
-        result = explainer.run(out, minutes=minutes, seed=seed)
+        result = explainer.run(out, minutes=minutes, seed=seed, threads=threads)
     except (*USER_ERRORS, ValueError) as err:
         _fail(err)
     typer.echo(json.dumps({k: v for k, v in result["best"].items() if k != "samples"}))

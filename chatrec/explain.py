@@ -111,10 +111,24 @@ _VERDICT = re.compile(
     re.IGNORECASE,
 )
 # Garbled ways of saying a number: "from the 1989 years you asked for", "a 171 rating average".
+# "9 of 33 of the 202 people" (two counts run together).
 _ODD_NUMBER = re.compile(
-    r"\bthe (?:1[89]|20)\d\d years\b|\b(?:[6-9]|\d{2,}),?\d* (?:rating|star) average\b",
+    r"\bthe (?:1[89]|20)\d\d years\b|\b(?:[6-9]|\d{2,}),?\d* (?:rating|star) average\b"
+    r"|\b\d[\d,]* of \d[\d,]* of (?:the )?\d",
     re.IGNORECASE,
 )
+# A price said without its "$" ("with a S9 chip and a 389.99 listing"): ratings are at most 5.
+_BARE_PRICE = re.compile(r"(?<![$\d.,–-])(?:[6-9]|[1-9]\d+)\.\d\d(?![\d.])")
+# What a text says the person asked for: "the 4K TV you asked for", "meets your 13th Gen
+# Intel Core i5" (a spec said so must be in the request).
+_ASKED_THING = re.compile(
+    r"\b(?:the|a|an)\s+((?:[\w'’&-]+\s+){1,4}?)(?:that\s+)?you(?:['’]ve| have)?\s*"
+    r"(?:asked for|requested|wanted|want|need|are after|['’]re after)\b"
+    r"|\b(?:meets|fits|matches|suits|meeting|fitting|matching)\s+your\s+((?:[\w'’&-]+\s*){1,4})",
+    re.IGNORECASE,
+)
+# A genre given as where a film comes from: "a comedy from Sci-Fi" (not "away from Horror").
+_FROM_AWAY = {"away", "apart", "break", "different", "far", "free", "aside", "escape", "change"}
 # An age said of the person: "for a 18-year-old".
 _AGE_SAID = re.compile(r"\b(\d{1,2})[- ]?(?:years?|yrs?)[- ]old\b", re.IGNORECASE)
 # The people behind a pick counted, with nothing said of what they did.
@@ -396,6 +410,41 @@ def _unasked_categories(text: str, request: str, categories: Iterable[str]) -> l
     return list(dict.fromkeys(wrong))
 
 
+def _asked_and_garbled(text: str, request: str, item: Item, categories: Iterable[str]) -> list[str]:
+    """Things said as asked for that the request never holds ("the 4K TV you asked for" of
+    "a 43-inch TV under $300"; a genre), a genre said as where a film is from ("a comedy
+    from Sci-Fi"), and a price without its "$" ("a 389.99 listing")."""
+    problems = []
+    asked = set(_plain(request).split())
+    unasked = _unasked_categories(text, request, categories) if request else []
+    if unasked:
+        problems.append(f"says the person asked for {', '.join(unasked)}, which they did not")
+    for m in _ASKED_THING.finditer(text) if request else ():
+        # A spec (a number, an acronym) said as asked for must be in the request: "the 4K TV
+        # you asked for" of "a 43-inch TV"; the person's wish in other words ("the older
+        # years you wanted") is not held to its words.
+        specs = []
+        for w in re.findall(r"[\w&-]+", m.group(1) or m.group(2)):
+            if w.lower() in STOP_WORDS:
+                break
+            if re.search(r"\d", w) or (len(w) > 1 and w.isupper()):
+                specs += _plain(w).split()
+        if set(specs) - asked:
+            problems.append(f"says the person asked for what they did not: {m.group(0).strip()!r}")
+    said = _plain(text)
+    for c in categories if item.year is not None else ():  # films' genres
+        for m in re.finditer(
+            rf"\bfrom (?:the )?{re.escape(_plain(c))}\b(?! (?:genre|categor))", said
+        ):
+            if not _FROM_AWAY & set(said[: m.start()].split()[-2:]):
+                problems.append(f"says a genre oddly: {m.group(0)!r}")
+    listing = f"{item.title} {facts_text(item, max_features=100)}"
+    for m in _BARE_PRICE.finditer(text):
+        if not re.search(rf"(?<![$\d]){re.escape(m.group(0))}", listing):
+            problems.append(f"says a price without its $: {m.group(0)!r}")
+    return problems
+
+
 def _said_of_itself(text: str, claim: re.Match[str], own: str) -> bool:
     """Whether a past-liking ``claim`` is about the item itself ("Contact ... that you liked",
     "you loved Contact"): its own title in the same sentence before "that/which you ...", or
@@ -533,9 +582,7 @@ def _grounded(
     wrong = _foreign_categories(text, item, categories, [*(p.title for p in pulls), *history])
     if wrong:
         problems.append(f"gives it a category it does not have: {', '.join(wrong)}")
-    unasked = _unasked_categories(text, request, categories) if request else []
-    if unasked:
-        problems.append(f"says the person asked for {', '.join(unasked)}, which they did not")
+    problems += _asked_and_garbled(text, request, item, categories)
     said = _WORD.findall(text.lower())
     grams = [" ".join(said[i : i + 3]) for i in range(len(said) - 2)]
     named = untitled  # a year in a liked title ("Jurassic Park (1993)") is that film's

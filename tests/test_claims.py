@@ -536,6 +536,46 @@ CASES = [
         "The Mac mini is a 256GB SSD with 8GB memory, at $579.99.",
         "says the item is a ssd, a part it has",
     ),
+    Case(
+        "what is said as asked for is in the request",
+        MONITOR,
+        "At $169.99, this Acer is the curved gaming monitor you asked for, rated 4.5 out of 5.",
+        "At $169.99, this Acer is the WQHD gaming monitor you asked for, rated 4.5 out of 5.",
+        "says the person asked for what they did not: 'the WQHD gaming monitor you asked for'",
+        request="a curved gaming monitor under $200 (Monitors, under $200)",
+        constraints=Constraints(price_max=200),
+    ),
+    Case(
+        "what a pick meets is the person's own wish",
+        MONITOR,
+        "The Acer 27” curved monitor meets your budget at $169.99, with a 165 Hz refresh rate.",
+        "The Acer 27” curved monitor meets your 165 Hz refresh rate, at $169.99.",
+        "says the person asked for what they did not: 'meets your 165 Hz refresh rate'",
+        request="a curved gaming monitor under $200 (Monitors, under $200)",
+        constraints=Constraints(price_max=200),
+    ),
+    Case(
+        "a genre is not where a film is from",
+        TREK,
+        "A 1996 Sci-Fi adventure, rated 3.66 out of 5 from 365 ratings.",
+        "A 1996 adventure from Sci-Fi, rated 3.66 out of 5 from 365 ratings.",
+        "says a genre oddly: 'from sci fi'",
+    ),
+    Case(
+        "a price has its $",
+        MONITOR,
+        "The Acer 27” curved gaming monitor is $169.99, with a 165 Hz refresh rate.",
+        "The Acer 27” curved gaming monitor is a 169.99 listing, with a 165 Hz refresh rate.",
+        "says a price without its $: '169.99'",
+    ),
+    Case(
+        "two counts are not run together",
+        PULP,
+        "A 1994 Crime Drama, and 62 of the 63 people who loved True Romance rated it too.",
+        "A 1994 Crime Drama, and 62 of 41 of the 63 people who loved True Romance rated it too.",
+        "says a number oddly: '62 of 41 of the 6'",
+        ROMANCE,
+    ),
 ]
 
 

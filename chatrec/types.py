@@ -141,6 +141,8 @@ class Constraints:
     # Every one of these: an added wish ("something romantic", then "funny too").
     all_categories: tuple[str, ...] = ()
     exclude_categories: tuple[str, ...] = ()
+    # Names the person refused ("not Arlo", "not an iPad"): no title with one is shown.
+    exclude_names: tuple[str, ...] = ()
     allow_addons: bool = False
     specs: tuple[Spec, ...] = ()  # product specs, each a range on one stated attribute
     mentions: tuple[str, ...] = field(default=(), compare=False)  # phrases matched, for replies
@@ -167,6 +169,8 @@ class Constraints:
             parts.append(" or ".join(self.categories))
         if self.exclude_categories:
             parts.append("no " + ", ".join(self.exclude_categories))
+        if self.exclude_names:
+            parts.append("not " + ", ".join(self.exclude_names))
         if self.price_min is not None and self.price_max is not None:
             parts.append(f"${self.price_min:,.0f}–${self.price_max:,.0f}")
         elif self.price_max is not None:
@@ -254,7 +258,7 @@ class DialogueState:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> DialogueState:
         c = dict(d.get("constraints") or {})
-        for key in ("categories", "all_categories", "exclude_categories"):
+        for key in ("categories", "all_categories", "exclude_categories", "exclude_names"):
             c[key] = tuple(c.get(key) or ())
         c["specs"] = tuple(Spec(*s) for s in c.get("specs") or ())
         fields = {k: v for k, v in d.items() if k != "constraints"}

@@ -92,6 +92,9 @@ def breaks(item: Item, c: Constraints, filt: ItemFilter) -> list[str]:
     ]
     if hit:
         out.append(f"it is in {join(hit)}, which you ruled out")
+    said = [x for x in c.exclude_names if fails(Constraints(exclude_names=(x,), allow_addons=True))]
+    if said:
+        out.append(f"it is {join(said, 'or')}, which you ruled out")
     price = Constraints(price_min=c.price_min, price_max=c.price_max, allow_addons=True)
     if fails(price):
         out.append(_price(item, c))

@@ -229,6 +229,35 @@ def test_a_named_item_or_kind_refused_in_the_request_is_never_picked(tmp_path: P
     assert len(kept["items"]) == 5 and not any("Horror" in c for c in _cats(films, kept))
 
 
+def test_a_brand_or_line_refused_by_name_is_never_picked_and_stays_refused(
+    tmp_path: Path,
+) -> None:
+    """Seen by the explanation audits' reviewers: "not Arlo" gave four Arlo cameras, "not an
+    iPad" iPads, "not Netgear" three Netgear routers ("not the/an X" was never read: the
+    refusal's pattern wanted two spaces). A name several titles carry is ruled out for the
+    session, and "why not" says so; one product refused by name does not refuse its line."""
+    shop = _catalog("store")
+    arlo, cheaper, why, ipad, netgear, odyssey = _ask(
+        tmp_path,
+        "store",
+        [
+            {"session": "a", "message": "security cameras for outside, not Arlo"},
+            {"session": "a", "message": "cheaper"},
+            {"session": "a", "message": "why not the Arlo Pro 3 Floodlight Camera?"},
+            {"session": "i", "message": "a tablet for my mom, not an iPad"},
+            {"session": "n", "message": "a mesh wifi system, not Netgear"},
+            {"session": "o", "message": "gaming monitor, not the Samsung Odyssey G65B"},
+        ],
+    )
+    for reply, name in ((arlo, "arlo"), (cheaper, "arlo"), (ipad, "ipad"), (netgear, "netgear")):
+        titles = [shop.get(i["item_id"]).title.lower() for i in reply["items"]]
+        assert len(titles) == 5 and not any(name in t for t in titles), titles
+    assert "Arlo, which you ruled out" in why["text"], why["text"]
+    titles = [shop.get(i["item_id"]).title for i in odyssey["items"]]
+    assert "Odyssey G65B" not in " ".join(titles)
+    assert any("Odyssey" in t for t in titles), titles  # the rest of the line may be shown
+
+
 def test_refusals_fears_children_and_a_price_asked_as_people_say_them(tmp_path: Path) -> None:
     """Found probing the chat after the tenth held-out set (our own wording): a kind refused
     after it is named, someone easily scared, children said plainly, and the price of one

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from chatrec.text import STOP_WORDS, names
 from chatrec.understand import wordlists
 from chatrec.understand.references import says_reference
 from chatrec.understand.spans import find_title, names_shown
@@ -543,7 +544,7 @@ def judged(act: dict[str, Any], message: str, shown: Sequence[str] = ()) -> None
 _REFUSING = re.compile(
     r"\b(?:(?:anything|everything|something|whatever)\s+(?:but|except|other than|besides"
     r"|apart from)|except(?:\s+for)?|other than|apart from|(?:just|but|as long as it'?s)\s+not"
-    r"|not\s+(?=the\b|an?\b|another\b)|no more(?:\s+of)?)\s+",
+    r"|not(?=\s+(?:the|an?|another)\b)|no more(?:\s+of)?)\s+",
     re.I,
 )
 _PHRASE_END = re.compile(r"[,.;!?()]|\s(?:but|because|cause|cos|since|as|so|which|it|they)\s", re.I)
@@ -578,6 +579,43 @@ def refused_titles(act: dict[str, Any], message: str, reader: DialogueContext) -
             *act.get("disliked", []),
             *(t for t in titles if t not in act.get("disliked", [])),
         ]
+
+
+# "security cameras, not Arlo", "a mesh system, not Netgear": a name after "not"/"no".
+_REFUSING_NAME = re.compile(r"\b(?:[Nn]ot|[Nn]o|NOT|NO)\s+(?=[A-Z])")
+_DETERMINER = re.compile(r"^(?:(?:the|an?|another|any|anything|from|by)\s+)+", re.I)
+
+
+def refused_names(message: str, reader: DialogueContext, wanted: Sequence[str] = ()) -> list[str]:
+    """Names the person refused that several titles carry, a brand or a line ("not Arlo",
+    "not an iPad", "NOT an all-in-one"): the most words (at most three) of the refused
+    phrase that some title has, when 3 or more titles and at most half the catalog have
+    them, and no words of a category other than the ``wanted`` ones ("a laptop, not a
+    chromebook" refuses a name; "not a laptop" rules a kind out elsewhere). One product
+    refused by its name ("not the Samsung Odyssey G65B") is ``refused_titles``', alone.
+    """
+    if reader.catalog is None:
+        return []
+    titles = [it.title for it in reader.catalog]
+    out: list[str] = []
+    spans = [*_REFUSING.finditer(message), *_REFUSING_NAME.finditer(message)]
+    for m in sorted(spans, key=lambda x: x.start()):
+        rest = message[m.end() :]
+        end = _PHRASE_END.search(rest)
+        phrase = _DETERMINER.sub("", rest[: end.start() if end else len(rest)].strip())
+        said = phrase.split()[:3]
+        for n in range(len(said), 0, -1):
+            name = " ".join(said[:n]).strip("'\"")
+            low = name.lower()
+            kinds = {c for _, _, p in reader.lexicon.find(low) for c in reader.lexicon.aliases[p]}
+            if all(w in STOP_WORDS for w in low.split()) or kinds - set(wanted):
+                continue
+            hits = sum(names(name, t) for t in titles)
+            if 3 <= hits <= len(titles) // 2:
+                out.append(name)
+            if hits:  # one or two titles: a product refused by name, not all of its line
+                break
+    return list(dict.fromkeys(out))
 
 
 _MORE_LIKE = re.compile(

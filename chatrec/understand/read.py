@@ -34,7 +34,13 @@ from chatrec.qa import measure_of
 from chatrec.text import STOP_WORDS
 from chatrec.types import Aside, Constraints, DialogueState, Question, Request, Turn, Why
 from chatrec.understand import wordlists
-from chatrec.understand.checks import KIDS_OK, asks_price_or_rating, negated_moods, setting_only
+from chatrec.understand.checks import (
+    KIDS_OK,
+    asks_price_or_rating,
+    negated_moods,
+    refused_names,
+    setting_only,
+)
 
 if TYPE_CHECKING:
     from chatrec.datasets import CatalogInfo, MoodHint
@@ -263,6 +269,7 @@ def constraints(
         categories=tuple(dict.fromkeys(wanted)),
         all_categories=tuple(dict.fromkeys(every)),
         exclude_categories=tuple(dict.fromkeys(x for x in exclude if x not in wanted)),
+        exclude_names=tuple(dict.fromkeys([*c.exclude_names, *refused_names(text, ctx, wanted)])),
     )
     # The normalisers' years ("nothing made after 1985"), bound by bound.
     years = {k: v for k in ("year_min", "year_max") if (v := getattr(act, k)) is not None}

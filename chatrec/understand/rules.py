@@ -444,6 +444,7 @@ def _merge(old: Constraints, new: Constraints) -> Constraints:
         **said,
         categories=new.categories or old.categories,
         exclude_categories=tuple(dict.fromkeys(old.exclude_categories + new.exclude_categories)),
+        exclude_names=tuple(dict.fromkeys(old.exclude_names + new.exclude_names)),
         allow_addons=old.allow_addons or new.allow_addons,
         specs=tuple(s for s in old.specs if all(n.name != s.name for n in new.specs)) + new.specs,
         mentions=old.mentions + new.mentions,

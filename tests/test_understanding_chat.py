@@ -263,7 +263,7 @@ def test_refusals_fears_children_and_a_price_asked_as_people_say_them(tmp_path: 
     after it is named, someone easily scared, children said plainly, and the price of one
     shown item asked in passing."""
     films, shop = _catalog("movies"), _catalog("store")
-    hard_no, nightmares, with_kids, sleepover = _ask(
+    hard_no, nightmares, with_kids, sleepover, breaker = _ask(
         tmp_path,
         "movies",
         [
@@ -271,8 +271,12 @@ def test_refusals_fears_children_and_a_price_asked_as_people_say_them(tmp_path: 
             {"session": "b", "message": "i get nightmares easily, something from the 80s"},
             {"session": "c", "message": "a comedy we can watch with our kids"},
             {"session": "d", "message": "for a sleepover with a bunch of 10 year olds"},
+            # the explanation audit's reviewer saw this read as "Crime or Romance"
+            {"session": "e", "message": "romance is a dealbreaker, good comedies from the 90s?"},
         ],
     )
+    assert len(breaker["items"]) == 5
+    assert not any("Romance" in c for c in _cats(films, breaker)), breaker["text"]
     for reply in (hard_no, nightmares):
         assert len(reply["items"]) == 5
         assert not any("Horror" in c for c in _cats(films, reply)), reply["text"]

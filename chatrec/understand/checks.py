@@ -44,6 +44,7 @@ _REFUSED_AFTER = re.compile(
     r"|not for (?:me|us)|please no|is out|are out|away(?: from (?:me|us))?"
     # "horror is a hard no for me", "westerns bore me", "thrillers are too stressful for me"
     r"|(?:is|are) (?:a )?(?:hard |big |firm |definite )?no"
+    r"|(?:is|are) (?:an? )?(?:hard |total |absolute )?deal[- ]?breakers?"
     r"|(?:bores?|scares?|stress(?:es)?|depress(?:es)?|annoys?) (?:me|us)(?: out)?"
     r"|(?:is|are) (?:way |far |just |a bit |really |much )?too (?:stressful|boring|scary|dark"
     r"|depressing|intense|violent|slow|sad|much|heavy|bleak|gory)"

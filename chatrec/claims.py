@@ -67,6 +67,9 @@ _RATERS = re.compile(
     r"\b(?P<n>\d[\d,]*) (?:(?:people|fans|viewers) who (?:loved|liked|enjoyed|adored)|fans of)\b"
     r"[^,;.]*?\b(?:rated|gave|scored)\b"
 )
+# Raters called owners or buyers: "1,604 owners give it 4.8" (a count of ratings says who
+# rated, not who owns or bought it).
+_OWNERS = re.compile(r"\b\d[\d,]* (?:\w+ )?(?:owners|buyers|shoppers|customers|purchasers)\b")
 # The person's own ratings: nothing shown to the explainer says what they rated.
 _YOU_RATED = re.compile(
     r"\byou(?:['’]ve| have)? rated\b|\byou(?:['’]ve| have)? (?:gave|given) (?:it|this|them)\b"
@@ -381,6 +384,7 @@ class Claims:
         out += [
             f"speaks of ratings the person gave: {m.group(0)!r}" for m in _YOU_RATED.finditer(low)
         ]
+        out += [f"calls the raters owners or buyers: {m.group(0)!r}" for m in _OWNERS.finditer(low)]
         if said & _PERSONAL or _AGE.search(asked):
             return out  # they spoke of someone or some occasion: the text may too
         for m in _YOUR.finditer(low):

@@ -158,7 +158,9 @@ _EMPTY = STOP_WORDS | words(
 # words, and the words the corpus's writers used to say a rating, a match, the people behind
 # a pick or a listing's parts. Left out: words that would claim something only the prompt can
 # ground (a use, an audience, a quality, a feature: "beach", "family", "classic", "weighs"),
-# the first person, and number words (numbers come from the facts, in digits).
+# the first person, number words (numbers come from the facts, in digits), and "owners",
+# "buyers", "shoppers": a count of ratings is not one of owners (a dev audit of the retrained
+# explainer flagged "1,604 owners give it 4.8" in 12 of 80 texts).
 CONNECTING = words(
     "a about above across after all also alongside although among an and any are around as at "
     "back be because been before below beyond both but by can could d does each either else "
@@ -170,7 +172,7 @@ CONNECTING = words(
     # saying a rating and the people behind it
     "average averages averaging averaged rated rate rates rating ratings rater raters score "
     "scores scored scoring star stars give gives gave giving given people fans fan viewers "
-    "owners buyers reviewers shoppers loved love loves loving liked like likes enjoyed went "
+    "reviewers loved love loves loving liked like likes enjoyed went "
     "back backed count counts "
     # saying a match with the request
     "asked ask asking want wanted wants wanting looking request requested after fits fit "

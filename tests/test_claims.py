@@ -569,6 +569,13 @@ CASES = [
         "says a price without its $: '169.99'",
     ),
     Case(
+        "raters are not owners or buyers",
+        IPAD,
+        "The iPad (10th Generation) is $439.99, and 1,766 people rate it 4.8 out of 5.",
+        "The iPad (10th Generation) is $439.99, and 1,766 owners rate it 4.8 out of 5.",
+        "calls the raters owners or buyers: '1,766 owners'",
+    ),
+    Case(
         "two counts are not run together",
         PULP,
         "A 1994 Crime Drama, and 62 of the 63 people who loved True Romance rated it too.",

@@ -143,7 +143,7 @@ _PLOT = re.compile(
 # The writer's own taste: "a favorite of mine", "I love", "my personal pick".
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|me|my|mine|personally)\b(?!\s+picked)", re.IGNORECASE)
 # A number the decoder broke off into letters or symbols: "4.ooh", "4.½★".
-_BROKEN_NUMBER = re.compile(r"\d[.,](?![\d\s]|$)\S*")
+_BROKEN_NUMBER = re.compile(r"\d[.,](?![\d\s]|$)\S*|\$\s*\$\S*")  # "4.ooh", "your $$80 range"
 # A capitalised word inside a sentence (not after ". ", ": " or "- "): a name. Words in
 # capitals only are acronyms (RAM, HDR, II), not names.
 _CAPITALISED = re.compile(r"(?<![.!?:;\-(\"]\s)(?<!^)\b([A-Z][a-z][a-zA-Z]*)\b")

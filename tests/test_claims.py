@@ -569,6 +569,13 @@ CASES = [
         "says a price without its $: '169.99'",
     ),
     Case(
+        "a dollar sign is written once",
+        MONITOR,
+        "The Acer 27” curved gaming monitor is $169.99, rated 4.5 out of 5 from 102 ratings.",
+        "The Acer 27” curved gaming monitor is $169.99, within your $$169.99 range.",
+        "badly written numbers: $$169.99",
+    ),
+    Case(
         "raters are not owners or buyers",
         IPAD,
         "The iPad (10th Generation) is $439.99, and 1,766 people rate it 4.8 out of 5.",

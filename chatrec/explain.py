@@ -440,8 +440,9 @@ def _asked_and_garbled(text: str, request: str, item: Item, categories: Iterable
         ):
             if not _FROM_AWAY & set(said[: m.start()].split()[-2:]):
                 problems.append(f"says a genre oddly: {m.group(0)!r}")
-    listing = f"{item.title} {facts_text(item, max_features=100)}"
-    for m in _BARE_PRICE.finditer(text):
+    bare = list(_BARE_PRICE.finditer(text))
+    listing = f"{item.title} {facts_text(item, max_features=100)}" if bare else ""
+    for m in bare:
         if not re.search(rf"(?<![$\d]){re.escape(m.group(0))}", listing):
             problems.append(f"says a price without its $: {m.group(0)!r}")
     return problems

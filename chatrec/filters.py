@@ -16,7 +16,7 @@ import numpy as np
 
 from chatrec.catalog import Catalog, Item
 from chatrec.constraints import item_specs
-from chatrec.text import names
+from chatrec.text import folded, has_run
 from chatrec.types import Constraints, Spec
 
 
@@ -79,6 +79,7 @@ class ItemFilter:
             for c in it.categories:
                 self.has_cat[r, self._col[c]] = True
         self.specs = SpecTable(items)
+        self._titles = [folded(i.title) for i in items]  # for names refused ("not Arlo")
 
     def category_mask(self, cats: Iterable[str]) -> np.ndarray:
         """(n,) bool: rows in any of ``cats``."""
@@ -89,7 +90,8 @@ class ItemFilter:
 
     def name_mask(self, name: str) -> np.ndarray:
         """(n,) bool: rows whose title has ``name`` as whole words ("Arlo", "all-in-one")."""
-        return np.array([names(name, it.title) for it in self.catalog.items], dtype=bool)
+        want = folded(name)
+        return np.array([has_run(want, t) for t in self._titles], dtype=bool)
 
     def mask(self, c: Constraints, exclude_ids: Iterable[str] = ()) -> np.ndarray | None:
         """(n,) bool of rows that satisfy ``c`` and are not excluded, or None when nothing

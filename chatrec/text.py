@@ -58,13 +58,18 @@ def join(xs: Sequence[str], last: str = "and") -> str:
     return ", ".join(xs[:-1]) + f" {last} " + xs[-1]
 
 
-def _folded(text: str) -> list[str]:
+def folded(text: str) -> list[str]:
+    """The words of ``text``, each folded (``fold``): 'HP 27" All-in-One' -> hp, 27, allinone."""
     return [fold(t) for t in re.findall(r"[\w'’.&-]+", text)]
+
+
+def has_run(want: Sequence[str], have: Sequence[str]) -> bool:
+    """Whether the words ``want`` stand side by side, in order, among ``have`` (non-empty)."""
+    n = len(want)
+    return n > 0 and any(list(have[i : i + n]) == list(want) for i in range(len(have) - n + 1))
 
 
 def names(name: str, title: str) -> bool:
     """Whether ``title`` has ``name`` as whole words, folded ("Wi-Fi" is "wifi"): "Arlo" in
     "Arlo Pro 4 Spotlight", "all-in-one" in "HP 27" All-in-One", not "arlo" in "Carlos"."""
-    want, have = _folded(name), _folded(title)
-    n = len(want)
-    return n > 0 and any(have[i : i + n] == want for i in range(len(have) - n + 1))
+    return has_run(folded(name), folded(title))

@@ -137,14 +137,15 @@ def check_texts(inputs: Path, texts: Path) -> dict[str, list[str]]:
             continue
         if row["catalog"] not in recs:
             recs[row["catalog"]] = ChatRecommender.from_pretrained(row["catalog"], llm=False)
-        rec = recs[row["catalog"]]
-        text = str(d.get("text", ""))
-        item = rec.catalog.get(row["item_id"])
-        ev = evidence_of(row)
-        out[row["id"]] = rec.explainer.problems(
-            text, item, row["history"], row["request"], ev, None
-        )
+        out[row["id"]] = problems_of(row, str(d.get("text", "")), recs[row["catalog"]])
     return out
+
+
+def problems_of(row: dict[str, Any], text: str, rec: Any) -> list[str]:
+    """``text`` judged as the chat judges an explanation of the row's pick
+    (``Explainer.problems`` of ``rec``, the row's catalog, with the row's evidence)."""
+    item, ev = rec.catalog.get(row["item_id"]), evidence_of(row)
+    return rec.explainer.problems(text, item, row["history"], row["request"], ev, None)
 
 
 def main(argv: list[str]) -> None:

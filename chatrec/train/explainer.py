@@ -73,7 +73,7 @@ def evaluate(
     from chatrec.explain import evidence_numbers, finish, guard_words
     from chatrec.facts import fact_numbers
     from chatrec.generate import TransformersGenerator
-    from chatrec.train.explain_data import evidence_of
+    from chatrec.train.explain_data import evidence_of, problems_of
 
     model.eval()
     gen = TransformersGenerator(model, tokenizer)
@@ -92,10 +92,9 @@ def evaluate(
             prompts, cfg.max_new_tokens, allowed, one_sentence=True, allowed_words=vocab
         ):
             raw[row] += piece
-        for r, it, ev, out in zip(batch, items, evs, raw, strict=True):
+        for r, out in zip(batch, raw, strict=True):
             text = finish(out)
-            expl = recs[r["catalog"]].explainer
-            problems = expl.problems(text, it, r["history"], r["request"], ev, None)
+            problems = problems_of(r, text, recs[r["catalog"]])
             ok += not problems
             words.append(len(text.split()))
             texts.append({"id": r["id"], "text": text, "problems": problems})
@@ -112,14 +111,11 @@ def evaluate(
 def checked(rows: Sequence[dict[str, Any]], recs: dict[str, Any]) -> tuple[list[Any], list[str]]:
     """(the rows whose target today's checker passes, the ids of those it rejects): a target
     written before a rule was added is not taught."""
-    from chatrec.train.explain_data import evidence_of
+    from chatrec.train.explain_data import problems_of
 
     keep, dropped = [], []
     for r in rows:
-        expl = recs[r["catalog"]].explainer
-        item = recs[r["catalog"]].catalog.get(r["item_id"])
-        found = expl.problems(r["text"], item, r["history"], r["request"], evidence_of(r), None)
-        if found:
+        if problems_of(r, r["text"], recs[r["catalog"]]):
             dropped.append(r["id"])
         else:
             keep.append(r)

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from chatrec.text import STOP_WORDS, names
+from chatrec.text import STOP_WORDS, folded, has_run
 from chatrec.understand import wordlists
 from chatrec.understand.references import says_reference
 from chatrec.understand.spans import find_title, names_shown
@@ -597,9 +597,11 @@ def refused_names(message: str, reader: DialogueContext, wanted: Sequence[str] =
     """
     if reader.catalog is None:
         return []
-    titles = [it.title for it in reader.catalog]
-    out: list[str] = []
     spans = [*_REFUSING.finditer(message), *_REFUSING_NAME.finditer(message)]
+    if not spans:
+        return []
+    titles = [folded(it.title) for it in reader.catalog]
+    out: list[str] = []
     for m in sorted(spans, key=lambda x: x.start()):
         rest = message[m.end() :]
         end = _PHRASE_END.search(rest)
@@ -611,7 +613,8 @@ def refused_names(message: str, reader: DialogueContext, wanted: Sequence[str] =
             kinds = {c for _, _, p in reader.lexicon.find(low) for c in reader.lexicon.aliases[p]}
             if all(w in STOP_WORDS for w in low.split()) or kinds - set(wanted):
                 continue
-            hits = sum(names(name, t) for t in titles)
+            want = folded(name)
+            hits = sum(has_run(want, t) for t in titles)
             if 3 <= hits <= len(titles) // 2:
                 out.append(name)
             if hits:  # one or two titles: a product refused by name, not all of its line
